@@ -1,0 +1,79 @@
+/**
+ * Replies for Discord: plain command text escaped for Discord markdown (task titles are user
+ * data), never pinging anyone (`allowed_mentions: {parse: []}`), private (ephemeral) unless the
+ * command asks for a public reply, and within Discord's 2000-character limit. Longer text is
+ * trimmed at a line or word boundary and ends with "… (truncated)": one message per interaction
+ * keeps the immediate and the deferred path identical and needs no follow-up calls.
+ */
+import { splitForLimit } from "../../supabase/functions/_shared/reply.ts";
+
+/** Discord's maximum message content length. */
+export const DISCORD_CONTENT_LIMIT = 2000;
+/** Message flag: only the caller sees the reply. */
+export const EPHEMERAL = 64;
+/** Interaction callback types (Discord's `InteractionResponseType`). */
+export const ResponseType = {
+  PONG: 1,
+  CHANNEL_MESSAGE_WITH_SOURCE: 4,
+  DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE: 5,
+  APPLICATION_COMMAND_AUTOCOMPLETE_RESULT: 8,
+} as const;
+
+/** What the gateway answers to an interaction (and stores in the ledger for replays). */
+export interface InteractionResponse {
+  type: number;
+  data?: Record<string, unknown>;
+}
+
+/** Message fields shared by responses and webhook edits. */
+export interface MessageBody {
+  content: string;
+  allowed_mentions: { parse: never[] };
+  flags?: number;
+}
+
+const TRUNCATED = "\n… (truncated)";
+
+/**
+ * Escapes Discord markdown: inline markers (`* _ ~ \` | \ [ ] <`) everywhere, block markers
+ * (`> # - +` and `1.`) at the start of a line. `<` covers mentions, channels, emoji and
+ * timestamps. A backslash before punctuation is hidden by Discord, so the text reads unchanged.
+ */
+export function escapeMarkdown(text: string): string {
+  return text
+    .replace(/[\\*_~`|[\]<]/g, "\\$&")
+    .replace(/^([ \t]*)([>#+-])/gm, "$1\\$2")
+    .replace(/^([ \t]*\d+)\./gm, "$1\\.");
+}
+
+/** The escaped content for `text`, trimmed to fit `limit` characters. */
+export function discordContent(text: string, limit = DISCORD_CONTENT_LIMIT): string {
+  const source = text.trim() === "" ? "Done." : text;
+  const escaped = escapeMarkdown(source);
+  if (escaped.length <= limit) return escaped;
+  const [first] = splitForLimit(source, limit - TRUNCATED.length, escapeMarkdown);
+  return escapeMarkdown(first) + TRUNCATED;
+}
+
+/** A message body for `text`: escaped, trimmed, mentioning no one. */
+export function messageBody(text: string, ephemeral: boolean): MessageBody {
+  const body: MessageBody = { content: discordContent(text), allowed_mentions: { parse: [] } };
+  if (ephemeral) body.flags = EPHEMERAL;
+  return body;
+}
+
+/** An immediate message response (type 4). */
+export function messageResponse(text: string, ephemeral: boolean): InteractionResponse {
+  return {
+    type: ResponseType.CHANNEL_MESSAGE_WITH_SOURCE,
+    data: { ...messageBody(text, ephemeral) },
+  };
+}
+
+/** A deferred response (type 5): Discord shows "thinking…" until the original is edited. */
+export function deferredResponse(ephemeral: boolean): InteractionResponse {
+  return {
+    type: ResponseType.DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE,
+    data: { flags: ephemeral ? EPHEMERAL : 0 },
+  };
+}

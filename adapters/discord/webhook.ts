@@ -1,0 +1,67 @@
+/**
+ * Delivering a deferred answer: `PATCH {apiBase}/webhooks/{application_id}/{token}/messages/
+ * @original` through the core's fetch. A 429 is waited out (`retry_after` from the JSON body in
+ * seconds, else the Retry-After header) with the core's sleep; a 5xx or network failure is
+ * retried after a short pause; a few attempts in all. The interaction token is a credential for
+ * 15 minutes: the URL is never logged.
+ */
+import type { Core } from "../../supabase/functions/_shared/core.ts";
+import type { MessageBody } from "./format.ts";
+
+/** Attempts per edit, the first included. */
+export const MAX_ATTEMPTS = 4;
+/** Longest wait honoured for one 429; longer ones give up (the token lasts 15 minutes). */
+const MAX_RETRY_AFTER_SECONDS = 30;
+/** Pause before retrying a 5xx or a failed connection. */
+const RETRY_PAUSE_MS = 1_000;
+
+/** Discord asks API clients to identify themselves this way. */
+export const USER_AGENT = "DiscordBot (https://supabase.com, 1.0)";
+
+/** Edits the interaction's original response; resolves true once Discord accepted the edit. */
+export async function editOriginal(
+  core: Pick<Core, "fetch" | "sleep" | "log">,
+  target: { apiBase: string; applicationId: string; token: string },
+  body: Omit<MessageBody, "flags">,
+): Promise<boolean> {
+  const url = `${target.apiBase}/webhooks/${target.applicationId}/` +
+    `${encodeURIComponent(target.token)}/messages/@original`;
+  const init = {
+    method: "PATCH",
+    headers: { "content-type": "application/json", "user-agent": USER_AGENT },
+    body: JSON.stringify(body),
+  };
+  for (let attempt = 1;; attempt++) {
+    let status = 0;
+    let waitMs: number | undefined = RETRY_PAUSE_MS;
+    let code: unknown;
+    try {
+      const res = await core.fetch(url, init);
+      status = res.status;
+      if (res.ok) {
+        await res.body?.cancel();
+        return true;
+      }
+      const answer = await res.json().catch(() => null) as Record<string, unknown> | null;
+      code = answer?.code;
+      if (status === 429) waitMs = retryAfterMs(answer, res.headers);
+      else if (status < 500) waitMs = undefined; // Discord refused the edit: final
+    } catch {
+      // Discord could not be reached: retry after the pause.
+    }
+    if (waitMs === undefined || attempt >= MAX_ATTEMPTS) {
+      core.log.warn("discord edit failed", { status, discord_code: code ?? null, attempt });
+      return false;
+    }
+    await core.sleep(waitMs);
+  }
+}
+
+/** Milliseconds to wait after a 429, or undefined when the wait is too long to honour. */
+function retryAfterMs(body: Record<string, unknown> | null, headers: Headers): number | undefined {
+  let seconds = Number(body?.retry_after);
+  if (!Number.isFinite(seconds) || seconds < 0) seconds = Number(headers.get("retry-after"));
+  if (!Number.isFinite(seconds) || seconds < 0) seconds = 1;
+  if (seconds > MAX_RETRY_AFTER_SECONDS) return undefined;
+  return Math.ceil(seconds * 1000);
+}

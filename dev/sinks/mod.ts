@@ -1,0 +1,90 @@
+/**
+ * Local fakes ("sinks") of Telegram's Bot API and Discord's REST API, and their mounts on the
+ * dev front door. `sinkMounts` gives one handler per sink that strips the mount prefix and
+ * forwards to the sink, plus a few inspection routes for the simulator and people poking at
+ * the dev stack:
+ *
+ * - `GET /__sinks/telegram/sent[?method=sendMessage]` — recorded Bot API calls; `DELETE` clears
+ * - `GET /__sinks/discord/calls` — recorded Discord calls; `DELETE` clears
+ * - `POST /__sinks/discord/interactions` `{"application_id","token"}` — registers an interaction
+ *   token (what Discord does when it delivers an interaction)
+ * - `GET /__sinks/discord/commands?application_id=…[&guild_id=…]` — stored application commands
+ *
+ * @module
+ */
+
+import type { DiscordSink } from "./discord.ts";
+import type { TelegramSink } from "./telegram.ts";
+
+export * from "./telegram.ts";
+export * from "./discord.ts";
+
+/** Where the Telegram sink is mounted; point `TELEGRAM_API_ROOT` at `<front door><this>`. */
+export const TELEGRAM_SINK_PREFIX = "/__sinks/telegram";
+/** Where the Discord sink is mounted; point `DISCORD_API_BASE` at `<front door><this>/api/v10`. */
+export const DISCORD_SINK_PREFIX = "/__sinks/discord";
+
+/** A path prefix and the handler for requests under it. */
+export interface SinkMount {
+  /** Path prefix, without a trailing slash. */
+  prefix: string;
+  /** Handles a request whose path starts with `prefix`. */
+  handler: (req: Request) => Promise<Response>;
+}
+
+const methodNotAllowed = () => Response.json({ error: "method not allowed" }, { status: 405 });
+
+/** The mounts of both sinks, for the front door's router. */
+export function sinkMounts(telegram: TelegramSink, discord: DiscordSink): SinkMount[] {
+  return [
+    {
+      prefix: TELEGRAM_SINK_PREFIX,
+      handler(req) {
+        const url = new URL(req.url);
+        const rest = url.pathname.slice(TELEGRAM_SINK_PREFIX.length);
+        if (rest !== "/sent") return telegram.handle(req, rest);
+        if (req.method === "DELETE") {
+          telegram.sent.length = 0;
+          return Promise.resolve(new Response(null, { status: 204 }));
+        }
+        if (req.method !== "GET") return Promise.resolve(methodNotAllowed());
+        const method = url.searchParams.get("method") ?? undefined;
+        return Promise.resolve(Response.json(telegram.calls(method)));
+      },
+    },
+    {
+      prefix: DISCORD_SINK_PREFIX,
+      handler: (req) => discordInspect(discord, req),
+    },
+  ];
+}
+
+async function discordInspect(discord: DiscordSink, req: Request): Promise<Response> {
+  const url = new URL(req.url);
+  const rest = url.pathname.slice(DISCORD_SINK_PREFIX.length);
+  if (rest === "/calls") {
+    if (req.method === "DELETE") {
+      discord.calls.length = 0;
+      return new Response(null, { status: 204 });
+    }
+    return req.method === "GET" ? Response.json(discord.calls) : methodNotAllowed();
+  }
+  if (rest === "/interactions") {
+    if (req.method !== "POST") return methodNotAllowed();
+    const body = await req.json().catch(() => null) as Record<string, unknown> | null;
+    const applicationId = body?.application_id;
+    const token = body?.token;
+    if (typeof applicationId !== "string" || typeof token !== "string") {
+      return Response.json({ error: "application_id and token are required" }, { status: 400 });
+    }
+    discord.registerInteraction(applicationId, token);
+    return new Response(null, { status: 204 });
+  }
+  if (rest === "/commands") {
+    if (req.method !== "GET") return methodNotAllowed();
+    const applicationId = url.searchParams.get("application_id") ?? "";
+    const guildId = url.searchParams.get("guild_id") ?? undefined;
+    return Response.json(discord.commands(applicationId, guildId));
+  }
+  return discord.handle(req, rest);
+}

@@ -1,0 +1,222 @@
+/**
+ * Telegram Bot API sink: a local stand-in for `https://api.telegram.org` for the dev stack and
+ * tests. Paths look like the Bot API (`/bot<token>/<method>`); answers use Telegram's shapes
+ * (`{ok:true,result}` or `{ok:false,error_code,description,parameters?}`) and status codes.
+ * Webhook and command settings are remembered per bot token; every call is recorded in `sent`.
+ * Methods live in `telegram_methods.ts` (messages) and `telegram_settings.ts` (bot settings).
+ *
+ * @module
+ */
+
+import { createRecorder, FailureQueue } from "./recorder.ts";
+import { METHODS } from "./telegram_methods.ts";
+import { BotState, TelegramError, type WebhookSettings } from "./telegram_state.ts";
+
+export type { WebhookSettings };
+
+/** One recorded Bot API call. */
+export interface SentCall {
+  /** Method name as Telegram spells it (`sendMessage`), or as requested when unknown. */
+  method: string;
+  /** Bot token from the path. */
+  token: string;
+  /** Parameters merged from the query string and the body (JSON, form or multipart). */
+  params: Record<string, unknown>;
+  /** Clock time of the call, in milliseconds. */
+  time: number;
+  /** HTTP status of the answer. */
+  status: number;
+  /** JSON body of the answer. */
+  response: unknown;
+}
+
+/** A failure to inject with {@link TelegramSink.failNext}. */
+export interface TelegramFailure {
+  /** HTTP status and `error_code`, e.g. 429, 500, 403. */
+  status: number;
+  /** Seconds for `parameters.retry_after` and `Retry-After` (429 only; default 1). */
+  retryAfter?: number;
+  /** Overrides the default description for the status. */
+  description?: string;
+}
+
+/** Options of {@link createTelegramSink}. */
+export interface TelegramSinkOptions {
+  /** Milliseconds since the epoch; defaults to `Date.now`. */
+  clock?: () => number;
+}
+
+/** The Telegram sink: an in-process fake Bot API server. */
+export interface TelegramSink {
+  /** Answers a request whose path (after the mount prefix) is `/bot<token>/<method>`. */
+  handle(req: Request, path: string): Promise<Response>;
+  /** Every call so far, oldest first (cleared in place by `reset`). */
+  sent: SentCall[];
+  /** Recorded calls, optionally only those of one method (case-insensitive). */
+  calls(method?: string): SentCall[];
+  /** Resolves with the first recorded call (past or future) matching `pred`; rejects on timeout. */
+  waitFor(pred: (call: SentCall) => boolean, timeoutMs?: number): Promise<SentCall>;
+  /** Makes the next `times` calls of `method` ("*" for any) fail with `response`. */
+  failNext(method: string, response: TelegramFailure, times?: number): void;
+  /** The webhook a bot token last set (with its secret), or null; for simulators. */
+  webhook(token: string): (WebhookSettings & { allowed_updates?: string[] }) | null;
+  /** Forgets calls, bot state (webhooks, commands, messages) and pending failures. */
+  reset(): void;
+}
+
+const TOKEN_PATH = /^\/bot(\d+):([A-Za-z0-9_-]+)\/(?:test\/)?([A-Za-z]+)\/?$/;
+const DEFAULT_DESCRIPTIONS: Record<number, string> = {
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden: bot was blocked by the user",
+  404: "Not Found",
+  409: "Conflict",
+  500: "Internal Server Error",
+  502: "Bad Gateway",
+};
+/** Parameters whose form-encoded values are JSON, as in the Bot API. */
+const JSON_FIELDS = new Set([
+  "reply_markup",
+  "entities",
+  "caption_entities",
+  "commands",
+  "scope",
+  "allowed_updates",
+  "link_preview_options",
+  "reply_parameters",
+]);
+
+/** Creates a Telegram sink with its own state. */
+export function createTelegramSink(options: TelegramSinkOptions = {}): TelegramSink {
+  const clock = options.clock ?? Date.now;
+  const log = createRecorder<SentCall>("telegram sink");
+  const sent = log.items;
+  const bots = new Map<string, BotState>();
+  const failures = new FailureQueue<string, TelegramFailure>();
+
+  async function handle(req: Request, path: string): Promise<Response> {
+    const match = TOKEN_PATH.exec(path);
+    const time = clock();
+    const token = match ? `${match[1]}:${match[2]}` : "";
+    const requested = match?.[3] ?? path.split("/").pop() ?? "";
+    const entry = match ? METHODS.get(requested.toLowerCase()) : undefined;
+    const method = entry?.name ?? requested;
+    let params: Record<string, unknown> = {};
+    let status: number;
+    let body: Record<string, unknown>;
+    const headers: Record<string, string> = {};
+    try {
+      params = await readParams(req);
+      const failure = match && failures.take((m) => m === "*" || m === method.toLowerCase());
+      if (failure) {
+        status = failure.status;
+        const retryAfter = Math.max(0, Math.round(failure.retryAfter ?? 1));
+        if (status === 429) headers["retry-after"] = String(retryAfter);
+        body = errorBody(
+          status,
+          failure.description ??
+            (status === 429
+              ? `Too Many Requests: retry after ${retryAfter}`
+              : DEFAULT_DESCRIPTIONS[status] ?? "Error"),
+          status === 429 ? { retry_after: retryAfter } : undefined,
+        );
+      } else if (!entry) {
+        status = 404;
+        body = errorBody(404, "Not Found");
+      } else {
+        let bot = bots.get(token);
+        if (!bot) bots.set(token, bot = new BotState(Number(token.split(":")[0])));
+        const out = entry.run(bot, params, Math.floor(time / 1000));
+        status = 200;
+        body = { ok: true, result: out.result };
+        if (out.description) body.description = out.description;
+      }
+    } catch (err) {
+      if (!(err instanceof TelegramError)) throw err;
+      status = err.status;
+      body = errorBody(err.status, err.message);
+    }
+    log.record({ method, token, params, time, status, response: body });
+    return reply(status, body, headers);
+  }
+
+  return {
+    handle,
+    sent,
+    calls: (method) =>
+      method === undefined
+        ? [...sent]
+        : sent.filter((c) => c.method.toLowerCase() === method.toLowerCase()),
+    waitFor: (pred, timeoutMs = 2000) => log.waitFor(pred, timeoutMs),
+    failNext(method, response, times = 1) {
+      failures.push(method.toLowerCase(), response, times);
+    },
+    webhook(token) {
+      const bot = bots.get(token);
+      if (!bot?.webhook) return null;
+      const out: WebhookSettings & { allowed_updates?: string[] } = { ...bot.webhook };
+      if (bot.allowedUpdates) out.allowed_updates = [...bot.allowedUpdates];
+      return out;
+    },
+    reset() {
+      sent.length = 0;
+      bots.clear();
+      failures.clear();
+    },
+  };
+}
+
+function errorBody(
+  code: number,
+  description: string,
+  parameters?: Record<string, unknown>,
+): Record<string, unknown> {
+  const body: Record<string, unknown> = { ok: false, error_code: code, description };
+  if (parameters) body.parameters = parameters;
+  return body;
+}
+
+function reply(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return Response.json(body, { status, headers });
+}
+
+/** Merges query parameters with a JSON, urlencoded or multipart body. */
+async function readParams(req: Request): Promise<Record<string, unknown>> {
+  const params: Record<string, unknown> = {};
+  for (const [k, v] of new URL(req.url).searchParams) params[k] = fromForm(k, v);
+  if (req.method === "GET" || req.method === "HEAD" || !req.body) return params;
+  const type = (req.headers.get("content-type") ?? "").toLowerCase();
+  if (type.includes("multipart/form-data") || type.includes("x-www-form-urlencoded")) {
+    let form: FormData;
+    try {
+      form = await req.formData();
+    } catch {
+      throw new TelegramError(400, "Bad Request: can't parse request body");
+    }
+    for (const [k, v] of form) {
+      params[k] = typeof v === "string"
+        ? fromForm(k, v)
+        : { file_name: v.name, mime_type: v.type, file_size: v.size };
+    }
+    return params;
+  }
+  const text = await req.text();
+  if (text.trim() === "") return params;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new TelegramError(400, "Bad Request: can't parse JSON encoded request body");
+  }
+  if (json && typeof json === "object" && !Array.isArray(json)) Object.assign(params, json);
+  return params;
+}
+
+function fromForm(key: string, value: string): unknown {
+  if (!JSON_FIELDS.has(key)) return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * The whole local stack in one call: dev keys, PostgreSQL (platform SQL, migrations, seed),
+ * PostgREST, the Telegram and Discord sinks, the gateway, and the front door that puts them
+ * behind Supabase's paths. Every setting comes from the environment when set, else from local
+ * defaults (ports 54321-54323, generated local-only keys and channel secrets).
+ */
+import { createGateway, type Gateway } from "../supabase/functions/gateway/gateway.ts";
+import { loadConfig } from "../supabase/functions/_shared/config.ts";
+import { createLogger, type Logger } from "../supabase/functions/_shared/log.ts";
+import { type FrontDoor, serveFrontDoor } from "./front_door.ts";
+import { type DevKeys, loadOrCreateDevKeys, postgrestJwks, publicJwks } from "./keys.ts";
+import type { StackPorts } from "./ports.ts";
+import { type LocalPostgres, startPostgres } from "./postgres.ts";
+import { type LocalPostgrest, startPostgrest } from "./postgrest.ts";
+import {
+  createDiscordSink,
+  createTelegramSink,
+  DISCORD_SINK_PREFIX,
+  type DiscordSink,
+  sinkMounts,
+  TELEGRAM_SINK_PREFIX,
+  type TelegramSink,
+} from "./sinks/mod.ts";
+import { loadOrCreateChannelSecrets } from "./channel_secrets.ts";
+
+/** Options of {@link startStack}. */
+export interface StackOptions {
+  stateDir: string;
+  ports: StackPorts;
+  reset?: boolean;
+  env?: Record<string, string | undefined>;
+  log?: (line: string) => void;
+  /** Where the gateway's request log lines go (default: stdout). */
+  gatewayLog?: Logger;
+}
+
+/** A running stack. */
+export interface Stack {
+  url: string;
+  /** The environment the gateway was configured from (what a deployed function would get). */
+  gatewayEnv: Record<string, string>;
+  keys: DevKeys;
+  db: LocalPostgres;
+  rest: LocalPostgrest;
+  gateway: Gateway;
+  telegram: TelegramSink;
+  discord: DiscordSink;
+  stop(): Promise<void>;
+}
+
+/**
+ * A fetch for the gateway that sends `<front door>/rest/v1/...` straight to PostgREST, sparing
+ * the proxy hop on loopback (hosted Supabase has its own API gateway in that place).
+ */
+export function directRestFetch(frontUrl: string, restUrl: string): typeof fetch {
+  const prefix = `${frontUrl}/rest/v1/`;
+  return (input, init) => {
+    if (typeof input === "string" && input.startsWith(prefix)) {
+      return fetch(`${restUrl}/${input.slice(prefix.length)}`, init);
+    }
+    return fetch(input, init);
+  };
+}
+
+/** Starts everything; on failure, stops what was started and rethrows. */
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const log = options.log ?? (() => {});
+  const env = options.env ?? Deno.env.toObject();
+  const cleanups: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of cleanups.reverse()) await stop().catch(() => {});
+    cleanups.length = 0;
+  };
+  try {
+    const keys = await loadOrCreateDevKeys(options.stateDir);
+    const db = await startPostgres({
+      stateDir: options.stateDir,
+      port: options.ports.db,
+      reset: options.reset,
+      log,
+    });
+    cleanups.push(() => db.stop());
+    const rest = await startPostgrest({
+      port: options.ports.rest,
+      dbUrl: db.authenticatorUrl,
+      jwks: postgrestJwks(keys),
+      stateDir: options.stateDir,
+      log,
+    });
+    cleanups.push(() => rest.stop());
+
+    const url = `http://127.0.0.1:${options.ports.front}`;
+    const secrets = await loadOrCreateChannelSecrets(options.stateDir);
+    const gatewayEnv = withDefaults(env, {
+      SUPABASE_URL: url,
+      SUPABASE_ANON_KEY: keys.anonKey,
+      SUPABASE_SERVICE_ROLE_KEY: keys.serviceRoleKey,
+      GATEWAY_SIGNING_KEY: JSON.stringify(keys.signingKey),
+      GATEWAY_JWT_SECRET: keys.jwtSecret,
+      GATEWAY_CORS_ORIGINS: "http://localhost:3000,http://127.0.0.1:3000",
+      TELEGRAM_BOT_TOKEN: secrets.telegramBotToken,
+      TELEGRAM_WEBHOOK_SECRET: secrets.telegramWebhookSecret,
+      TELEGRAM_BOT_USERNAME: "LocalGatewayBot",
+      TELEGRAM_API_ROOT: `${url}${TELEGRAM_SINK_PREFIX}`,
+      DISCORD_PUBLIC_KEY: secrets.discordPublicKey,
+      DISCORD_APPLICATION_ID: secrets.discordApplicationId,
+      DISCORD_BOT_TOKEN: secrets.discordBotToken,
+      DISCORD_API_BASE: `${url}${DISCORD_SINK_PREFIX}/api/v10`,
+    });
+    const gateway = createGateway(loadConfig(gatewayEnv), {
+      fetch: directRestFetch(url, rest.url),
+      log: options.gatewayLog ?? createLogger(),
+    });
+    cleanups.push(() => gateway.core.drain());
+    const telegram = createTelegramSink();
+    const discord = createDiscordSink();
+    const front: FrontDoor = serveFrontDoor({
+      port: options.ports.front,
+      restUrl: rest.url,
+      publicJwks: publicJwks(keys),
+      mounts: [
+        { prefix: "/functions/v1/gateway", handler: gateway },
+        ...sinkMounts(telegram, discord),
+      ],
+    });
+    cleanups.push(() => front.shutdown());
+    return { url, gatewayEnv, keys, db, rest, gateway, telegram, discord, stop: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+function withDefaults(
+  env: Record<string, string | undefined>,
+  defaults: Record<string, string>,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(defaults)) out[key] = env[key]?.trim() || value;
+  for (const key of ["SUPABASE_JWKS", "GATEWAY_TOKEN_TTL_SECONDS", "GATEWAY_ACCESS_TOKEN_HOOK"]) {
+    if (env[key]?.trim()) out[key] = env[key]!.trim();
+  }
+  return out;
+}

@@ -1,0 +1,168 @@
+/**
+ * The command model. A command is defined once, with a zod schema for its arguments, and serves
+ * every channel: the gateway derives Telegram argument parsing, Discord option JSON, HTTP
+ * validation, /help text and the HTTPS catalogue from it. `run` receives a context whose `db` is
+ * the caller's RLS client.
+ */
+import type { SupabaseClient } from "@supabase/supabase-js";
+import { z } from "zod";
+import type { Channel, ChatAccount, Principal } from "./principal.ts";
+import type { Reply } from "./reply.ts";
+
+/** What a command may ask of the gateway for account linking (chat channels only). */
+export interface LinkingService {
+  /** Links the calling chat account with the code's owner. */
+  link(code: string): Promise<LinkOutcome>;
+  /** Unlinks the calling chat account (through the caller's RLS client) and drops its caches. */
+  unlink(): Promise<boolean>;
+}
+
+/** The result of consuming a link code, as `consume_link_code` reports it. */
+export type LinkOutcome =
+  | { ok: true; alreadyLinked: boolean }
+  | {
+    ok: false;
+    reason:
+      | "invalid_code"
+      | "expired_code"
+      | "used_code"
+      | "already_linked"
+      | "rate_limited";
+    retryAfterSeconds?: number;
+  };
+
+/** Everything a command's `run` can use. */
+export interface CommandContext {
+  channel: Channel;
+  /** The signed-in (or linked) user; null only for commands with `requires: "none"`. */
+  principal: Principal | null;
+  /** The caller's RLS client; throws for commands with `requires: "none"` and no user. */
+  readonly db: SupabaseClient;
+  /** The chat account the request came from (Telegram/Discord), if any. */
+  chat: ChatAccount | null;
+  /** Stable per delivery (update, interaction, Idempotency-Key); null when none was given. */
+  idempotencyKey: string | null;
+  linking: LinkingService | null;
+  /** Public settings commands may show (deep links, bot names). */
+  links: { telegramBotUsername?: string };
+  /** Lists the registry's commands (for /help). */
+  catalogue(): readonly AnyCommand[];
+}
+
+/** Where a command may be used. */
+export type Requirement = "user" | "none";
+
+/** A command's definition. */
+export interface CommandSpec<S extends z.ZodObject> {
+  /** Lower-case name, 1-32 characters of a-z, 0-9, `-` and `_` (Discord's rule). */
+  name: string;
+  /** One line, at most 100 characters (Discord's limit). */
+  description: string;
+  args: S;
+  requires: Requirement;
+  /** Channels that offer the command; all when absent. */
+  channels?: readonly Channel[];
+  /** Whether Discord replies may be shown to everyone in the channel (default: private). */
+  publicReply?: boolean;
+  /** Hidden from /help and registration (still callable), e.g. Telegram's /start. */
+  hidden?: boolean;
+  /** Suggestions for one string or number argument while the user types (Discord). */
+  autocomplete?: {
+    [K in keyof z.infer<S>]?: (ctx: CommandContext, partial: string) => Promise<Choice[]>;
+  };
+  run(ctx: CommandContext, args: z.infer<S>): Promise<Reply>;
+}
+
+/** An autocomplete suggestion. */
+export interface Choice {
+  name: string;
+  value: string | number;
+}
+
+/** A defined command with its derived JSON Schema. */
+export interface Command<S extends z.ZodObject = z.ZodObject> extends CommandSpec<S> {
+  /** JSON Schema (draft 2020-12) of the arguments, as accepted on input. */
+  jsonSchema: ArgsJsonSchema;
+}
+
+/** Any command, whatever its schema (the registry's element type). */
+// deno-lint-ignore no-explicit-any
+export type AnyCommand = Command<any>;
+
+/** The JSON Schema of a command's arguments: always an object of named properties. */
+export interface ArgsJsonSchema {
+  type: "object";
+  properties: Record<string, PropertySchema>;
+  required?: string[];
+  [key: string]: unknown;
+}
+
+/** The JSON Schema of one argument, with the keywords the channels use. */
+export interface PropertySchema {
+  type?: "string" | "integer" | "number" | "boolean";
+  description?: string;
+  minLength?: number;
+  maxLength?: number;
+  minimum?: number;
+  maximum?: number;
+  enum?: (string | number)[];
+  [key: string]: unknown;
+}
+
+const NAME = /^[a-z0-9_-]{1,32}$/;
+const SUPPORTED_TYPES = new Set(["string", "integer", "number", "boolean"]);
+
+/** Defines a command; rejects a name, description or schema the channels cannot serve. */
+export function defineCommand<S extends z.ZodObject>(spec: CommandSpec<S>): Command<S> {
+  if (!NAME.test(spec.name)) {
+    throw new Error(`Command name '${spec.name}' must be 1-32 characters of a-z, 0-9, - or _.`);
+  }
+  if (!spec.description || spec.description.length > 100) {
+    throw new Error(`Command '${spec.name}' needs a description of 1-100 characters.`);
+  }
+  const jsonSchema = z.toJSONSchema(spec.args, { io: "input" }) as ArgsJsonSchema;
+  for (const [key, prop] of Object.entries(jsonSchema.properties ?? {})) {
+    if (!NAME.test(key)) {
+      throw new Error(`Argument '${key}' of '${spec.name}' must be a lower-case name (Discord).`);
+    }
+    if (!prop.type || !SUPPORTED_TYPES.has(prop.type)) {
+      throw new Error(
+        `Argument '${key}' of '${spec.name}' must be a string, integer, number or boolean.`,
+      );
+    }
+    if ((prop.description ?? "").length > 100) {
+      throw new Error(`Argument '${key}' of '${spec.name}': description over 100 characters.`);
+    }
+  }
+  jsonSchema.properties ??= {};
+  return { ...spec, jsonSchema };
+}
+
+/** A name-indexed set of commands. */
+export interface Registry {
+  get(name: string): AnyCommand | undefined;
+  list(): readonly AnyCommand[];
+  /** Commands offered on one channel, hidden ones left out. */
+  listFor(channel: Channel): readonly AnyCommand[];
+}
+
+/** Builds a registry; duplicate names are a start-up error. */
+export function createRegistry(commands: readonly AnyCommand[]): Registry {
+  const byName = new Map<string, AnyCommand>();
+  for (const command of commands) {
+    if (byName.has(command.name)) throw new Error(`Command '${command.name}' is defined twice.`);
+    byName.set(command.name, command);
+  }
+  const all = Object.freeze([...byName.values()]);
+  return {
+    get: (name) => byName.get(name),
+    list: () => all,
+    listFor: (channel) =>
+      all.filter((c) => !c.hidden && (!c.channels || c.channels.includes(channel))),
+  };
+}
+
+/** Whether `command` may be used on `channel`. */
+export function offeredOn(command: AnyCommand, channel: Channel): boolean {
+  return !command.channels || command.channels.includes(channel);
+}

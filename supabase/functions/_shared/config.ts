@@ -1,0 +1,285 @@
+/**
+ * Gateway configuration: read once from the environment, validated, merged with defaults. A
+ * malformed variable stops start-up with a message naming it; a channel whose variables are
+ * absent is switched off (its route answers 404 saying so).
+ */
+
+/** Telegram channel settings; present only when `TELEGRAM_BOT_TOKEN` is set. */
+export interface TelegramConfig {
+  botToken: string;
+  /** The numeric bot id: the part of the token before the colon. */
+  botId: number;
+  botUsername: string;
+  webhookSecret: string;
+  apiRoot: string;
+}
+
+/** Discord channel settings; present only when `DISCORD_PUBLIC_KEY` is set. */
+export interface DiscordConfig {
+  publicKey: string;
+  applicationId: string;
+  botToken?: string;
+  apiBase: string;
+}
+
+/** Everything the gateway needs, validated. */
+export interface GatewayConfig {
+  supabaseUrl: string;
+  restUrl: string;
+  /** Key sent as `apikey` with user requests (anon JWT or publishable key). */
+  anonKey: string;
+  /** Key for the narrow service-role SQL functions (service_role JWT or secret key). */
+  serviceKey: string;
+  /** Issuer expected in, and written into, access tokens. */
+  issuer: string;
+  /** Inline JWKS (`SUPABASE_JWKS`); when absent it is fetched from `jwksUrl` and cached. */
+  jwks?: { keys: Record<string, unknown>[] };
+  jwksUrl: string;
+  /** Legacy HS256 secret (`GATEWAY_JWT_SECRET`). */
+  jwtSecret?: string;
+  /** Private JWK used to mint session tokens (`GATEWAY_SIGNING_KEY`). */
+  signingKey?: Record<string, unknown>;
+  tokenTtlSeconds: number;
+  /** Allowed CORS origins; `["*"]` allows any. Empty: no CORS headers. */
+  corsOrigins: string[];
+  accessTokenHook?: string;
+  telegram?: TelegramConfig;
+  discord?: DiscordConfig;
+}
+
+/** Thrown for a missing or malformed variable; the message names it and says what to do. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+const DEFAULT_TOKEN_TTL_SECONDS = 120;
+const DEFAULT_TELEGRAM_API_ROOT = "https://api.telegram.org";
+const DEFAULT_DISCORD_API_BASE = "https://discord.com/api/v10";
+
+type Env = Record<string, string | undefined>;
+
+/** Builds a validated {@link GatewayConfig} from environment variables. */
+export function loadConfig(env: Env = Deno.env.toObject()): GatewayConfig {
+  const get = (name: string) => {
+    const value = env[name]?.trim();
+    return value ? value : undefined;
+  };
+  const supabaseUrl = baseUrl("SUPABASE_URL", required(get("SUPABASE_URL"), "SUPABASE_URL"));
+  const anonKey = get("SUPABASE_ANON_KEY") ?? firstKey(get("SUPABASE_PUBLISHABLE_KEYS"));
+  if (!anonKey) {
+    throw new ConfigError("SUPABASE_ANON_KEY (or SUPABASE_PUBLISHABLE_KEYS) is not set.");
+  }
+  const serviceKey = get("SUPABASE_SERVICE_ROLE_KEY") ?? firstKey(get("SUPABASE_SECRET_KEYS"));
+  if (!serviceKey) {
+    throw new ConfigError("SUPABASE_SERVICE_ROLE_KEY (or SUPABASE_SECRET_KEYS) is not set.");
+  }
+  const jwksText = get("SUPABASE_JWKS");
+  const jwks = jwksText ? parseJwks(jwksText) : undefined;
+  const signingKeyText = get("GATEWAY_SIGNING_KEY");
+  const signingKey = signingKeyText ? parsePrivateJwk(signingKeyText) : undefined;
+  const jwtSecret = get("GATEWAY_JWT_SECRET");
+  if (jwtSecret !== undefined && jwtSecret.length < 32) {
+    throw new ConfigError("GATEWAY_JWT_SECRET must be at least 32 characters long.");
+  }
+  const tokenTtlSeconds = integer(
+    "GATEWAY_TOKEN_TTL_SECONDS",
+    get("GATEWAY_TOKEN_TTL_SECONDS"),
+    DEFAULT_TOKEN_TTL_SECONDS,
+    { min: 60, max: 3600 },
+  );
+  const hook = get("GATEWAY_ACCESS_TOKEN_HOOK");
+  if (hook !== undefined && !/^([a-z_][a-z0-9_]*\.)?[a-z_][a-z0-9_]*$/.test(hook)) {
+    throw new ConfigError(
+      "GATEWAY_ACCESS_TOKEN_HOOK must name a SQL function, like public.custom_access_token_hook.",
+    );
+  }
+  const telegram = telegramConfig(get);
+  const discord = discordConfig(get);
+  if ((telegram || discord) && !signingKey && !jwtSecret) {
+    throw new ConfigError(
+      "GATEWAY_SIGNING_KEY or GATEWAY_JWT_SECRET must be set to mint sessions for chat users.",
+    );
+  }
+  return {
+    supabaseUrl,
+    restUrl: `${supabaseUrl}/rest/v1`,
+    anonKey,
+    serviceKey,
+    issuer: get("GATEWAY_JWT_ISSUER") ?? `${supabaseUrl}/auth/v1`,
+    jwks,
+    jwksUrl: `${supabaseUrl}/auth/v1/.well-known/jwks.json`,
+    jwtSecret,
+    signingKey,
+    tokenTtlSeconds,
+    corsOrigins: corsOrigins(get("GATEWAY_CORS_ORIGINS")),
+    accessTokenHook: hook,
+    telegram,
+    discord,
+  };
+}
+
+function telegramConfig(get: (name: string) => string | undefined): TelegramConfig | undefined {
+  const botToken = get("TELEGRAM_BOT_TOKEN");
+  if (!botToken) return undefined;
+  const match = /^(\d{1,20}):[A-Za-z0-9_-]{20,}$/.exec(botToken);
+  if (!match) {
+    throw new ConfigError(
+      "TELEGRAM_BOT_TOKEN is malformed: expected '<bot id>:<secret>' as given by @BotFather.",
+    );
+  }
+  const webhookSecret = required(
+    get("TELEGRAM_WEBHOOK_SECRET"),
+    "TELEGRAM_WEBHOOK_SECRET",
+    "it is required when TELEGRAM_BOT_TOKEN is set",
+  );
+  // Telegram allows 1-256 characters A-Z, a-z, 0-9, _ and -; we ask for enough to resist guessing.
+  if (!/^[A-Za-z0-9_-]{24,256}$/.test(webhookSecret)) {
+    throw new ConfigError(
+      "TELEGRAM_WEBHOOK_SECRET must be 24-256 characters of A-Z, a-z, 0-9, _ or -.",
+    );
+  }
+  const botUsername = required(
+    get("TELEGRAM_BOT_USERNAME"),
+    "TELEGRAM_BOT_USERNAME",
+    "it is required when TELEGRAM_BOT_TOKEN is set",
+  ).replace(/^@/, "");
+  if (!/^[A-Za-z][A-Za-z0-9_]{3,31}$/.test(botUsername)) {
+    throw new ConfigError("TELEGRAM_BOT_USERNAME is not a Telegram bot username.");
+  }
+  const apiRoot = baseUrl(
+    "TELEGRAM_API_ROOT",
+    get("TELEGRAM_API_ROOT") ?? DEFAULT_TELEGRAM_API_ROOT,
+  );
+  return { botToken, botId: Number(match[1]), botUsername, webhookSecret, apiRoot };
+}
+
+function discordConfig(get: (name: string) => string | undefined): DiscordConfig | undefined {
+  const publicKey = get("DISCORD_PUBLIC_KEY");
+  if (!publicKey) return undefined;
+  if (!/^[0-9a-fA-F]{64}$/.test(publicKey)) {
+    throw new ConfigError(
+      "DISCORD_PUBLIC_KEY must be the 64 hex characters shown on the application's page.",
+    );
+  }
+  const applicationId = required(
+    get("DISCORD_APPLICATION_ID"),
+    "DISCORD_APPLICATION_ID",
+    "it is required when DISCORD_PUBLIC_KEY is set",
+  );
+  if (!/^\d{15,21}$/.test(applicationId)) {
+    throw new ConfigError("DISCORD_APPLICATION_ID must be the application's numeric id.");
+  }
+  const apiBase = baseUrl("DISCORD_API_BASE", get("DISCORD_API_BASE") ?? DEFAULT_DISCORD_API_BASE);
+  return {
+    publicKey: publicKey.toLowerCase(),
+    applicationId,
+    botToken: get("DISCORD_BOT_TOKEN"),
+    apiBase,
+  };
+}
+
+function required(value: string | undefined, name: string, why = "it is required"): string {
+  if (value === undefined) throw new ConfigError(`${name} is not set: ${why}.`);
+  return value;
+}
+
+/** An http(s) URL without a trailing slash. */
+function baseUrl(name: string, value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`${name} is not a URL.`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw new ConfigError(`${name} must be an http(s) URL.`);
+  }
+  if (url.search || url.hash) throw new ConfigError(`${name} must not have a query or fragment.`);
+  return url.href.replace(/\/+$/, "");
+}
+
+function integer(
+  name: string,
+  value: string | undefined,
+  fallback: number,
+  range: { min: number; max: number },
+): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < range.min || n > range.max) {
+    throw new ConfigError(`${name} must be a whole number from ${range.min} to ${range.max}.`);
+  }
+  return n;
+}
+
+/** `SUPABASE_PUBLISHABLE_KEYS` / `SUPABASE_SECRET_KEYS` hold a JSON object of named keys. */
+function firstKey(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  if (!value.startsWith("{")) return value;
+  try {
+    const keys = JSON.parse(value) as Record<string, unknown>;
+    const key = keys.default ?? Object.values(keys)[0];
+    return typeof key === "string" && key ? key : undefined;
+  } catch {
+    throw new ConfigError("SUPABASE_PUBLISHABLE_KEYS / SUPABASE_SECRET_KEYS is not valid JSON.");
+  }
+}
+
+function parseJwks(text: string): { keys: Record<string, unknown>[] } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new ConfigError('SUPABASE_JWKS is not valid JSON: expected {"keys":[...]}.');
+  }
+  const keys = (parsed as { keys?: unknown })?.keys;
+  if (!Array.isArray(keys) || keys.some((k) => typeof k !== "object" || k === null)) {
+    throw new ConfigError('SUPABASE_JWKS must be a JSON Web Key Set: {"keys":[...]}.');
+  }
+  if (keys.some((k) => "d" in k || "k" in k)) {
+    throw new ConfigError("SUPABASE_JWKS must hold public keys only (no 'd' or 'k' members).");
+  }
+  return { keys };
+}
+
+function parsePrivateJwk(text: string): Record<string, unknown> {
+  let jwk: Record<string, unknown>;
+  try {
+    jwk = JSON.parse(text);
+  } catch {
+    throw new ConfigError("GATEWAY_SIGNING_KEY is not valid JSON: expected a private JWK.");
+  }
+  if (typeof jwk !== "object" || jwk === null || typeof jwk.d !== "string") {
+    throw new ConfigError("GATEWAY_SIGNING_KEY must be a private JWK (with a 'd' member).");
+  }
+  if (jwk.kty !== "EC" && jwk.kty !== "RSA") {
+    throw new ConfigError("GATEWAY_SIGNING_KEY must be an EC (ES256) or RSA (RS256) key.");
+  }
+  if (typeof jwk.kid !== "string" || !jwk.kid) {
+    throw new ConfigError("GATEWAY_SIGNING_KEY needs a 'kid' so verifiers can pick the key.");
+  }
+  return jwk;
+}
+
+function corsOrigins(value: string | undefined): string[] {
+  if (!value) return [];
+  const origins = value.split(",").map((o) => o.trim()).filter(Boolean);
+  for (const origin of origins) {
+    if (origin === "*") continue;
+    let url: URL;
+    try {
+      url = new URL(origin);
+    } catch {
+      throw new ConfigError(`GATEWAY_CORS_ORIGINS has an entry that is not an origin: ${origin}`);
+    }
+    if (url.origin !== origin) {
+      throw new ConfigError(
+        `GATEWAY_CORS_ORIGINS entries must be bare origins like https://app.example.com: ${origin}`,
+      );
+    }
+  }
+  return origins;
+}

@@ -1,0 +1,193 @@
+/**
+ * The gateway's core, built once from the configuration: token verification, identity exchange,
+ * the ledger, the per-user client factory and the command executor. Channel adapters receive this
+ * and only translate requests and replies; nothing here knows about Telegram or Discord formats.
+ */
+import { createSessionMinter } from "./auth/mint.ts";
+import { type AccessTokenVerifier, createAccessTokenVerifier } from "./auth/verify.ts";
+import {
+  type AnyCommand,
+  createRegistry,
+  type LinkingService,
+  type LinkOutcome,
+  type Registry,
+} from "./command.ts";
+import type { GatewayConfig } from "./config.ts";
+import {
+  createServiceRpc,
+  createUserClients,
+  type ServiceRpc,
+  unwrap,
+  type UserClients,
+} from "./db.ts";
+import { GatewayError } from "./errors.ts";
+import { createExecutor, type Executor } from "./execute.ts";
+import { createIdentityExchange, type IdentityExchange } from "./identity.ts";
+import { createLedger, type Ledger } from "./ledger.ts";
+import { createLogger, type Logger } from "./log.ts";
+import type { ChatAccount, Principal } from "./principal.ts";
+
+/** What the environment provides; every member is optional and defaults to the real thing. */
+export interface GatewayDeps {
+  /** The commands to serve. */
+  commands: readonly AnyCommand[];
+  fetch?: typeof fetch;
+  now?: () => number;
+  log?: Logger;
+  /** Keeps background work alive after the response (Supabase: `EdgeRuntime.waitUntil`). */
+  waitUntil?: (promise: Promise<unknown>) => void;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** Shared services for the channel adapters. */
+export interface Core {
+  config: GatewayConfig;
+  registry: Registry;
+  executor: Executor;
+  verifyAccessToken: AccessTokenVerifier;
+  identities: IdentityExchange;
+  ledger: Ledger;
+  rpc: ServiceRpc;
+  clients: UserClients;
+  log: Logger;
+  fetch: typeof fetch;
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+  /** Runs `promise` past the response; errors are logged, never thrown. */
+  background(promise: Promise<unknown>): void;
+  /** Resolves when background work started so far has settled (tests, shutdown). */
+  drain(): Promise<void>;
+  /** A Principal for a bearer token, or a 401. */
+  principalForToken(token: string): Promise<Principal>;
+  /** Linking operations for a chat account (and its principal, when linked). */
+  linkingFor(account: ChatAccount, principal: Principal | null): LinkingService;
+}
+
+/** Builds the core; throws at start-up on a configuration it cannot serve. */
+export function createCore(config: GatewayConfig, deps: GatewayDeps): Core {
+  const fetchImpl = deps.fetch ?? fetch;
+  const now = deps.now ?? Date.now;
+  const log = deps.log ?? createLogger();
+  const rpc = createServiceRpc(config, fetchImpl);
+  const clients = createUserClients(config, fetchImpl, now);
+  const registry = createRegistry(deps.commands);
+  const hook = config.accessTokenHook;
+  const minter = config.signingKey || config.jwtSecret
+    ? createSessionMinter({
+      issuer: config.issuer,
+      signingKey: config.signingKey,
+      jwtSecret: config.jwtSecret,
+      ttlSeconds: config.tokenTtlSeconds,
+      now,
+      customizeClaims: hook
+        ? async (event) => {
+          const out = await rpc<{ claims?: Record<string, unknown> }>(
+            hook.replace(/^public\./, ""),
+            { event },
+          );
+          if (!out?.claims) {
+            throw new GatewayError(500, "internal", "The access token hook returned no claims.");
+          }
+          return out.claims;
+        }
+        : undefined,
+    })
+    : {
+      mint: () =>
+        Promise.reject(
+          new GatewayError(503, "upstream_error", "Chat sessions are not configured."),
+        ),
+      forget() {},
+    };
+  const identities = createIdentityExchange({ rpc, minter, now });
+  const verifyAccessToken = createAccessTokenVerifier({
+    issuer: config.issuer,
+    jwks: config.jwks,
+    jwksUrl: config.jwksUrl,
+    jwtSecret: config.jwtSecret,
+    fetch: fetchImpl,
+    now,
+  });
+  const executor = createExecutor({
+    registry,
+    clients,
+    links: { telegramBotUsername: config.telegram?.botUsername },
+  });
+  const pending = new Set<Promise<unknown>>();
+  const runtime = (globalThis as { EdgeRuntime?: { waitUntil(p: Promise<unknown>): void } })
+    .EdgeRuntime;
+
+  const core: Core = {
+    config,
+    registry,
+    executor,
+    verifyAccessToken,
+    identities,
+    ledger: createLedger(rpc),
+    rpc,
+    clients,
+    log,
+    fetch: fetchImpl,
+    now,
+    sleep: deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+    background(promise) {
+      const tracked = promise.catch((err) =>
+        log.error("background task failed", { error: err instanceof Error ? err.name : "unknown" })
+      ).finally(() => pending.delete(tracked));
+      pending.add(tracked);
+      if (deps.waitUntil) deps.waitUntil(tracked);
+      else runtime?.waitUntil(tracked);
+    },
+    async drain() {
+      while (pending.size) await Promise.all([...pending]);
+    },
+    async principalForToken(token) {
+      const claims = await verifyAccessToken(token);
+      return {
+        userId: claims.sub,
+        token,
+        expiresAt: claims.exp,
+        claims,
+        channel: "http",
+      };
+    },
+    linkingFor(account, principal) {
+      return {
+        async link(code): Promise<LinkOutcome> {
+          const out = await rpc<
+            { ok: boolean; reason?: string; retry_after?: number; already_linked?: boolean }
+          >("consume_link_code", {
+            p_provider: account.provider,
+            p_external_id: account.externalId,
+            p_code: code,
+            p_username: account.username ?? null,
+            p_display_name: account.displayName ?? null,
+          });
+          identities.forget(account);
+          if (out.ok) return { ok: true, alreadyLinked: Boolean(out.already_linked) };
+          return {
+            ok: false,
+            reason: out.reason as Exclude<LinkOutcome, { ok: true }>["reason"],
+            retryAfterSeconds: out.retry_after,
+          };
+        },
+        async unlink() {
+          if (!principal) return false;
+          // Through the user's own client: RLS lets a user delete only their own link.
+          const rows = unwrap(
+            await clients.forToken(principal.token, principal.expiresAt)
+              .from("chat_identities")
+              .delete()
+              .eq("provider", account.provider)
+              .eq("external_id", account.externalId)
+              .select("id"),
+            "unlink",
+          ) as unknown[];
+          identities.forget(account);
+          return rows.length > 0;
+        },
+      };
+    },
+  };
+  return core;
+}

@@ -1,0 +1,92 @@
+/**
+ * Running a command: arguments checked against its schema, a context built around the caller's
+ * RLS client, and the neutral reply returned. Channels call this after they have proven who is
+ * calling; it is the only place a command's `run` is invoked.
+ */
+import type { z } from "zod";
+import type { AnyCommand, CommandContext, LinkingService, Registry } from "./command.ts";
+import { offeredOn } from "./command.ts";
+import type { UserClients } from "./db.ts";
+import { GatewayError } from "./errors.ts";
+import type { Channel, ChatAccount, Principal } from "./principal.ts";
+import type { Reply } from "./reply.ts";
+
+/** One call of one command. */
+export interface Invocation {
+  channel: Channel;
+  command: AnyCommand;
+  /** Arguments already checked by {@link parseArgs}. */
+  args: unknown;
+  principal: Principal | null;
+  chat: ChatAccount | null;
+  idempotencyKey: string | null;
+  linking: LinkingService | null;
+}
+
+/** Runs invocations; built once per gateway. */
+export interface Executor {
+  run(invocation: Invocation): Promise<Reply>;
+  registry: Registry;
+}
+
+/** Builds the executor. */
+export function createExecutor(options: {
+  registry: Registry;
+  clients: UserClients;
+  links: CommandContext["links"];
+}): Executor {
+  const { registry, clients, links } = options;
+  const catalogue = () => registry.list();
+  return {
+    registry,
+    run(inv) {
+      if (!offeredOn(inv.command, inv.channel)) {
+        throw new GatewayError(
+          404,
+          "unknown_command",
+          `/${inv.command.name} is not available here.`,
+        );
+      }
+      if (inv.command.requires === "user" && !inv.principal) {
+        throw new GatewayError(401, "not_linked", "Sign in (or link this account) first.");
+      }
+      const principal = inv.principal;
+      const ctx: CommandContext = {
+        channel: inv.channel,
+        principal,
+        get db() {
+          if (!principal) {
+            throw new GatewayError(401, "not_linked", "Sign in (or link this account) first.");
+          }
+          return clients.forToken(principal.token, principal.expiresAt);
+        },
+        chat: inv.chat,
+        idempotencyKey: inv.idempotencyKey,
+        linking: inv.linking,
+        links,
+        catalogue,
+      };
+      return inv.command.run(ctx, inv.args);
+    },
+  };
+}
+
+/**
+ * Checks raw arguments against the command's schema. Unknown keys are dropped (a caller cannot
+ * smuggle `user_id` into a row); wrong types give 400 `invalid_args` naming each field.
+ */
+export function parseArgs(command: AnyCommand, raw: unknown): unknown {
+  const result = (command.args as z.ZodObject).safeParse(raw ?? {});
+  if (result.success) return result.data;
+  const fields = result.error.issues.map((issue) => ({
+    field: issue.path.join(".") || "(arguments)",
+    problem: issue.message,
+  }));
+  throw new GatewayError(
+    400,
+    "invalid_args",
+    `Invalid arguments for ${command.name}: ` +
+      fields.map((f) => `${f.field}: ${f.problem}`).join("; "),
+    { fields },
+  );
+}

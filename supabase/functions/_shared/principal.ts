@@ -1,0 +1,28 @@
+/**
+ * Who is calling. Every channel turns its caller into a `Principal`: a real Supabase user with a
+ * token PostgREST trusts. Chat channels also know the `ChatAccount` the message came from.
+ */
+import type { AccessClaims } from "./auth/verify.ts";
+
+/** The three ways into the gateway. */
+export type Channel = "http" | "telegram" | "discord";
+
+/** A Telegram or Discord account, as the platform identified it. */
+export interface ChatAccount {
+  provider: "telegram" | "discord";
+  /** The platform's user id, as a decimal string. */
+  externalId: string;
+  username?: string;
+  displayName?: string;
+}
+
+/** A caller proven to be a Supabase user. */
+export interface Principal {
+  userId: string;
+  /** The access token every database call of this request carries. */
+  token: string;
+  /** Seconds since epoch when `token` expires. */
+  expiresAt: number;
+  claims: Pick<AccessClaims, "sub" | "role" | "email" | "app_metadata" | "user_metadata">;
+  channel: Channel;
+}

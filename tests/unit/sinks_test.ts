@@ -1,0 +1,571 @@
+/**
+ * Unit tests of the Telegram and Discord sinks (dev/sinks): answers, error shapes, injected
+ * rate limits, token expiry and command validation, driven through real `Request`s and the
+ * `/__sinks/...` mounts, plus a real grammY `Api` talking to the sink over loopback HTTP.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { Api, GrammyError } from "grammy";
+import {
+  createDiscordSink,
+  createTelegramSink,
+  type DiscordSink,
+  sinkMounts,
+  type TelegramSink,
+} from "../../dev/sinks/mod.ts";
+
+const TOKEN = "123456:ABC-def_GHIjkl";
+const BASE = "http://127.0.0.1:54321";
+
+type Json = Record<string, unknown>;
+
+function mounts(telegram: TelegramSink, discord: DiscordSink) {
+  const [tg, dc] = sinkMounts(telegram, discord);
+  return { tg: tg.handler, dc: dc.handler };
+}
+
+/** Calls a Bot API method through the mount with a JSON body. */
+async function tgCall(
+  handler: (req: Request) => Promise<Response>,
+  method: string,
+  params?: Json,
+  token = TOKEN,
+) {
+  const res = await handler(
+    new Request(`${BASE}/__sinks/telegram/bot${token}/${method}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: params === undefined ? undefined : JSON.stringify(params),
+    }),
+  );
+  return { status: res.status, headers: res.headers, body: await res.json() as Json };
+}
+
+/** Calls the Discord sink through the mount. */
+async function dcCall(
+  handler: (req: Request) => Promise<Response>,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) {
+  const res = await handler(
+    new Request(`${BASE}/__sinks/discord${path}`, {
+      method,
+      headers: { "content-type": "application/json", ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }),
+  );
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null };
+}
+
+Deno.test("telegram sink", async (t) => {
+  let now = 1_700_000_000_000;
+  const telegram = createTelegramSink({ clock: () => now });
+  const { tg } = mounts(telegram, createDiscordSink());
+
+  await t.step("getMe describes the bot of the token", async () => {
+    const { status, body } = await tgCall(tg, "getMe");
+    assert.equal(status, 200);
+    const me = body.result as Json;
+    assert.equal(body.ok, true);
+    assert.equal(me.id, 123456);
+    assert.equal(me.is_bot, true);
+    assert.equal(typeof me.username, "string");
+  });
+
+  await t.step("sendMessage returns a Message, ids per chat", async () => {
+    const first = await tgCall(tg, "sendMessage", { chat_id: 42, text: "hello" });
+    assert.equal(first.status, 200);
+    const msg = first.body.result as Json;
+    assert.equal(msg.message_id, 1);
+    assert.equal(msg.text, "hello");
+    assert.equal(msg.date, Math.floor(now / 1000));
+    assert.deepEqual(msg.chat, { id: 42, first_name: "User", type: "private" });
+    assert.equal((msg.from as Json).id, 123456);
+    const second = await tgCall(tg, "sendMessage", { chat_id: 42, text: "again" });
+    assert.equal((second.body.result as Json).message_id, 2);
+    const group = await tgCall(tg, "SENDMESSAGE", { chat_id: -100123, text: "hi group" });
+    assert.equal((group.body.result as Json).message_id, 1);
+    assert.equal(((group.body.result as Json).chat as Json).type, "group");
+    assert.equal(telegram.calls("sendMessage").length, 3);
+  });
+
+  await t.step("form-urlencoded and multipart bodies are understood", async () => {
+    const markup = { inline_keyboard: [[{ text: "ok", callback_data: "ok" }]] };
+    const form = new URLSearchParams({
+      chat_id: "7",
+      text: "form",
+      reply_markup: JSON.stringify(markup),
+    });
+    const res = await tg(
+      new Request(`${BASE}/__sinks/telegram/bot${TOKEN}/sendMessage`, {
+        method: "POST",
+        body: form,
+      }),
+    );
+    const msg = (await res.json()).result as Json;
+    assert.equal((msg.chat as Json).id, 7);
+    assert.deepEqual(msg.reply_markup, markup);
+    const multipart = new FormData();
+    multipart.set("chat_id", "7");
+    multipart.set("text", "multi");
+    const res2 = await tg(
+      new Request(`${BASE}/__sinks/telegram/bot${TOKEN}/sendMessage`, {
+        method: "POST",
+        body: multipart,
+      }),
+    );
+    assert.equal(((await res2.json()).result as Json).text, "multi");
+  });
+
+  await t.step("unknown method and malformed token path answer 404 Not Found", async () => {
+    const expected = { ok: false, error_code: 404, description: "Not Found" };
+    const unknown = await tgCall(tg, "sendTelepathy", { chat_id: 1 });
+    assert.equal(unknown.status, 404);
+    assert.deepEqual(unknown.body, expected);
+    const malformed = await tgCall(tg, "getMe", {}, "not-a-token");
+    assert.equal(malformed.status, 404);
+    assert.deepEqual(malformed.body, expected);
+  });
+
+  await t.step("sendMessage validation errors", async () => {
+    const cases: [Json, string][] = [
+      [{ chat_id: 1 }, "Bad Request: message text is empty"],
+      [{ chat_id: 1, text: "   " }, "Bad Request: message text is empty"],
+      [{ text: "x" }, "Bad Request: chat_id is empty"],
+      [{ chat_id: "nobody", text: "x" }, "Bad Request: chat not found"],
+      [{ chat_id: 1, text: "x".repeat(4097) }, "Bad Request: message is too long"],
+    ];
+    for (const [params, description] of cases) {
+      const { status, body } = await tgCall(tg, "sendMessage", params);
+      assert.equal(status, 400);
+      assert.deepEqual(body, { ok: false, error_code: 400, description });
+    }
+    const ok = await tgCall(tg, "sendMessage", { chat_id: 1, text: "x".repeat(4096) });
+    assert.equal(ok.status, 200);
+  });
+
+  await t.step("parse_mode MarkdownV2 and HTML are checked", async () => {
+    const bad: [string, string, string][] = [
+      ["MarkdownV2", "Version 1.5 is out!", "Character '.' is reserved"],
+      ["MarkdownV2", "*bold without end", "Can't find end of Bold entity"],
+      ["HTML", "<b>unclosed", `Can't find end tag corresponding to start tag "b"`],
+      ["HTML", "<blink>old</blink>", `Unsupported start tag "blink"`],
+      ["HTML", "<b>x</i>", "Unmatched end tag"],
+    ];
+    for (const [parse_mode, text, detail] of bad) {
+      const { status, body } = await tgCall(tg, "sendMessage", { chat_id: 1, text, parse_mode });
+      assert.equal(status, 400, text);
+      assert.match(String(body.description), /^Bad Request: can't parse entities: /);
+      assert.ok(String(body.description).includes(detail), String(body.description));
+    }
+    const good: [string, string, string][] = [
+      [
+        "MarkdownV2",
+        "*Done:* task \\#3 \\(v1\\.5\\) [link](https://x.y/a_b)",
+        "Done: task #3 (v1.5) link",
+      ],
+      ["MarkdownV2", "`a.b` and ```\ncode!\n```", "a.b and \ncode!"],
+      ["HTML", '<b>a &amp; b</b> <a href="https://x.y">l</a>', "a & b l"],
+    ];
+    for (const [parse_mode, text, shown] of good) {
+      const { status, body } = await tgCall(tg, "sendMessage", { chat_id: 1, text, parse_mode });
+      assert.equal(status, 200, JSON.stringify(body));
+      assert.equal((body.result as Json).text, shown);
+    }
+  });
+
+  await t.step("editMessageText and deleteMessage", async () => {
+    const sent = await tgCall(tg, "sendMessage", { chat_id: 5, text: "v1" });
+    const id = (sent.body.result as Json).message_id;
+    now += 5_000;
+    const edited = await tgCall(tg, "editMessageText", { chat_id: 5, message_id: id, text: "v2" });
+    assert.equal(edited.status, 200);
+    assert.equal((edited.body.result as Json).text, "v2");
+    assert.equal((edited.body.result as Json).edit_date, Math.floor(now / 1000));
+    const same = await tgCall(tg, "editMessageText", { chat_id: 5, message_id: id, text: "v2" });
+    assert.equal(same.status, 400);
+    assert.match(String(same.body.description), /^Bad Request: message is not modified/);
+    const del = await tgCall(tg, "deleteMessage", { chat_id: 5, message_id: id });
+    assert.deepEqual(del.body, { ok: true, result: true });
+    const again = await tgCall(tg, "deleteMessage", { chat_id: 5, message_id: id });
+    assert.equal(again.body.description, "Bad Request: message to delete not found");
+    const gone = await tgCall(tg, "editMessageText", { chat_id: 5, message_id: id, text: "v3" });
+    assert.equal(gone.body.description, "Bad Request: message to edit not found");
+  });
+
+  await t.step("webhook settings are remembered", async () => {
+    const empty = await tgCall(tg, "getWebhookInfo");
+    assert.deepEqual(empty.body.result, {
+      url: "",
+      has_custom_certificate: false,
+      pending_update_count: 0,
+    });
+    const url = "https://example.com/functions/v1/gateway/telegram";
+    const set = await tgCall(tg, "setWebhook", {
+      url,
+      secret_token: "s3cret_token",
+      allowed_updates: ["message", "callback_query"],
+    });
+    assert.deepEqual(set.body, { ok: true, result: true, description: "Webhook was set" });
+    const info = (await tgCall(tg, "getWebhookInfo")).body.result as Json;
+    assert.equal(info.url, url);
+    assert.equal(info.has_custom_certificate, false);
+    assert.equal(info.pending_update_count, 0);
+    assert.deepEqual(info.allowed_updates, ["message", "callback_query"]);
+    assert.equal(telegram.webhook(TOKEN)?.secret_token, "s3cret_token");
+    const polling = await tgCall(tg, "getUpdates");
+    assert.equal(polling.status, 409);
+    const http = await tgCall(tg, "setWebhook", { url: "http://example.com/hook" });
+    assert.equal(http.status, 400);
+    assert.match(String(http.body.description), /HTTPS URL must be provided/);
+    const secret = await tgCall(tg, "setWebhook", { url, secret_token: "no spaces!" });
+    assert.equal(secret.status, 400);
+    const deleted = await tgCall(tg, "deleteWebhook");
+    assert.deepEqual(deleted.body, { ok: true, result: true, description: "Webhook was deleted" });
+    assert.equal(((await tgCall(tg, "getWebhookInfo")).body.result as Json).url, "");
+    assert.equal(telegram.webhook(TOKEN), null);
+  });
+
+  await t.step("commands, callback answers and chat actions", async () => {
+    const commands = [{ command: "add", description: "Add a task" }];
+    assert.deepEqual((await tgCall(tg, "setMyCommands", { commands })).body, {
+      ok: true,
+      result: true,
+    });
+    assert.deepEqual((await tgCall(tg, "getMyCommands")).body.result, commands);
+    const scoped = await tgCall(tg, "getMyCommands", { scope: { type: "all_private_chats" } });
+    assert.deepEqual(scoped.body.result, []);
+    const invalid = await tgCall(tg, "setMyCommands", {
+      commands: [{ command: "Add", description: "x" }],
+    });
+    assert.equal(invalid.status, 400);
+    const answer = await tgCall(tg, "answerCallbackQuery", { callback_query_id: "99" });
+    assert.deepEqual(answer.body, { ok: true, result: true });
+    const action = await tgCall(tg, "sendChatAction", { chat_id: 1, action: "typing" });
+    assert.deepEqual(action.body, { ok: true, result: true });
+    const wrong = await tgCall(tg, "sendChatAction", { chat_id: 1, action: "dancing" });
+    assert.equal(wrong.body.description, "Bad Request: wrong parameter action in request");
+  });
+
+  await t.step("failNext: 429 with retry_after, then success", async () => {
+    telegram.failNext("sendMessage", { status: 429, retryAfter: 3 }, 2);
+    for (let i = 0; i < 2; i++) {
+      const limited = await tgCall(tg, "sendMessage", { chat_id: 9, text: "busy" });
+      assert.equal(limited.status, 429);
+      assert.equal(limited.headers.get("retry-after"), "3");
+      assert.deepEqual(limited.body, {
+        ok: false,
+        error_code: 429,
+        description: "Too Many Requests: retry after 3",
+        parameters: { retry_after: 3 },
+      });
+    }
+    const ok = await tgCall(tg, "sendMessage", { chat_id: 9, text: "busy" });
+    assert.equal(ok.status, 200);
+    telegram.failNext("*", { status: 403, description: "Forbidden: bot was kicked" });
+    const forbidden = await tgCall(tg, "getMe");
+    assert.deepEqual(forbidden.body, {
+      ok: false,
+      error_code: 403,
+      description: "Forbidden: bot was kicked",
+    });
+  });
+
+  await t.step("calls are recorded and can be awaited", async () => {
+    const last = telegram.sent.at(-1)!;
+    assert.equal(last.method, "getMe");
+    assert.equal(last.token, TOKEN);
+    assert.equal(last.status, 403);
+    assert.equal(last.time, now);
+    const limited = telegram.calls("sendMessage").filter((c) => c.status === 429);
+    assert.equal(limited.length, 2);
+    assert.deepEqual(limited[0].params, { chat_id: 9, text: "busy" });
+    const waiting = telegram.waitFor((c) => c.params.text === "later", 1000);
+    await tgCall(tg, "sendMessage", { chat_id: 9, text: "later" });
+    assert.equal((await waiting).status, 200);
+    await assert.rejects(telegram.waitFor((c) => c.params.text === "never", 20), /no matching/);
+  });
+
+  await t.step("GET /__sinks/telegram/sent lists calls, DELETE clears", async () => {
+    const res = await tg(new Request(`${BASE}/__sinks/telegram/sent?method=getMe`));
+    const listed = await res.json() as Json[];
+    assert.ok(listed.length >= 1 && listed.every((c) => c.method === "getMe"));
+    const cleared = await tg(new Request(`${BASE}/__sinks/telegram/sent`, { method: "DELETE" }));
+    assert.equal(cleared.status, 204);
+    assert.equal(telegram.sent.length, 0);
+    telegram.reset();
+    assert.equal(((await tgCall(tg, "getMyCommands")).body.result as unknown[]).length, 0);
+  });
+});
+
+const APP = "1100000000000000001";
+const INTERACTION = "aW50ZXJhY3Rpb246MTIzNDU2Nzg5MDp0b2tlbg";
+const ORIGINAL = `/api/v10/webhooks/${APP}/${INTERACTION}/messages/@original`;
+const FOLLOWUP = `/api/v10/webhooks/${APP}/${INTERACTION}`;
+const GLOBAL_COMMANDS = `/api/v10/applications/${APP}/commands`;
+const BOT_AUTH = { authorization: "Bot secret-bot-token" };
+
+Deno.test("discord sink", async (t) => {
+  let now = 1_700_000_000_000;
+  const discord = createDiscordSink({ clock: () => now });
+  const { dc } = mounts(createTelegramSink(), discord);
+
+  await t.step("unknown interaction token answers 404 Unknown Webhook", async () => {
+    const res = await dcCall(dc, "PATCH", ORIGINAL, { content: "hi" });
+    assert.equal(res.status, 404);
+    assert.deepEqual(res.body, { message: "Unknown Webhook", code: 10015 });
+  });
+
+  await t.step("PATCH @original, GET it, POST a follow-up", async () => {
+    discord.registerInteraction(APP, INTERACTION);
+    const edited = await dcCall(dc, "PATCH", ORIGINAL, { content: "Added #1" });
+    assert.equal(edited.status, 200);
+    assert.match(edited.body.id, /^\d{17,20}$/);
+    assert.equal(edited.body.content, "Added #1");
+    assert.equal(edited.body.flags, 0);
+    assert.equal(edited.body.application_id, APP);
+    assert.equal(typeof edited.body.edited_timestamp, "string");
+    const fetched = await dcCall(dc, "GET", ORIGINAL);
+    assert.deepEqual(fetched.body, edited.body);
+    const followup = await dcCall(dc, "POST", FOLLOWUP, { content: "more", flags: 64 });
+    assert.equal(followup.status, 200);
+    assert.equal(followup.body.content, "more");
+    assert.equal(followup.body.flags, 64);
+    assert.notEqual(followup.body.id, edited.body.id);
+    const state = discord.interaction(INTERACTION)!;
+    assert.equal(state.original?.content, "Added #1");
+    assert.equal(state.followups.size, 1);
+  });
+
+  await t.step("message bodies are validated like Discord", async () => {
+    const long = await dcCall(dc, "POST", FOLLOWUP, { content: "x".repeat(2001) });
+    assert.equal(long.status, 400);
+    assert.equal(long.body.message, "Invalid Form Body");
+    assert.equal(long.body.code, 50035);
+    assert.deepEqual(long.body.errors, {
+      content: {
+        _errors: [{ code: "BASE_TYPE_MAX_LENGTH", message: "Must be 2000 or fewer in length." }],
+      },
+    });
+    const empty = await dcCall(dc, "POST", FOLLOWUP, { content: "" });
+    assert.equal(empty.status, 400);
+    assert.deepEqual(empty.body, { message: "Cannot send an empty message", code: 50006 });
+    const emptied = await dcCall(dc, "PATCH", ORIGINAL, { content: null });
+    assert.equal(emptied.body.code, 50006);
+    const embedOnly = await dcCall(dc, "POST", FOLLOWUP, { embeds: [{ title: "t" }] });
+    assert.equal(embedOnly.status, 200);
+    const badJson = await dc(
+      new Request(`${BASE}/__sinks/discord${FOLLOWUP}`, { method: "POST", body: "{nope" }),
+    );
+    assert.equal(badJson.status, 400);
+    assert.equal((await badJson.json()).code, 50109);
+  });
+
+  await t.step("DELETE @original, then it is an Unknown Message", async () => {
+    const del = await dcCall(dc, "DELETE", ORIGINAL);
+    assert.equal(del.status, 204);
+    const get = await dcCall(dc, "GET", ORIGINAL);
+    assert.equal(get.status, 404);
+    assert.deepEqual(get.body, { message: "Unknown Message", code: 10008 });
+  });
+
+  await t.step("interaction tokens expire after 15 minutes", async () => {
+    now += 15 * 60_000 - 1;
+    assert.equal((await dcCall(dc, "POST", FOLLOWUP, { content: "just in time" })).status, 200);
+    now += 1;
+    const late = await dcCall(dc, "PATCH", ORIGINAL, { content: "too late" });
+    assert.equal(late.status, 401);
+    assert.deepEqual(late.body, { message: "Invalid Webhook Token", code: 50027 });
+  });
+
+  await t.step("unknown routes and wrong methods", async () => {
+    assert.deepEqual((await dcCall(dc, "GET", "/api/v10/users/@me")).body, {
+      message: "404: Not Found",
+      code: 0,
+    });
+    assert.equal((await dcCall(dc, "GET", FOLLOWUP)).status, 405);
+  });
+
+  await t.step("failNext: 429 like Discord, then success", async () => {
+    discord.registerInteraction(APP, INTERACTION);
+    discord.failNext({ method: "patch", pathIncludes: "@original" }, {
+      status: 429,
+      retryAfter: 1.5,
+    });
+    const limited = await dcCall(dc, "PATCH", ORIGINAL, { content: "retry me" });
+    assert.equal(limited.status, 429);
+    assert.deepEqual(limited.body, {
+      message: "You are being rate limited.",
+      retry_after: 1.5,
+      global: false,
+    });
+    assert.equal(limited.headers.get("retry-after"), "2");
+    assert.equal(limited.headers.get("x-ratelimit-scope"), "user");
+    const ok = await dcCall(dc, "PATCH", ORIGINAL, { content: "retry me" });
+    assert.equal(ok.status, 200);
+    discord.failNext({}, { status: 429, retryAfter: 0.25, global: true });
+    const global = await dcCall(dc, "POST", FOLLOWUP, { content: "x" });
+    assert.equal(global.body.global, true);
+    assert.equal(global.headers.get("x-ratelimit-scope"), "global");
+    assert.equal(global.headers.get("x-ratelimit-global"), "true");
+    discord.failNext({ pathIncludes: "/webhooks/" }, { status: 503 });
+    const down = await dcCall(dc, "POST", FOLLOWUP, { content: "x" });
+    assert.deepEqual(down.body, { message: "503: Service Unavailable", code: 0 });
+  });
+
+  await t.step("PUT commands requires a bot token", async () => {
+    const res = await dcCall(dc, "PUT", GLOBAL_COMMANDS, []);
+    assert.equal(res.status, 401);
+    assert.deepEqual(res.body, { message: "401: Unauthorized", code: 0 });
+  });
+
+  const add = {
+    name: "add",
+    description: "Add a task",
+    options: [{ type: 3, name: "title", description: "What to do", required: true }],
+  };
+
+  await t.step("PUT commands stores them with ids; a re-PUT keeps ids", async () => {
+    const res = await dcCall(dc, "PUT", GLOBAL_COMMANDS, [add, {
+      name: "help",
+      description: "Show help",
+    }], BOT_AUTH);
+    assert.equal(res.status, 200);
+    assert.equal(res.body.length, 2);
+    assert.match(res.body[0].id, /^\d+$/);
+    assert.equal(res.body[0].application_id, APP);
+    assert.equal(res.body[0].type, 1);
+    assert.deepEqual(res.body[0].options, add.options);
+    const listed = await dcCall(dc, "GET", GLOBAL_COMMANDS, undefined, BOT_AUTH);
+    assert.deepEqual(listed.body, res.body);
+    const again = await dcCall(dc, "PUT", GLOBAL_COMMANDS, [add], BOT_AUTH);
+    assert.equal(again.body[0].id, res.body[0].id);
+    assert.equal(discord.commands(APP).length, 1);
+    const guild = `/api/v10/applications/${APP}/guilds/900000000000000001/commands`;
+    const guildRes = await dcCall(dc, "PUT", guild, [add], BOT_AUTH);
+    assert.equal(guildRes.body[0].guild_id, "900000000000000001");
+    assert.equal(discord.commands(APP, "900000000000000001").length, 1);
+  });
+
+  await t.step("PUT commands validates like Discord", async () => {
+    const option = (i: number, required = false) => ({
+      type: 3,
+      name: `o${i}`,
+      description: "d",
+      required,
+    });
+    const res = await dcCall(dc, "PUT", GLOBAL_COMMANDS, [
+      { name: "Add", description: "Add a task" },
+      { name: "list", description: "x".repeat(101) },
+      { name: "many", description: "d", options: Array.from({ length: 26 }, (_, i) => option(i)) },
+      { name: "order", description: "d", options: [option(1), option(2, true)] },
+      { name: "has space", description: "d" },
+    ], BOT_AUTH);
+    assert.equal(res.status, 400);
+    assert.equal(res.body.code, 50035);
+    assert.equal(res.body.message, "Invalid Form Body");
+    const codes = (node: unknown) => ((node as Json)._errors as Json[]).map((e) => e.code);
+    assert.deepEqual(codes(res.body.errors[0].name), ["APPLICATION_COMMAND_INVALID_NAME"]);
+    assert.deepEqual(codes(res.body.errors[1].description), ["BASE_TYPE_BAD_LENGTH"]);
+    assert.deepEqual(codes(res.body.errors[2].options), ["BASE_TYPE_MAX_LENGTH"]);
+    assert.deepEqual(codes(res.body.errors[3].options), [
+      "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID",
+    ]);
+    assert.deepEqual(codes(res.body.errors[4].name), ["APPLICATION_COMMAND_INVALID_NAME"]);
+    assert.equal(discord.commands(APP).length, 1, "a rejected PUT changes nothing");
+  });
+
+  await t.step("calls are recorded with the Authorization value redacted", async () => {
+    const put = discord.calls.filter((c) => c.method === "PUT").at(-1)!;
+    assert.equal(put.headers.authorization, "Bot [redacted]");
+    assert.equal(put.status, 400);
+    assert.ok(Array.isArray(put.body));
+    const waiting = discord.waitFor((c) => c.method === "GET" && c.path === GLOBAL_COMMANDS, 1000);
+    await dcCall(dc, "GET", GLOBAL_COMMANDS, undefined, BOT_AUTH);
+    assert.equal((await waiting).status, 200);
+  });
+
+  await t.step("inspection routes under /__sinks/discord", async () => {
+    const listed = await dcCall(dc, "GET", "/calls");
+    assert.equal(listed.body.length, discord.calls.length);
+    const commands = await dcCall(dc, "GET", `/commands?application_id=${APP}`);
+    assert.equal(commands.body.length, 1);
+    const reg = await dcCall(dc, "POST", "/interactions", { application_id: APP, token: "tok2" });
+    assert.equal(reg.status, 204);
+    const followup = await dcCall(dc, "POST", `/api/v10/webhooks/${APP}/tok2`, { content: "hi" });
+    assert.equal(followup.status, 200);
+    assert.equal((await dcCall(dc, "DELETE", "/calls")).status, 204);
+    assert.equal(discord.calls.length, 0);
+    discord.reset();
+    assert.equal(discord.commands(APP).length, 0);
+  });
+});
+
+Deno.test("a real grammY Api talks to the Telegram sink over HTTP", async () => {
+  const telegram = createTelegramSink();
+  const [tgMount, dcMount] = sinkMounts(telegram, createDiscordSink());
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
+    const { pathname } = new URL(req.url);
+    for (const mount of [tgMount, dcMount]) {
+      if (pathname.startsWith(mount.prefix + "/")) return mount.handler(req);
+    }
+    return new Response("not found", { status: 404 });
+  });
+  try {
+    const api = new Api(TOKEN, {
+      apiRoot: `http://127.0.0.1:${server.addr.port}/__sinks/telegram`,
+    });
+    const message = await api.sendMessage(4242, "Hello *there*", { parse_mode: "MarkdownV2" });
+    assert.equal(message.message_id, 1);
+    assert.equal(message.chat.id, 4242);
+    assert.equal(message.text, "Hello there");
+    assert.equal(
+      await api.setWebhook("https://example.com/functions/v1/gateway/telegram", {
+        secret_token: "s3cret",
+        allowed_updates: ["message"],
+      }),
+      true,
+    );
+    const info = await api.getWebhookInfo();
+    assert.equal(info.url, "https://example.com/functions/v1/gateway/telegram");
+    assert.deepEqual(info.allowed_updates, ["message"]);
+
+    const err = await api.sendMessage(4242, "").catch((e) => e);
+    assert.ok(err instanceof GrammyError);
+    assert.equal(err.error_code, 400);
+    assert.equal(err.description, "Bad Request: message text is empty");
+    telegram.failNext("sendMessage", { status: 429, retryAfter: 2 });
+    const limited = await api.sendMessage(4242, "x").catch((e) => e);
+    assert.ok(limited instanceof GrammyError);
+    assert.equal(limited.parameters.retry_after, 2);
+
+    const [sent] = telegram.calls("sendMessage");
+    assert.equal(sent.token, TOKEN);
+    assert.deepEqual(sent.params, {
+      chat_id: 4242,
+      text: "Hello *there*",
+      parse_mode: "MarkdownV2",
+    });
+    assert.equal(sent.status, 200);
+    const [hook] = telegram.calls("setWebhook");
+    assert.equal(hook.params.secret_token, "s3cret");
+    assert.equal(hook.params.url, "https://example.com/functions/v1/gateway/telegram");
+    assert.deepEqual(
+      telegram.sent.map((c) => `${c.method}:${c.status}`),
+      [
+        "sendMessage:200",
+        "setWebhook:200",
+        "getWebhookInfo:200",
+        "sendMessage:400",
+        "sendMessage:429",
+      ],
+    );
+  } finally {
+    await server.shutdown();
+  }
+});
