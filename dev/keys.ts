@@ -75,13 +75,13 @@ export async function loadOrCreateDevKeys(stateDir: string): Promise<DevKeys> {
   return await applyOverrides(stored);
 }
 
-/** The public JWKS (EC public key with kid/alg/use only) that `/auth/v1/.well-known/jwks.json` serves. */
+/** The public JWKS (EC public key, kid, alg, use) served at `/auth/v1/.well-known/jwks.json`. */
 export function publicJwks(keys: DevKeys): Jwks {
   const { kty, crv, x, y, kid, alg, use } = keys.signingKey;
   return { keys: [{ kty, crv, x, y, kid, alg, use }] };
 }
 
-/** The JWKS JSON string PostgREST trusts (`PGRST_JWT_SECRET`): the EC public key and the HS256 key. */
+/** The JWKS JSON PostgREST trusts (`PGRST_JWT_SECRET`): the EC public key and the HS256 key. */
 export function postgrestJwks(keys: DevKeys): string {
   const oct = {
     kty: "oct",

@@ -73,12 +73,13 @@ export async function startPostgres(opts: StartPostgresOptions): Promise<LocalPo
       throw new Error(`${pwFile} is missing but ${dataDir} exists: start with reset to recreate`);
     }
   }
-  await writeStackConf(dataDir, opts.port);
   assertPortFree(opts.port, STACK_PORT_ENV.db);
 
   await Deno.writeTextFile(logFile, "", { append: true });
   if (root) await chownPostgres(logFile);
-  const startArgs = ["start", "-w", "-t", "60", "-s", "-D", dataDir, "-l", logFile];
+  const settings = `-p ${opts.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' ` +
+    "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200";
+  const startArgs = ["start", "-w", "-t", "60", "-s", "-D", dataDir, "-l", logFile, "-o", settings];
   const started = await runAsPostgres(`${bin}/pg_ctl`, startArgs);
   if (started.code !== 0) {
     const tail = (await Deno.readTextFile(logFile)).trim().split("\n").slice(-3).join(" | ");
@@ -148,6 +149,7 @@ async function applyMigrations(psqlRaw: PsqlRaw, dir: string, log: (l: string) =
 }
 
 async function initdb(bin: string, dataDir: string, stateDir: string, password: string) {
+  await Deno.remove(dataDir, { recursive: true }).catch(ignoreNotFound); // a failed initdb's rest
   await Deno.mkdir(dataDir, { recursive: true, mode: 0o700 });
   await Deno.chmod(dataDir, 0o700);
   const root = Deno.uid() === 0;
@@ -164,23 +166,6 @@ async function initdb(bin: string, dataDir: string, stateDir: string, password: 
   } finally {
     await Deno.remove(pwTmp).catch(ignoreNotFound);
   }
-  const include = "\ninclude_if_exists = 'stack.conf'\n";
-  await Deno.writeTextFile(`${dataDir}/postgresql.conf`, include, { append: true });
-}
-
-async function writeStackConf(dataDir: string, port: number) {
-  const conf = [
-    "# written by dev/postgres.ts on every start; local development settings",
-    "listen_addresses = '127.0.0.1'",
-    `port = ${port}`,
-    "unix_socket_directories = ''",
-    "fsync = off",
-    "synchronous_commit = off",
-    "full_page_writes = off",
-    "max_connections = 200",
-  ].join("\n") + "\n";
-  await Deno.writeTextFile(`${dataDir}/stack.conf`, conf, { mode: 0o600 });
-  if (Deno.uid() === 0) await chownPostgres(`${dataDir}/stack.conf`);
 }
 
 /** Stops a server a previous run left up on this data folder, or drops a stale pid file. */

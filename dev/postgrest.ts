@@ -72,7 +72,6 @@ export async function startPostgrest(opts: StartPostgrestOptions): Promise<Local
     PGRST_LOG_LEVEL: "warn",
   };
   let child: Deno.ChildProcess | null = null;
-  let exited: Promise<Deno.CommandStatus> | null = null;
 
   const start = async () => {
     if (child) return;
@@ -86,7 +85,6 @@ export async function startPostgrest(opts: StartPostgrestOptions): Promise<Local
       stderr: "piped",
     }).spawn();
     child = proc;
-    exited = proc.status;
     await Deno.writeTextFile(pidFile, `${proc.pid}\n`);
     // PostgREST answers 503 until its schema cache is loaded, and in 12.0 every 503 restarts its
     // connection worker; so probe when it says the cache is loaded (or, as a fallback, slowly).
@@ -96,13 +94,20 @@ export async function startPostgrest(opts: StartPostgrestOptions): Promise<Local
     const collect = (line: string) => {
       if (ready) return log(`postgrest: ${line}`);
       if (line.includes("Schema cache loaded")) loaded = true;
-      tail.push(line);
-      if (tail.length > 8) tail.shift();
+      const text = line.replace(/^\S+ \+\d{4}: /, "").slice(0, 300); // drop the timestamp
+      if (!text.startsWith("Attempting to") && !tail.includes(text)) tail.push(text);
+      if (tail.length > 3) tail.shift();
     };
+    proc.status.then(async (s) => {
+      if (child !== proc) return; // stopped by us
+      child = null;
+      await Deno.remove(pidFile).catch(() => {});
+      if (ready) log(`PostgREST exited unexpectedly (code ${s.code}); start() restarts it`);
+    });
     pump(proc.stdout, collect);
     pump(proc.stderr, collect);
     try {
-      await waitUntilServing(url, exited, opts.timeoutMs ?? 20_000, () => loaded);
+      await waitUntilServing(url, proc.status, opts.timeoutMs ?? 20_000, () => loaded);
       ready = true;
     } catch (err) {
       await stop();
@@ -114,7 +119,7 @@ export async function startPostgrest(opts: StartPostgrestOptions): Promise<Local
 
   const stop = async () => {
     const proc = child;
-    if (!proc || !exited) return;
+    if (!proc) return;
     child = null;
     try {
       proc.kill("SIGTERM");
@@ -124,13 +129,15 @@ export async function startPostgrest(opts: StartPostgrestOptions): Promise<Local
         proc.kill("SIGKILL");
       } catch { /* already gone */ }
     }, 5000);
-    await exited;
+    await proc.status;
     clearTimeout(timer);
     await Deno.remove(pidFile).catch(() => {});
   };
 
   const reload = () => {
-    child?.kill("SIGUSR1");
+    try {
+      child?.kill("SIGUSR1");
+    } catch { /* exited meanwhile */ }
   };
 
   await start();

@@ -169,7 +169,7 @@ async function finishDeferred(
 
 /** The promise's value if it settles within `ms`; undefined once the budget is spent. */
 async function within<T>(promise: Promise<T>, ms: number): Promise<{ value: T } | undefined> {
-  let timer: number | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const budget = new Promise<undefined>((resolve) => {
     timer = setTimeout(() => resolve(undefined), Math.max(0, ms));
   });

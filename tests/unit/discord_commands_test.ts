@@ -1,0 +1,213 @@
+/**
+ * Unit tests of Discord registration: the application command JSON derived from the registry
+ * (types, required-first order, limits, choices, autocomplete) and the `discord:register` task
+ * driven against the local Discord sink (bulk overwrite, errors, dry run).
+ */
+import assert from "node:assert/strict";
+import { z } from "zod";
+import {
+  type DiscordCommandJson,
+  discordCommandsJson,
+  OptionType,
+} from "../../adapters/discord/commands_json.ts";
+import { registerCommands } from "../../adapters/discord/register_task.ts";
+import { createDiscordSink } from "../../dev/sinks/mod.ts";
+import { createRegistry, defineCommand } from "../../supabase/functions/_shared/command.ts";
+import { reply } from "../../supabase/functions/_shared/reply.ts";
+import { commands } from "../../supabase/functions/gateway/commands/mod.ts";
+
+const APP = "100000000000000001";
+const GUILD = "900000000000000001";
+
+function byName(json: DiscordCommandJson[], name: string): DiscordCommandJson {
+  const found = json.find((c) => c.name === name);
+  assert.ok(found, `/${name} is registered`);
+  return found;
+}
+
+Deno.test("discord commands JSON", async (t) => {
+  const json = discordCommandsJson(commands);
+
+  await t.step("only commands offered on Discord and not hidden", () => {
+    assert.deepEqual(json.map((c) => c.name), [
+      "help",
+      "link",
+      "unlink",
+      "whoami",
+      "tasks",
+      "add",
+      "done",
+    ]);
+    for (const c of json) {
+      assert.equal(c.type, 1);
+      assert.ok(c.description.length >= 1 && c.description.length <= 100);
+    }
+  });
+
+  await t.step("options follow the schemas", () => {
+    assert.deepEqual(byName(json, "add").options, [{
+      type: OptionType.STRING,
+      name: "title",
+      description: "What to do",
+      required: true,
+      min_length: 1,
+      max_length: 500,
+    }]);
+    assert.deepEqual(byName(json, "done").options, [{
+      type: OptionType.INTEGER,
+      name: "id",
+      description: "The task's number",
+      required: true,
+      min_value: 1,
+      max_value: Number.MAX_SAFE_INTEGER,
+      autocomplete: true,
+    }]);
+    assert.deepEqual(byName(json, "link").options, [{
+      type: OptionType.STRING,
+      name: "code",
+      description: "The code the web app shows you",
+      required: true,
+      min_length: 4,
+      max_length: 32,
+    }]);
+    assert.equal(byName(json, "tasks").options, undefined);
+  });
+
+  await t.step("a new command appears with its options", () => {
+    const rate = defineCommand({
+      name: "rate",
+      description: "Rate something",
+      args: z.object({
+        note: z.string().max(10_000).optional(),
+        stars: z.int().min(1).max(5).describe("How many stars"),
+        mood: z.enum(["happy", "sad"]).describe("How you feel"),
+        weight: z.number().gt(0).lt(1.5),
+        big: z.int(),
+        loud: z.boolean().default(false),
+      }),
+      requires: "user",
+      run: () => Promise.resolve(reply.text("ok")),
+    });
+    const registry = createRegistry([...commands, rate]);
+    const out = discordCommandsJson(registry.list(), { contexts: [0, 1], integrationTypes: [0] });
+    const c = byName(out, "rate");
+    assert.deepEqual(c.contexts, [0, 1]);
+    assert.deepEqual(c.integration_types, [0]);
+    // Required options first, each group in schema order.
+    assert.deepEqual(c.options!.map((o) => [o.name, o.required ?? false]), [
+      ["stars", true],
+      ["mood", true],
+      ["weight", true],
+      ["big", true],
+      ["note", false],
+      ["loud", false],
+    ]);
+    const [stars, mood, weight, big, note, loud] = c.options!;
+    assert.deepEqual(
+      [stars.type, stars.min_value, stars.max_value, stars.description],
+      [4, 1, 5, "How many stars"],
+    );
+    assert.deepEqual(mood.choices, [
+      { name: "happy", value: "happy" },
+      { name: "sad", value: "sad" },
+    ]);
+    assert.equal(mood.type, OptionType.STRING);
+    assert.deepEqual([weight.type, weight.min_value, weight.max_value], [10, 0, 1.5]);
+    assert.ok(big.min_value! >= -(2 ** 53) && big.max_value! <= 2 ** 53, "clamped to ±2^53");
+    assert.deepEqual([note.max_length, note.description], [6000, "note"], "clamped; fallback");
+    assert.equal(loud.type, OptionType.BOOLEAN);
+  });
+
+  await t.step("hidden or off-Discord commands stay out", () => {
+    const secret = defineCommand({
+      name: "secret",
+      description: "Hidden",
+      args: z.object({}),
+      requires: "none",
+      hidden: true,
+      run: () => Promise.resolve(reply.text("")),
+    });
+    const webOnly = defineCommand({
+      name: "web-only",
+      description: "HTTPS only",
+      args: z.object({}),
+      requires: "none",
+      channels: ["http"],
+      run: () => Promise.resolve(reply.text("")),
+    });
+    assert.deepEqual(discordCommandsJson([secret, webOnly]), []);
+  });
+});
+
+Deno.test("discord:register task", async (t) => {
+  const sink = createDiscordSink();
+  const sinkFetch: typeof fetch = (input, init) => {
+    const req = new Request(input, init);
+    return sink.handle(req, new URL(req.url).pathname.replace(/^\/discord/, ""));
+  };
+  const env = {
+    DISCORD_APPLICATION_ID: APP,
+    DISCORD_BOT_TOKEN: "bot-token-secret",
+    DISCORD_API_BASE: "http://discord.test/discord/api/v10/",
+  };
+  const run = async (args: string[], over: Record<string, string | undefined> = {}) => {
+    const lines: string[] = [];
+    await registerCommands({
+      args,
+      env: { ...env, ...over },
+      fetch: sinkFetch,
+      print: (l) => lines.push(l),
+    });
+    return lines;
+  };
+
+  await t.step("--dry-run prints the JSON and calls nothing", async () => {
+    const lines = await run(["--dry-run"], { DISCORD_BOT_TOKEN: undefined });
+    assert.deepEqual(JSON.parse(lines.join("\n")), discordCommandsJson(commands));
+    assert.equal(sink.calls.length, 0);
+  });
+
+  await t.step("global bulk overwrite", async () => {
+    const lines = await run([]);
+    assert.equal(lines.length, 1);
+    assert.match(lines[0], /^Registered 7 commands for all servers/);
+    assert.ok(!lines[0].includes("bot-token-secret"));
+    const put = sink.calls.at(-1)!;
+    assert.equal(put.method, "PUT");
+    assert.equal(put.path, `/api/v10/applications/${APP}/commands`);
+    assert.equal(put.headers.authorization, "Bot [redacted]");
+    assert.equal(sink.commands(APP).length, 7);
+  });
+
+  await t.step("guild overwrite", async () => {
+    const lines = await run(["--guild", GUILD]);
+    assert.match(lines[0], new RegExp(`guild ${GUILD}`));
+    assert.equal(sink.commands(APP, GUILD).length, 7);
+  });
+
+  await t.step("clear one-line errors", async () => {
+    await assert.rejects(run([], { DISCORD_BOT_TOKEN: "" }), /DISCORD_BOT_TOKEN is not set/);
+    await assert.rejects(run([], { DISCORD_APPLICATION_ID: undefined }), /APPLICATION_ID/);
+    await assert.rejects(run(["--guild", "abc"]), /--guild needs/);
+    await assert.rejects(run(["--nope"]), /Unknown argument/);
+    sink.failNext({ method: "PUT" }, { status: 500 });
+    await assert.rejects(run([]), /Discord refused the commands: 500 500: Internal Server Error/);
+    const bad = defineCommand({
+      name: "bad",
+      description: "x",
+      args: z.object({}),
+      requires: "none",
+      run: () => Promise.resolve(reply.text("")),
+    });
+    const fake: typeof fetch = () =>
+      Promise.resolve(Response.json({
+        message: "Invalid Form Body",
+        code: 50035,
+        errors: { 0: { name: { _errors: [{ code: "X", message: "Command name is invalid" }] } } },
+      }, { status: 400 }));
+    await assert.rejects(
+      registerCommands({ args: [], env, commands: [bad], fetch: fake, print: () => {} }),
+      /400 Invalid Form Body \(code 50035\): 0\.name: Command name is invalid/,
+    );
+  });
+});
