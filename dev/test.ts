@@ -1,17 +1,18 @@
 /**
- * `deno task test`: the whole suite. Starts a fresh local stack for the tests (own state folder
- * and ports, so a running `deno task dev` is not disturbed), runs `deno test` with the stack's
- * settings in the environment, stops the stack, and ends with the line `N passed, N failed`.
- * Extra arguments go to `deno test` (e.g. a file or `--filter`).
+ * `deno task test`: the whole suite. Starts a fresh local stack for the tests on free ports with
+ * its own state folder (so a running `deno task dev`, or another test run, is not disturbed),
+ * runs `deno test` with the stack's settings in the environment, stops the stack, removes its
+ * folder, and ends with the line `N passed, N failed`. Extra arguments go to `deno test` (e.g. a
+ * file or `--filter`).
  */
-import { stackPortsFromEnv } from "./ports.ts";
 import { startStack } from "./stack.ts";
 import { createLogger } from "../supabase/functions/_shared/log.ts";
 
 const ROOT = decodeURIComponent(new URL("..", import.meta.url).pathname).replace(/\/$/, "");
-const STATE_DIR = `${ROOT}/.local/test`;
-/** Test ports sit 100 above the dev ports (54421-54423 by default). */
-const ports = stackPortsFromEnv(Deno.env, 100);
+const RUNS_DIR = `${ROOT}/.local/test-runs`;
+const STATE_DIR = `${RUNS_DIR}/${Deno.pid}`;
+await removeStaleRuns();
+const ports = { front: freePort(), db: freePort(), rest: freePort() };
 
 const started = performance.now();
 let stack;
@@ -63,6 +64,7 @@ for await (const chunk of child.stdout) {
 }
 const { code } = await child.status;
 await stack.stop();
+await Deno.remove(STATE_DIR, { recursive: true }).catch(() => {});
 
 const passed = Number(/(\d+) passed/.exec(summary)?.[1] ?? 0);
 const failed = Number(/(\d+) failed/.exec(summary)?.[1] ?? (code === 0 ? 0 : 1));
@@ -73,3 +75,25 @@ console.error(
 );
 console.log(`${passed} passed, ${failed || (code === 0 ? 0 : Math.max(failed, 1))} failed`);
 Deno.exit(code);
+
+/** A port the kernel considers free right now. */
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+/** Folders of earlier runs whose process is gone (a crashed or killed run). */
+async function removeStaleRuns(): Promise<void> {
+  try {
+    for await (const entry of Deno.readDir(RUNS_DIR)) {
+      const pid = Number(entry.name);
+      if (!Number.isInteger(pid) || pid === Deno.pid) continue;
+      const alive = await Deno.stat(`/proc/${pid}`).then(() => true, () => false);
+      if (!alive) {
+        await Deno.remove(`${RUNS_DIR}/${entry.name}`, { recursive: true }).catch(() => {});
+      }
+    }
+  } catch { /* no earlier runs */ }
+}

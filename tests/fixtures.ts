@@ -268,11 +268,15 @@ export function postUpdate(
   });
 }
 
-/** The texts the bot sent to `chatId` so far, oldest first. */
+/** The texts the bot sent to `chatId` so far, oldest first, as the user reads them. */
 export function sentTexts(gw: TestGateway, chatId: string | number): string[] {
   return gw.telegram.calls("sendMessage")
     .filter((c) => String(c.params.chat_id) === String(chatId))
-    .map((c) => String(c.params.text));
+    .map((c) => {
+      const text = String(c.params.text);
+      if (c.params.parse_mode !== "HTML") return text;
+      return text.replaceAll("&lt;", "<").replaceAll("&gt;", ">").replaceAll("&amp;", "&");
+    });
 }
 
 /** Sends `/link <code>` from a Telegram account and returns the bot's reply. */
