@@ -1,0 +1,162 @@
+/**
+ * Token verification and session minting, without a server: keys are generated here, the JWKS is
+ * inline or served by a fake fetch, and time is driven by an injected clock.
+ */
+import { decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, SignJWT } from "jose";
+import { assert, assertEquals, assertRejects } from "../assert.ts";
+import {
+  type ChatIdentity,
+  createSessionMinter,
+} from "../../supabase/functions/_shared/auth/mint.ts";
+import { createAccessTokenVerifier } from "../../supabase/functions/_shared/auth/verify.ts";
+import { GatewayError } from "../../supabase/functions/_shared/errors.ts";
+
+const ISSUER = "https://abc.supabase.co/auth/v1";
+const USER = "5c7e1f6a-2b1d-4a57-9c3e-0a1b2c3d4e5f";
+
+async function keyPair(kid: string) {
+  const { privateKey, publicKey } = await generateKeyPair("ES256", { extractable: true });
+  const priv = { ...(await exportJWK(privateKey)), kid, alg: "ES256" };
+  const pub = { ...(await exportJWK(publicKey)), kid, alg: "ES256", use: "sig" };
+  return { privateKey, priv, pub, kid };
+}
+
+function sign(key: CryptoKey, kid: string, claims: Record<string, unknown>) {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({
+    iss: ISSUER,
+    sub: USER,
+    aud: "authenticated",
+    role: "authenticated",
+    iat: now,
+    exp: now + 600,
+    ...claims,
+  }).setProtectedHeader({ alg: "ES256", kid }).sign(key);
+}
+
+const isInvalid = (e: unknown) => e instanceof GatewayError && e.status === 401;
+
+Deno.test("verify: accepts a good token and caches it", async () => {
+  const k = await keyPair("k1");
+  let clock = Date.now();
+  const verify = createAccessTokenVerifier({
+    issuer: ISSUER,
+    jwks: { keys: [k.pub] },
+    now: () => clock,
+  });
+  const token = await sign(k.privateKey, k.kid, { email: "a@b.c" });
+  assertEquals((await verify(token)).sub, USER);
+  assertEquals((await verify(token)).email, "a@b.c");
+  clock += 700_000; // past exp: the cached entry must not be served
+  await assertRejects(() => verify(token), isInvalid);
+});
+
+Deno.test("verify: fetches the JWKS once and again for a new kid", async () => {
+  const [k1, k2] = [await keyPair("k1"), await keyPair("k2")];
+  let published = [k1.pub];
+  let fetches = 0;
+  let clock = Date.now();
+  const fakeFetch = (() => {
+    fetches++;
+    return Promise.resolve(Response.json({ keys: published }));
+  }) as typeof fetch;
+  const verify = createAccessTokenVerifier({
+    issuer: ISSUER,
+    jwksUrl: "https://abc.supabase.co/auth/v1/.well-known/jwks.json",
+    fetch: fakeFetch,
+    now: () => clock,
+  });
+  await verify(await sign(k1.privateKey, "k1", {}));
+  await verify(await sign(k1.privateKey, "k1", { email: "other" }));
+  assertEquals(fetches, 1);
+  published = [k1.pub, k2.pub];
+  clock += 31_000; // after the refetch cooldown, an unknown kid triggers one refetch
+  await verify(await sign(k2.privateKey, "k2", {}));
+  assertEquals(fetches, 2);
+});
+
+Deno.test("verify: an unreachable JWKS is a 503, not a 401", async () => {
+  const k = await keyPair("k1");
+  const verify = createAccessTokenVerifier({
+    issuer: ISSUER,
+    jwksUrl: "https://abc.supabase.co/auth/v1/.well-known/jwks.json",
+    fetch: (() => Promise.reject(new TypeError("connection refused"))) as typeof fetch,
+  });
+  await assertRejects(
+    async () => verify(await sign(k.privateKey, "k1", {})),
+    (e) => e instanceof GatewayError && e.status === 503,
+  );
+});
+
+const identity: ChatIdentity = {
+  provider: "telegram",
+  externalId: "7001",
+  userId: USER,
+  email: "alice@example.com",
+  phone: null,
+  appMetadata: { provider: "email", providers: ["email"], team: "red" },
+  userMetadata: { name: "Alice" },
+  isAnonymous: false,
+};
+
+Deno.test("mint: Supabase's claims plus the gateway claim, verifiable by the verifier", async () => {
+  const k = await keyPair("gw-1");
+  const minter = createSessionMinter({ issuer: ISSUER, signingKey: k.priv, ttlSeconds: 120 });
+  const { token, expiresAt } = await minter.mint(identity);
+  const header = decodeProtectedHeader(token);
+  assertEquals(header.alg, "ES256");
+  assertEquals(header.kid, "gw-1");
+  const claims = decodeJwt(token);
+  assertEquals(claims.iss, ISSUER);
+  assertEquals(claims.sub, USER);
+  assertEquals(claims.aud, "authenticated");
+  assertEquals(claims.role, "authenticated");
+  assertEquals(claims.email, "alice@example.com");
+  assertEquals(claims.phone, "");
+  assertEquals(claims.app_metadata, identity.appMetadata);
+  assertEquals(claims.user_metadata, identity.userMetadata);
+  assertEquals(claims.aal, "aal1");
+  assertEquals((claims.amr as { method: string }[])[0].method, "telegram");
+  assertEquals(claims.is_anonymous, false);
+  assertEquals(claims.gateway, { channel: "telegram", external_id: "7001" });
+  assertEquals(claims.session_id, undefined);
+  assertEquals(claims.exp! - claims.iat!, 120);
+  assertEquals(expiresAt, claims.exp);
+  const verify = createAccessTokenVerifier({ issuer: ISSUER, jwks: { keys: [k.pub] } });
+  assertEquals((await verify(token)).sub, USER);
+});
+
+Deno.test("mint: reused until 30 s before expiry; forget drops it", async () => {
+  let clock = Date.now();
+  const minter = createSessionMinter({
+    issuer: ISSUER,
+    jwtSecret: "s".repeat(40),
+    ttlSeconds: 120,
+    now: () => clock,
+  });
+  const first = await minter.mint(identity);
+  clock += 60_000;
+  assertEquals((await minter.mint(identity)).token, first.token);
+  clock += 31_000; // 91 s in: within 30 s of expiry
+  const second = await minter.mint(identity);
+  assert(second.token !== first.token, "token not renewed near expiry");
+  minter.forget("telegram", "7001");
+  clock += 1_000; // HS256 is deterministic: a new token differs only by its times
+  const third = await minter.mint(identity);
+  assert(third.token !== second.token, "forget did not drop the token");
+  assertEquals(decodeProtectedHeader(third.token).alg, "HS256");
+});
+
+Deno.test("mint: the access token hook's claims are used", async () => {
+  const minter = createSessionMinter({
+    issuer: ISSUER,
+    jwtSecret: "s".repeat(40),
+    ttlSeconds: 120,
+    customizeClaims: (event) => {
+      assertEquals(event.user_id, USER);
+      assertEquals(event.authentication_method, "telegram");
+      return Promise.resolve({ ...event.claims, user_role: "admin" });
+    },
+  });
+  assertEquals(decodeJwt((await minter.mint(identity)).token).user_role, "admin");
+});
