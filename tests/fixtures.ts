@@ -134,7 +134,7 @@ const GATEWAY_VARS = [
 ];
 
 /** Builds a gateway against the test stack, with sinks on an ephemeral port. */
-export async function startGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
+export function startGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
   const telegram = createTelegramSink();
   const discord = createDiscordSink();
   const mounts = sinkMounts(telegram, discord);
@@ -169,7 +169,7 @@ export async function startGateway(options: TestGatewayOptions = {}): Promise<Te
     now: options.now,
     sleep: options.sleep,
   });
-  return {
+  return Promise.resolve({
     handler,
     telegram,
     discord,
@@ -182,7 +182,7 @@ export async function startGateway(options: TestGatewayOptions = {}): Promise<Te
       await handler.core.drain();
       await server.shutdown();
     },
-  };
+  });
 }
 
 /** Calls `POST /commands/{name}` as the token's user; returns status, body and headers. */

@@ -63,7 +63,9 @@ export async function main(
   } catch (err) {
     // grammY's errors name the method and Telegram's description, never the token.
     const description = (err as { description?: string }).description;
-    print(`error: Telegram refused: ${description ?? (err as Error).message.replace(botToken, "***")}`);
+    print(
+      `error: Telegram refused: ${description ?? (err as Error).message.replace(botToken, "***")}`,
+    );
     return 1;
   }
 }

@@ -15,7 +15,7 @@ import {
   tokenFor,
 } from "../fixtures.ts";
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
@@ -25,7 +25,7 @@ async function freePort(): Promise<number> {
 Deno.test("PostgREST down: 503 quickly, then recovery", integration, async (t) => {
   const stateDir = stackSetting("STACK_STATE_DIR");
   const rest = await startPostgrest({
-    port: await freePort(),
+    port: freePort(),
     dbUrl: stackSetting("STACK_AUTHENTICATOR_URL"),
     jwks: postgrestJwks(await loadOrCreateDevKeys(stateDir)),
     stateDir: `${stateDir}/outage-test`,
