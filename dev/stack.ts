@@ -22,6 +22,7 @@ import {
   type TelegramSink,
 } from "./sinks/mod.ts";
 import { loadOrCreateChannelSecrets } from "./channel_secrets.ts";
+import { directRestFetch } from "./direct_rest.ts";
 
 /** Options of {@link startStack}. */
 export interface StackOptions {
@@ -46,20 +47,6 @@ export interface Stack {
   telegram: TelegramSink;
   discord: DiscordSink;
   stop(): Promise<void>;
-}
-
-/**
- * A fetch for the gateway that sends `<front door>/rest/v1/...` straight to PostgREST, sparing
- * the proxy hop on loopback (hosted Supabase has its own API gateway in that place).
- */
-export function directRestFetch(frontUrl: string, restUrl: string): typeof fetch {
-  const prefix = `${frontUrl}/rest/v1/`;
-  return (input, init) => {
-    if (typeof input === "string" && input.startsWith(prefix)) {
-      return fetch(`${restUrl}/${input.slice(prefix.length)}`, init);
-    }
-    return fetch(input, init);
-  };
 }
 
 /** Starts everything; on failure, stops what was started and rethrows. */

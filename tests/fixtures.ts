@@ -17,7 +17,7 @@ import {
   TELEGRAM_SINK_PREFIX,
   type TelegramSink,
 } from "../dev/sinks/mod.ts";
-import { directRestFetch } from "../dev/stack.ts";
+import { directRestFetch } from "../dev/direct_rest.ts";
 import type { AnyCommand } from "../supabase/functions/_shared/command.ts";
 import { loadConfig } from "../supabase/functions/_shared/config.ts";
 import { createLogger } from "../supabase/functions/_shared/log.ts";

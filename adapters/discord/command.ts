@@ -61,15 +61,26 @@ export async function answerCommand(
   record.command = command?.name ?? "(unknown)";
   const key = `dc:${interaction.id}`;
   try {
-    const delivered = await once<InteractionResponse>(
-      core.ledger,
-      key,
-      null,
-      () => runOrDefer(core, interaction, command, key, deadline, record),
-      (err) => messageResponse(err.message, true),
-    );
+    const delivered = await once<Answer>(core.ledger, key, null, {
+      run: () =>
+        runOrDefer(
+          command,
+          deadline,
+          record,
+          () => commandOutcome(core, interaction, command, key, record),
+        ),
+      readOnly: !command || command.readOnly,
+      onFinalError: (err) => ({ response: messageResponse(err.message, true) }),
+      stored: (answer) => answer.response,
+      // Discord does not redeliver an interaction it got an answer for.
+      background: (work) => core.background(work),
+    });
     record.replayed = delivered.replayed;
-    return delivered.value;
+    if (delivered.replayed) return delivered.stored as InteractionResponse;
+    // Only a delivery that owns the key finishes a deferred command.
+    const { response, pending } = delivered.value;
+    if (pending) core.background(finishDeferred(core, interaction, pending));
+    return response;
   } catch (err) {
     const error = asGatewayError(err);
     record.error_code = error.code;
@@ -87,22 +98,29 @@ export async function answerCommand(
   }
 }
 
+/** The response to send now, and the command still running when it was deferred. */
+interface Answer {
+  response: InteractionResponse;
+  pending?: Promise<Outcome>;
+}
+
 /** Runs the command; answers with its reply if it is done by `deadline`, else defers. */
 async function runOrDefer(
-  core: Core,
-  interaction: Interaction,
   command: AnyCommand | undefined,
-  key: string,
   deadline: number,
   record: RequestRecord,
-): Promise<InteractionResponse> {
+  start: () => Promise<Outcome>,
+): Promise<Answer> {
   const ephemeral = !command?.publicReply;
-  const work = commandOutcome(core, interaction, command, key, record);
+  const work = start();
   const finished = await within(work, deadline - performance.now());
-  if (finished) return messageResponse(finished.value.text, finished.value.ephemeral);
+  if (finished) {
+    return { response: messageResponse(finished.value.text, finished.value.ephemeral) };
+  }
   record.deferred = true;
-  core.background(finishDeferred(core, interaction, work));
-  return deferredResponse(ephemeral);
+  // Keep a late failure from going unhandled; finishDeferred reports it.
+  work.catch(() => {});
+  return { response: deferredResponse(ephemeral), pending: work };
 }
 
 /** The caller's reply; final errors become text, retryable ones (>= 500) throw. */

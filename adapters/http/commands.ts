@@ -88,12 +88,18 @@ export function commandRoute(core: Core): Route {
         core.ledger,
         `http:${principal.userId}:${key}`,
         await fingerprint(`${command.name}\n${JSON.stringify(args)}`),
-        () => run(`http:${key}`),
-        (err) => ({ status: err.status, body: errorBody(err) }),
+        {
+          run: () => run(`http:${key}`),
+          readOnly: command.readOnly,
+          onFinalError: (err) => ({ status: err.status, body: errorBody(err) }),
+        },
       );
       record.replayed = delivered.replayed;
-      const headers = delivered.replayed ? { "idempotent-replayed": "true" } : undefined;
-      return json(delivered.value.body, delivered.value.status, headers);
+      if (delivered.replayed) {
+        const stored = delivered.stored as StoredAnswer;
+        return json(stored.body, stored.status, { "idempotent-replayed": "true" });
+      }
+      return json(delivered.value.body, delivered.value.status);
     },
   };
 }

@@ -84,11 +84,17 @@ export function createTelegramBot(
     );
     if (record) record.command = command?.name ?? "(unknown)";
     const key = `tg:${config.botId}:${ctx.update.update_id}`;
-    await once(core.ledger, key, null, async () => {
-      const text = await answer(core, account, command, parsed.rest, key, record);
-      await sendAll(ctx, text);
-      return { replied: true };
-    }, () => ({ replied: false }));
+    await once(core.ledger, key, null, {
+      run: () => answer(core, account, command, parsed.rest, key, record),
+      readOnly: !command || command.readOnly,
+      onFinalError: (err) => err.message,
+      // Sent before the key is completed: if Telegram cannot be reached, the update is
+      // redelivered and the (idempotent) command answers again.
+      deliver: (text) => sendAll(ctx, text),
+      // Replies are not kept: Telegram does not repeat an update it saw answered.
+      stored: () => ({ replied: true }),
+      background: (work) => core.background(work),
+    });
   });
 
   return bot;

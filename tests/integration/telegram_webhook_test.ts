@@ -234,6 +234,14 @@ Deno.test("a redelivered update changes nothing", integration, async (t) => {
     assertEquals((await postUpdate(gw, update)).status, 200);
     assertEquals(await taskCount(user.id), 1);
   });
+  await t.step("a read-only command redelivered: answered once", async () => {
+    const update = telegramMessage({ fromId: tg, text: "/tasks" });
+    const before = sentTexts(gw, tg).length;
+    assertEquals((await postUpdate(gw, update)).status, 200);
+    await gw.handler.core.drain(); // the ledger completes off the response path
+    assertEquals((await postUpdate(gw, update)).status, 200);
+    assertEquals(sentTexts(gw, tg).length, before + 1);
+  });
   await t.step("twice at once: one task", async () => {
     const update = telegramMessage({ fromId: tg, text: "/add Concurrent" });
     const statuses = await Promise.all([postUpdate(gw, update), postUpdate(gw, update)]);

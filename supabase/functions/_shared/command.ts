@@ -62,6 +62,11 @@ export interface CommandSpec<S extends z.ZodObject> {
   requires: Requirement;
   /** Channels that offer the command; all when absent. */
   channels?: readonly Channel[];
+  /**
+   * The command only reads. Channels may then start it alongside the delivery-ledger claim and
+   * drop its result if the delivery turns out to be a repeat (one round trip less).
+   */
+  readOnly?: boolean;
   /** Whether Discord replies may be shown to everyone in the channel (default: private). */
   publicReply?: boolean;
   /** Hidden from /help and registration (still callable), e.g. Telegram's /start. */

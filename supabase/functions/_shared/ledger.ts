@@ -41,24 +41,55 @@ export function createLedger(rpc: ServiceRpc): Ledger {
   };
 }
 
-/** How a delivery ended: a fresh run's value, or the stored answer of an earlier run. */
-export type Delivered<T> = { replayed: false; value: T } | { replayed: true; value: T };
+/** How a delivery ended: a fresh run's value, or what an earlier run stored. */
+export type Delivered<T> = { replayed: false; value: T } | { replayed: true; stored: unknown };
+
+/** What {@link once} runs and how. */
+export interface OnceOptions<T> {
+  /** The work; returns the value to store (and replay to repeats). */
+  run: () => Promise<T>;
+  /**
+   * The work only reads: it may start alongside the claim, and its result is dropped unseen if
+   * the claim finds the key already taken. Saves one round trip on the hot path.
+   */
+  readOnly?: boolean;
+  /** Turns a final error (a GatewayError below 500) into the value to store. */
+  onFinalError: (err: GatewayError) => T;
+  /** What the ledger keeps for replays (default: the value itself). */
+  stored?: (value: T) => unknown;
+  /** A side effect after `run` and before completion (sending a reply); a throw releases the key. */
+  deliver?: (value: T) => Promise<void>;
+  /**
+   * Completes the key off the response path. Only for channels whose platform does not repeat a
+   * delivery it saw answered (a repeat meanwhile is told "busy", and retried later).
+   */
+  background?: (work: Promise<unknown>) => void;
+}
 
 /**
- * Runs `work` at most once per `key`. A completed key replays its stored value; a key held by
+ * Runs work at most once per `key`. A completed key replays its stored value; a key held by
  * another delivery throws 409 `idempotency_in_progress`; a key reused with other content throws
- * 409 `idempotency_key_reused`. `work` returns the value to store. A GatewayError below 500 is
- * final and stored as `onFinalError(err)`; anything else releases the key for a retry.
+ * 409 `idempotency_key_reused`. A GatewayError below 500 is final and stored as
+ * `onFinalError(err)`; anything else releases the key for a retry and is rethrown.
  */
 export async function once<T>(
   ledger: Ledger,
   key: string,
   fingerprint: string | null,
-  work: () => Promise<T>,
-  onFinalError: (err: GatewayError) => T,
+  options: OnceOptions<T>,
 ): Promise<Delivered<T>> {
+  const settle = (p: Promise<T>) =>
+    p.then(
+      (value) => ({ value }),
+      (error: unknown) =>
+        error instanceof GatewayError && error.status < 500
+          ? { value: options.onFinalError(error) }
+          : { error },
+    );
+  // A read-only run starts now; its outcome is looked at only once the claim is ours.
+  const early = options.readOnly ? settle(options.run()) : undefined;
   const claim = await ledger.claim(key, fingerprint);
-  if (claim.status === "done") return { replayed: true, value: claim.result as T };
+  if (claim.status === "done") return { replayed: true, stored: claim.result };
   if (claim.status === "busy") {
     throw new GatewayError(
       409,
@@ -74,19 +105,21 @@ export async function once<T>(
       "This Idempotency-Key was used for a different request.",
     );
   }
-  let value: T;
+  const outcome: { value: T } | { error: unknown } = await (early ?? settle(options.run()));
   try {
-    value = await work();
+    if ("error" in outcome) throw outcome.error;
+    if (options.deliver) await options.deliver(outcome.value);
   } catch (err) {
-    if (err instanceof GatewayError && err.status < 500) {
-      value = onFinalError(err);
-    } else {
-      await ledger.release(key).catch(() => {/* the lease expires on its own */});
-      throw err;
-    }
+    await ledger.release(key).catch(() => {/* the lease expires on its own */});
+    throw err;
   }
-  await ledger.complete(key, value);
-  return { replayed: false, value };
+  const completion = ledger.complete(
+    key,
+    options.stored ? options.stored(outcome.value) : outcome.value,
+  );
+  if (options.background) options.background(completion);
+  else await completion;
+  return { replayed: false, value: outcome.value };
 }
 
 /** SHA-256 of a string, hex: fingerprints of requests for the ledger. */

@@ -15,6 +15,7 @@ export const whoami = defineCommand({
   description: "Show which account you are signed in as",
   args: z.object({}),
   requires: "user",
+  readOnly: true,
   run(ctx) {
     const p = ctx.principal!;
     const who = p.claims.email || p.userId;
@@ -32,6 +33,7 @@ export const help = defineCommand({
   description: "List the commands",
   args: z.object({}),
   requires: "none",
+  readOnly: true,
   run(ctx) {
     return Promise.resolve(reply.text(helpText(ctx)));
   },

@@ -25,6 +25,7 @@ export const tasks = defineCommand({
   description: "List your tasks",
   args: z.object({}),
   requires: "user",
+  readOnly: true,
   async run(ctx) {
     const rows = unwrap<TaskRow[]>(
       await ctx.db.from("tasks").select(COLUMNS)
