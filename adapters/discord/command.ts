@@ -61,6 +61,9 @@ export async function answerCommand(
   record.command = command?.name ?? "(unknown)";
   const key = `dc:${interaction.id}`;
   try {
+    // Before any database call: a flooding account costs nothing but this reply.
+    const caller = interaction.member?.user?.id ?? interaction.user?.id;
+    if (caller) core.limit(`discord:${caller}`);
     const delivered = await once<Answer>(core.ledger, key, null, {
       run: () =>
         runOrDefer(

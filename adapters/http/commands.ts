@@ -42,6 +42,7 @@ export function commandRoute(core: Core): Route {
       record.channel = "http";
       const principal = await core.principalForToken(bearerToken(req));
       record.user_id = principal.userId;
+      core.limit(`user:${principal.userId}`);
       const command = core.registry.get(params.name);
       if (!command || (command.channels && !command.channels.includes("http"))) {
         throw new GatewayError(404, "unknown_command", `There is no command '${params.name}'.`);

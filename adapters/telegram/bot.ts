@@ -83,6 +83,14 @@ export function createTelegramBot(
       telegramName(c.name) === parsed.name && (!c.channels || c.channels.includes("telegram"))
     );
     if (record) record.command = command?.name ?? "(unknown)";
+    try {
+      // Before any database call: a flooding account costs nothing but this reply.
+      core.limit(`telegram:${account.externalId}`);
+    } catch (err) {
+      if (record) record.error_code = "rate_limited";
+      await sendAll(ctx, (err as Error).message);
+      return;
+    }
     const key = `tg:${config.botId}:${ctx.update.update_id}`;
     await once(core.ledger, key, null, {
       run: () => answer(core, account, command, parsed.rest, key, record),

@@ -57,7 +57,17 @@ export function telegramRoutes(core: Core): Route[] {
         return await callback(new Request(req.url, { method: "POST", headers: req.headers, body }));
       } catch (err) {
         const cause = (err as { error?: unknown }).error ?? err;
-        const error = asGatewayError(cause);
+        let error = asGatewayError(cause);
+        if (error.code === "idempotency_in_progress") {
+          // Another delivery of this update holds it: have Telegram try again later, so an
+          // attempt that dies mid-way does not lose the update.
+          error = new GatewayError(
+            503,
+            "idempotency_in_progress",
+            "Update in progress.",
+            error.details,
+          );
+        }
         record.error_code = error.code;
         if (error.status >= 500) {
           if (!(cause instanceof GatewayError)) {

@@ -346,3 +346,21 @@ Deno.test("a web-app client calls a command with functions.invoke", integration,
   assertEquals(data.data.user_id, ALICE.id);
   assertEquals(data.data.email, ALICE.email);
 });
+
+Deno.test("a flood from one user gets 429 with Retry-After", integration, async () => {
+  const gw = await startGateway({ env: { GATEWAY_RATE_LIMIT_PER_MINUTE: "6" } });
+  const token = await tokenFor(await newUser());
+  const statuses: number[] = [];
+  let retryAfter: string | null = null;
+  for (let i = 0; i < 7; i++) {
+    const res = await runCommand(gw, token, "whoami");
+    statuses.push(res.status);
+    if (res.status === 429) {
+      retryAfter = res.headers.get("retry-after");
+      assertEquals((res.body.error as { code: string }).code, "rate_limited");
+    }
+  }
+  assertEquals(statuses, [200, 200, 200, 200, 200, 429, 429]);
+  assert(Number(retryAfter) >= 1, `Retry-After ${retryAfter}`);
+  await gw.close();
+});

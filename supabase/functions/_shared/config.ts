@@ -40,6 +40,8 @@ export interface GatewayConfig {
   /** Private JWK used to mint session tokens (`GATEWAY_SIGNING_KEY`). */
   signingKey?: Record<string, unknown>;
   tokenTtlSeconds: number;
+  /** Requests per minute per caller (0: no limit). */
+  rateLimitPerMinute: number;
   /** Allowed CORS origins; `["*"]` allows any. Empty: no CORS headers. */
   corsOrigins: string[];
   accessTokenHook?: string;
@@ -56,6 +58,7 @@ export class ConfigError extends Error {
 }
 
 const DEFAULT_TOKEN_TTL_SECONDS = 120;
+const DEFAULT_RATE_LIMIT_PER_MINUTE = 120;
 const DEFAULT_TELEGRAM_API_ROOT = "https://api.telegram.org";
 const DEFAULT_DISCORD_API_BASE = "https://discord.com/api/v10";
 
@@ -90,6 +93,12 @@ export function loadConfig(env: Env = Deno.env.toObject()): GatewayConfig {
     DEFAULT_TOKEN_TTL_SECONDS,
     { min: 60, max: 3600 },
   );
+  const rateLimitPerMinute = integer(
+    "GATEWAY_RATE_LIMIT_PER_MINUTE",
+    get("GATEWAY_RATE_LIMIT_PER_MINUTE"),
+    DEFAULT_RATE_LIMIT_PER_MINUTE,
+    { min: 0, max: 1_000_000 },
+  );
   const hook = get("GATEWAY_ACCESS_TOKEN_HOOK");
   if (hook !== undefined && !/^([a-z_][a-z0-9_]*\.)?[a-z_][a-z0-9_]*$/.test(hook)) {
     throw new ConfigError(
@@ -114,6 +123,7 @@ export function loadConfig(env: Env = Deno.env.toObject()): GatewayConfig {
     jwtSecret,
     signingKey,
     tokenTtlSeconds,
+    rateLimitPerMinute,
     corsOrigins: corsOrigins(get("GATEWAY_CORS_ORIGINS")),
     accessTokenHook: hook,
     telegram,

@@ -26,6 +26,7 @@ import { createIdentityExchange, type IdentityExchange } from "./identity.ts";
 import { createLedger, type Ledger } from "./ledger.ts";
 import { createLogger, type Logger } from "./log.ts";
 import type { ChatAccount, Principal } from "./principal.ts";
+import { createRateLimiter, type RateLimiter } from "./rate_limit.ts";
 
 /** What the environment provides; every member is optional and defaults to the real thing. */
 export interface GatewayDeps {
@@ -49,6 +50,8 @@ export interface Core {
   ledger: Ledger;
   rpc: ServiceRpc;
   clients: UserClients;
+  /** Takes one request for a caller key (user id or chat account); throws 429 when over. */
+  limit: RateLimiter;
   log: Logger;
   fetch: typeof fetch;
   now: () => number;
@@ -126,6 +129,7 @@ export function createCore(config: GatewayConfig, deps: GatewayDeps): Core {
     ledger: createLedger(rpc),
     rpc,
     clients,
+    limit: createRateLimiter({ perMinute: config.rateLimitPerMinute, now }),
     log,
     fetch: fetchImpl,
     now,
