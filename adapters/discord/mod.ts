@@ -1,19 +1,10 @@
 /**
- * The Discord channel: `POST /discord`, Discord's interactions endpoint. The signature and the
- * timestamp are checked before anything else (401, no database call); then PING answers PONG,
- * slash commands run once per interaction as the linked user (deferred past a time budget), and
- * autocomplete suggests from the caller's own rows. Other interaction types answer 400.
+ * The Discord channel: `POST /discord`, Discord's interactions endpoint. Options are checked when
+ * the gateway is built; the endpoint and discord-interactions are loaded on the first interaction,
+ * so they add nothing to a cold start that serves another channel.
  */
-import { readBody } from "../../supabase/functions/_shared/body.ts";
 import type { Core } from "../../supabase/functions/_shared/core.ts";
-import { GatewayError } from "../../supabase/functions/_shared/errors.ts";
-import { json } from "../../supabase/functions/_shared/http.ts";
-import type { Route } from "../../supabase/functions/_shared/router.ts";
-import { answerAutocomplete } from "./autocomplete.ts";
-import { answerCommand } from "./command.ts";
-import { ResponseType } from "./format.ts";
-import { InteractionType, parseInteraction } from "./interaction.ts";
-import { createSignatureCheck, requireSignatureHeaders, signatureHeaders } from "./verify.ts";
+import { lazyRoute, type Route } from "../../supabase/functions/_shared/router.ts";
 
 export { autocompleteContext } from "./autocomplete.ts";
 export { discordCommandsJson } from "./commands_json.ts";
@@ -33,8 +24,7 @@ const MAX_DEFER_AFTER_MS = 2_800;
 
 /** The Discord interactions route; throws at start-up when Discord is not configured. */
 export function discordRoutes(core: Core, options: DiscordRouteOptions = {}): Route[] {
-  const config = core.config.discord;
-  if (!config) {
+  if (!core.config.discord) {
     throw new Error("discordRoutes needs the Discord settings: set DISCORD_PUBLIC_KEY.");
   }
   const deferAfterMs = options.deferAfterMs ?? DEFAULT_DEFER_AFTER_MS;
@@ -43,34 +33,10 @@ export function discordRoutes(core: Core, options: DiscordRouteOptions = {}): Ro
       `deferAfterMs must be from 0 to ${MAX_DEFER_AFTER_MS} ms (Discord waits 3 s at most).`,
     );
   }
-  const checkSignature = createSignatureCheck(config.publicKey, core.now);
-
-  return [{
-    method: "POST",
-    path: "/discord",
-    async handle(req, _params, record) {
-      const deadline = performance.now() + deferAfterMs;
-      record.channel = "discord";
-      const headers = signatureHeaders(req);
-      requireSignatureHeaders(headers);
-      const body = await readBody(req);
-      await checkSignature(headers, body);
-      const interaction = parseInteraction(body);
-      record.interaction_type = interaction.type;
-      switch (interaction.type) {
-        case InteractionType.PING:
-          return json({ type: ResponseType.PONG });
-        case InteractionType.APPLICATION_COMMAND:
-          return json(await answerCommand(core, interaction, deadline, record));
-        case InteractionType.APPLICATION_COMMAND_AUTOCOMPLETE:
-          return json(await answerAutocomplete(core, interaction, record));
-        default:
-          throw new GatewayError(
-            400,
-            "invalid_args",
-            `Interaction type ${interaction.type} is not handled by this endpoint.`,
-          );
-      }
-    },
-  }];
+  return [
+    lazyRoute("POST", "/discord", async () => {
+      const { discordEndpoint } = await import("./endpoint.ts");
+      return discordEndpoint(core, deferAfterMs);
+    }),
+  ];
 }

@@ -55,3 +55,26 @@ export function createRouter(routes: readonly Route[]): (method: string, path: s
     return { route: null, allowed };
   };
 }
+
+/**
+ * A route whose implementation is imported on its first request, so a channel's libraries
+ * (grammY, discord-interactions) cost nothing at cold start or when the channel is idle.
+ */
+export function lazyRoute(
+  method: Route["method"],
+  path: string,
+  load: () => Promise<Route>,
+): Route {
+  let loading: Promise<Route> | undefined;
+  return {
+    method,
+    path,
+    async handle(req, params, record) {
+      loading ??= load().catch((err) => {
+        loading = undefined; // a failed import is retried by the next request
+        throw err;
+      });
+      return await (await loading).handle(req, params, record);
+    },
+  };
+}
