@@ -13,11 +13,10 @@ import {
   GatewayError,
   internalDetail,
 } from "../../supabase/functions/_shared/errors.ts";
-import { parseArgs } from "../../supabase/functions/_shared/execute.ts";
 import { once } from "../../supabase/functions/_shared/ledger.ts";
 import type { RequestRecord } from "../../supabase/functions/_shared/log.ts";
 import type { ChatAccount } from "../../supabase/functions/_shared/principal.ts";
-import { howToLink } from "../../supabase/functions/gateway/commands/account.ts";
+import { answerChat } from "../../supabase/functions/_shared/chat.ts";
 import {
   deferredResponse,
   type InteractionResponse,
@@ -136,32 +135,22 @@ async function commandOutcome(
 ): Promise<Outcome> {
   const ephemeral = !command?.publicReply;
   if (!command) return { text: "Unknown command. Send /help to see what I can do.", ephemeral };
-  let account: ChatAccount | undefined;
+  let account: ChatAccount;
   try {
     account = chatAccount(interaction);
-    const principal = await core.identities.principalFor(account);
-    if (principal) record.user_id = principal.userId;
-    if (command.requires === "user" && !principal) {
-      const text = `This Discord account is not linked yet. ${howToLink({ chat: account })}`;
-      return { text, ephemeral: true };
-    }
-    const args = parseArgs(command, optionArgs(interaction.data?.options));
-    const reply = await core.executor.run({
-      channel: "discord",
-      command,
-      args,
-      principal,
-      chat: account,
-      idempotencyKey: key,
-      linking: core.linkingFor(account, principal),
-    });
-    return { text: reply.text, ephemeral };
   } catch (err) {
     const error = asGatewayError(err);
     record.error_code = error.code;
-    if (error.status >= 500) throw err;
     return { text: error.message, ephemeral: true };
   }
+  const answered = await answerChat(core, {
+    account,
+    command,
+    rawArgs: optionArgs(interaction.data?.options),
+    idempotencyKey: key,
+    record,
+  });
+  return { text: answered.text, ephemeral: answered.private || ephemeral };
 }
 
 /** Waits for the deferred command and edits its reply (or a failure notice) into the message. */

@@ -8,10 +8,10 @@ import { Bot, type Context } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
 import type { TelegramConfig } from "../../supabase/functions/_shared/config.ts";
 import type { Core } from "../../supabase/functions/_shared/core.ts";
-import { asGatewayError, GatewayError } from "../../supabase/functions/_shared/errors.ts";
-import { parseArgs } from "../../supabase/functions/_shared/execute.ts";
+import { GatewayError } from "../../supabase/functions/_shared/errors.ts";
 import type { ChatAccount } from "../../supabase/functions/_shared/principal.ts";
-import { howToLink } from "../../supabase/functions/gateway/commands/account.ts";
+import { answerChat } from "../../supabase/functions/_shared/chat.ts";
+import type { AnyCommand } from "../../supabase/functions/_shared/command.ts";
 import { once } from "../../supabase/functions/_shared/ledger.ts";
 import { telegramMessages } from "./format.ts";
 import { commandText, telegramName, textArgs, usage } from "./parse.ts";
@@ -112,43 +112,23 @@ export function createTelegramBot(
 async function answer(
   core: Core,
   account: ChatAccount,
-  command: ReturnType<Core["registry"]["get"]>,
+  command: AnyCommand | undefined,
   rest: string,
   key: string,
   record: RequestRecord | undefined,
 ): Promise<string> {
-  if (!command) return `Unknown command. Send /help to see what I can do.`;
-  try {
-    const principal = await core.identities.principalFor(account);
-    if (record && principal) record.user_id = principal.userId;
-    if (command.requires === "user" && !principal) {
-      return `This Telegram account is not linked yet. ${howToLink({ chat: account })}`;
-    }
-    const { args: raw, extra } = textArgs(command, rest);
-    if (extra) return `Too many words. Usage: ${usage(command)}`;
-    let args: unknown;
-    try {
-      args = parseArgs(command, raw);
-    } catch (err) {
-      const detail = err instanceof GatewayError ? `\n${err.message}` : "";
-      return `Usage: ${usage(command)}${detail}`;
-    }
-    const reply = await core.executor.run({
-      channel: "telegram",
-      command,
-      args,
-      principal,
-      chat: account,
-      idempotencyKey: key,
-      linking: core.linkingFor(account, principal),
-    });
-    return reply.text;
-  } catch (err) {
-    const error = asGatewayError(err);
-    if (record) record.error_code = error.code;
-    if (error.status >= 500) throw error;
-    return error.message;
-  }
+  if (!command) return "Unknown command. Send /help to see what I can do.";
+  const { args, extra } = textArgs(command, rest);
+  if (extra) return `Too many words. Usage: ${usage(command)}`;
+  const answered = await answerChat(core, {
+    account,
+    command,
+    rawArgs: args,
+    idempotencyKey: key,
+    record,
+    badArgs: (err) => `Usage: ${usage(command)}\n${err.message}`,
+  });
+  return answered.text;
 }
 
 async function sendAll(ctx: Context, text: string): Promise<void> {

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { type CommandContext, defineCommand, type LinkOutcome } from "../../_shared/command.ts";
+import { howToLink } from "../../_shared/chat.ts";
 import { unwrap } from "../../_shared/db.ts";
 import { GatewayError } from "../../_shared/errors.ts";
 import { type Reply, reply } from "../../_shared/reply.ts";
@@ -50,7 +51,7 @@ export const start = defineCommand({
     if (code) return await linkWith(ctx, code);
     const intro = ctx.principal
       ? `Welcome back, ${ctx.principal.claims.email || "friend"}.`
-      : "Welcome! This account is not linked yet.\n" + howToLink(ctx);
+      : "Welcome! This account is not linked yet.\n" + howToLink(ctx.chat);
     return reply.text(`${intro}\n\n${helpText(ctx)}`);
   },
 });
@@ -132,13 +133,6 @@ export function linkMessage(outcome: LinkOutcome): string {
       return `Too many wrong codes. Try again in ${minutes} minute${minutes > 1 ? "s" : ""}.`;
     }
   }
-}
-
-/** The steps to link, shown to unlinked chat users. */
-export function howToLink(ctx: Pick<CommandContext, "chat">): string {
-  const where = ctx.chat?.provider === "discord" ? "/link code:<code>" : "/link <code>";
-  return "To link it: sign in to the web app and create a link code " +
-    `(it calls create_link_code), then send ${where} here.`;
 }
 
 function helpText(ctx: CommandContext): string {
