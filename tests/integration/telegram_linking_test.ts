@@ -192,3 +192,42 @@ Deno.test("deep link /start CODE links, plain /start explains", integration, asy
   assertEquals(await taskCount(user.id), 1);
   await gw.close();
 });
+
+Deno.test(
+  "GATEWAY_ACCESS_TOKEN_HOOK shapes minted sessions as Supabase Auth would",
+  integration,
+  async () => {
+    await psql(`
+    create or replace function public.custom_access_token_hook(event jsonb) returns jsonb
+    language sql stable as $$
+      select jsonb_build_object('claims',
+        (event -> 'claims') || jsonb_build_object('user_role', 'moderator'))
+    $$;
+    revoke all on function public.custom_access_token_hook(jsonb) from public, anon, authenticated;
+    grant execute on function public.custom_access_token_hook(jsonb) to service_role;
+    create or replace function public.test_jwt_role() returns text language sql stable as $$
+      select auth.jwt() ->> 'user_role'
+    $$;
+    grant execute on function public.test_jwt_role() to authenticated;
+    notify pgrst, 'reload schema';`);
+    await new Promise((r) => setTimeout(r, 500)); // PostgREST reloads its schema cache
+    const role = defineCommand({
+      name: "role",
+      description: "The role claim the database sees",
+      args: z.object({}),
+      requires: "user",
+      async run(ctx) {
+        return reply.text(String(unwrap<string | null>(await ctx.db.rpc("test_jwt_role"))));
+      },
+    });
+    const gw = await startGateway({
+      commands: [...commands, role],
+      env: { GATEWAY_ACCESS_TOKEN_HOOK: "public.custom_access_token_hook" },
+    });
+    const tg = randomExternalId();
+    await linkTelegram(gw, tg, await linkCodeFor(await tokenFor(await newUser())));
+    await postUpdate(gw, telegramMessage({ fromId: tg, text: "/role" }));
+    assertEquals(sentTexts(gw, tg).at(-1), "moderator");
+    await gw.close();
+  },
+);
