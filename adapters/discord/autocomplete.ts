@@ -19,27 +19,19 @@ export const MAX_CHOICES = 25;
 /** Discord's limit for a choice's name and for a string value. */
 const CHOICE_TEXT_LIMIT = 100;
 
-/**
- * The context a command's autocomplete function receives: the same shape `executor.run` builds,
- * for a linked caller on Discord, with no idempotency key and no linking.
- */
+/** The context a command's autocomplete function receives: the linked caller, on Discord. */
 export function autocompleteContext(
   core: Core,
   principal: Principal,
   chat: ChatAccount,
 ): CommandContext {
-  return {
+  return core.executor.context({
     channel: "discord",
     principal,
-    get db() {
-      return core.clients.forToken(principal.token, principal.expiresAt);
-    },
     chat,
     idempotencyKey: null,
     linking: null,
-    links: { telegramBotUsername: core.config.telegram?.botUsername },
-    catalogue: () => core.registry.list(),
-  };
+  });
 }
 
 /** The autocomplete result (type 8) for an interaction; never throws. */

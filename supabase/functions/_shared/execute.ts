@@ -26,6 +26,8 @@ export interface Invocation {
 /** Runs invocations; built once per gateway. */
 export interface Executor {
   run(invocation: Invocation): Promise<Reply>;
+  /** The context a command (or its autocomplete) sees for this caller. */
+  context(invocation: Omit<Invocation, "command" | "args">): CommandContext;
   registry: Registry;
 }
 
@@ -37,8 +39,27 @@ export function createExecutor(options: {
 }): Executor {
   const { registry, clients, links } = options;
   const catalogue = () => registry.list();
+  const context = (inv: Omit<Invocation, "command" | "args">): CommandContext => {
+    const principal = inv.principal;
+    return {
+      channel: inv.channel,
+      principal,
+      get db() {
+        if (!principal) {
+          throw new GatewayError(401, "not_linked", "Sign in (or link this account) first.");
+        }
+        return clients.forToken(principal.token, principal.expiresAt);
+      },
+      chat: inv.chat,
+      idempotencyKey: inv.idempotencyKey,
+      linking: inv.linking,
+      links,
+      catalogue,
+    };
+  };
   return {
     registry,
+    context,
     run(inv) {
       if (!offeredOn(inv.command, inv.channel)) {
         throw new GatewayError(
@@ -50,23 +71,7 @@ export function createExecutor(options: {
       if (inv.command.requires === "user" && !inv.principal) {
         throw new GatewayError(401, "not_linked", "Sign in (or link this account) first.");
       }
-      const principal = inv.principal;
-      const ctx: CommandContext = {
-        channel: inv.channel,
-        principal,
-        get db() {
-          if (!principal) {
-            throw new GatewayError(401, "not_linked", "Sign in (or link this account) first.");
-          }
-          return clients.forToken(principal.token, principal.expiresAt);
-        },
-        chat: inv.chat,
-        idempotencyKey: inv.idempotencyKey,
-        linking: inv.linking,
-        links,
-        catalogue,
-      };
-      return inv.command.run(ctx, inv.args);
+      return inv.command.run(context(inv), inv.args);
     },
   };
 }
