@@ -90,6 +90,24 @@ as $$
   select exists (select 1 from updated);
 $$;
 
+-- Completes many claimed keys in one call: p_items is [{"key": ..., "result": ...}, ...].
+-- Returns how many were pending and are now done.
+create function public.gateway_complete_deliveries(p_items jsonb)
+returns integer
+language sql
+security definer
+set search_path = ''
+as $$
+  with updated as (
+    update gateway_private.deliveries d
+    set state = 'done', result = i.value -> 'result', completed_at = now(), lease_until = null
+    from jsonb_array_elements(p_items) as i
+    where d.key = i.value ->> 'key' and d.state = 'pending'
+    returning 1
+  )
+  select count(*)::integer from updated;
+$$;
+
 -- Gives a claimed key back so a retry can run it again (the command failed retryably).
 create function public.gateway_release_delivery(p_key text)
 returns boolean
@@ -120,9 +138,11 @@ $$;
 
 revoke all on function public.gateway_claim_delivery(text, text, integer) from public, anon, authenticated;
 revoke all on function public.gateway_complete_delivery(text, jsonb) from public, anon, authenticated;
+revoke all on function public.gateway_complete_deliveries(jsonb) from public, anon, authenticated;
 revoke all on function public.gateway_release_delivery(text) from public, anon, authenticated;
 revoke all on function public.gateway_purge_deliveries(interval) from public, anon, authenticated;
 grant execute on function public.gateway_claim_delivery(text, text, integer) to service_role;
 grant execute on function public.gateway_complete_delivery(text, jsonb) to service_role;
+grant execute on function public.gateway_complete_deliveries(jsonb) to service_role;
 grant execute on function public.gateway_release_delivery(text) to service_role;
 grant execute on function public.gateway_purge_deliveries(interval) to service_role;

@@ -17,15 +17,37 @@ export type Claim =
 export interface Ledger {
   claim(key: string, fingerprint: string | null, leaseSeconds?: number): Promise<Claim>;
   complete(key: string, result: unknown): Promise<void>;
+  /**
+   * Completes off the response path: completions queued within a few milliseconds go to the
+   * database in one call. Resolves when this key's batch is written.
+   */
+  completeSoon(key: string, result: unknown): Promise<void>;
   release(key: string): Promise<void>;
 }
 
 /** Default lease: longer than any command should run, short enough for a prompt retry. */
 const DEFAULT_LEASE_SECONDS = 30;
+/** How long a background completion waits for others to share its database call. */
+const BATCH_WINDOW_MS = 10;
+const MAX_BATCH = 100;
 
 /** Builds the ledger over the service RPC. */
 export function createLedger(rpc: ServiceRpc): Ledger {
+  let batch: { key: string; result: unknown }[] = [];
+  let flushing: Promise<void> | undefined;
+  const flush = async () => {
+    const items = batch;
+    batch = [];
+    flushing = undefined;
+    if (items.length) await rpc("gateway_complete_deliveries", { p_items: items });
+  };
   return {
+    completeSoon(key, result) {
+      batch.push({ key, result: result ?? null });
+      if (batch.length >= MAX_BATCH) return flush();
+      flushing ??= new Promise((resolve) => setTimeout(resolve, BATCH_WINDOW_MS)).then(flush);
+      return flushing;
+    },
     claim: (key, fingerprint, leaseSeconds = DEFAULT_LEASE_SECONDS) =>
       rpc<Claim>("gateway_claim_delivery", {
         p_key: key,
@@ -60,8 +82,9 @@ export interface OnceOptions<T> {
   /** A side effect after `run` and before completion (sending a reply); a throw releases the key. */
   deliver?: (value: T) => Promise<void>;
   /**
-   * Completes the key off the response path. Only for channels whose platform does not repeat a
-   * delivery it saw answered (a repeat meanwhile is told "busy", and retried later).
+   * Completes the key off the response path (batched with others; `background` keeps the write
+   * alive past the response). Only for channels whose platform does not repeat a delivery it saw
+   * answered: a repeat meanwhile is told "busy", and retried later.
    */
   background?: (work: Promise<unknown>) => void;
 }
@@ -113,12 +136,9 @@ export async function once<T>(
     await ledger.release(key).catch(() => {/* the lease expires on its own */});
     throw err;
   }
-  const completion = ledger.complete(
-    key,
-    options.stored ? options.stored(outcome.value) : outcome.value,
-  );
-  if (options.background) options.background(completion);
-  else await completion;
+  const stored = options.stored ? options.stored(outcome.value) : outcome.value;
+  if (options.background) options.background(ledger.completeSoon(key, stored));
+  else await ledger.complete(key, stored);
   return { replayed: false, value: outcome.value };
 }
 
