@@ -193,8 +193,9 @@ try {
     return r;
   };
 
-  // Latency at one connection: the four kinds interleaved request by request, so drift in the
-  // machine's load affects them alike.
+  // Latency at one connection: each kind in blocks of 500 requests, the blocks alternating
+  // round by round (so drift in the machine's load affects every kind alike), with a pause
+  // between blocks so one kind's background work (ledger completions) is not billed to the next.
   const kinds = {
     rest1: restRequest,
     http1: httpRequest,
@@ -202,35 +203,25 @@ try {
     discord1: discordRequest,
   };
   const results: Record<string, LoadResult> = {};
+  const roundP50s: Record<string, number[]> = {};
   for (const [name, request] of Object.entries(kinds)) {
     await runLoad({ connections: 1, requests: 300, request }); // warm-up
-    results[name] = { requests: 0, errors: 0, seconds: 0, perSecond: 0, p50: 0, p90: 0, p99: 0 };
+    roundP50s[name] = [];
   }
-  const samples: Record<string, number[]> = { rest1: [], http1: [], telegram1: [], discord1: [] };
-  for (let i = 0; i < SAMPLES; i++) {
+  const rounds = Math.max(1, Math.round(SAMPLES / 500));
+  for (let round = 0; round < rounds; round++) {
     for (const [name, request] of Object.entries(kinds)) {
-      const req = await request();
-      const t0 = performance.now();
-      const res = await fetch(req);
-      await res.arrayBuffer();
-      samples[name].push(performance.now() - t0);
-      if (!res.ok) results[name].errors++;
+      await new Promise((r) => setTimeout(r, 100));
+      const r = await runLoad({ connections: 1, requests: 500, request });
+      roundP50s[name].push(r.p50);
+      results[name] = r;
+      if (r.errors) log(`${name}: ${r.errors} errors`);
     }
   }
-  for (const [name, list] of Object.entries(samples)) {
-    list.sort((a, b) => a - b);
-    const at = (q: number) => list[Math.floor(q * (list.length - 1))];
-    Object.assign(results[name], {
-      requests: list.length,
-      p50: at(0.5),
-      p90: at(0.9),
-      p99: at(0.99),
-    });
-    log(
-      `${name}: p50 ${at(0.5).toFixed(3)} ms, p90 ${at(0.9).toFixed(3)} ms, errors ${
-        results[name].errors
-      }`,
-    );
+  for (const [name, p50s] of Object.entries(roundP50s)) {
+    const sorted = [...p50s].sort((a, b) => a - b);
+    results[name].p50 = sorted[Math.floor((sorted.length - 1) / 2)];
+    log(`${name}: p50 per round ${p50s.map((p) => p.toFixed(3)).join(", ")} ms`);
   }
   results.rest32 = await measure("PostgREST", restRequest, 32);
   results.http32 = await measure("HTTPS", httpRequest, 32);
@@ -273,7 +264,11 @@ try {
         ok ? "met" : "MISSED"
       }`,
     );
-  console.log(`\nBenchmark (${report.machine}; ${SAMPLES} samples at c=1, ${SECONDS} s at c=32)\n`);
+  console.log(
+    `\nBenchmark (${report.machine}; c=1: median p50 of ${
+      Math.max(1, Math.round(SAMPLES / 500))
+    } rounds of 500, c=32: ${SECONDS} s)\n`,
+  );
   row(
     "HTTPS throughput / PostgREST, 32 connections",
     report.https_throughput_ratio.toFixed(2) + "x",

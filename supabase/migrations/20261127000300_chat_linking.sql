@@ -203,10 +203,32 @@ as $$
   where ci.provider = p_provider and ci.external_id = p_external_id;
 $$;
 
+-- Deletes link codes and failed attempts that can no longer matter (older than a day).
+-- Returns how many rows went. Schedule it with pg_cron alongside gateway_purge_deliveries.
+create function public.gateway_purge_link_state()
+returns integer
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_codes integer;
+  v_attempts integer;
+begin
+  delete from gateway_private.link_codes where expires_at < now() - interval '1 day';
+  get diagnostics v_codes = row_count;
+  delete from gateway_private.link_attempts where attempted_at < now() - interval '1 day';
+  get diagnostics v_attempts = row_count;
+  return v_codes + v_attempts;
+end;
+$$;
+
 revoke all on function public.create_link_code() from public, anon;
 revoke all on function public.consume_link_code(text, text, text, text, text) from public, anon, authenticated;
 revoke all on function public.resolve_chat_identity(text, text) from public, anon, authenticated;
+revoke all on function public.gateway_purge_link_state() from public, anon, authenticated;
 revoke all on function gateway_private.link_code_hash(text) from public, anon, authenticated;
 grant execute on function public.create_link_code() to authenticated;
 grant execute on function public.consume_link_code(text, text, text, text, text) to service_role;
 grant execute on function public.resolve_chat_identity(text, text) to service_role;
+grant execute on function public.gateway_purge_link_state() to service_role;
