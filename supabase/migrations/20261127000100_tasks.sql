@@ -11,7 +11,7 @@ create table public.tasks (
   source text not null default 'web' check (source in ('web', 'telegram', 'discord', 'http')),
   -- Set by the gateway from the delivery (Telegram update, Discord interaction, Idempotency-Key):
   -- a retried delivery upserts the same row instead of adding a second one.
-  idempotency_key text check (char_length(idempotency_key) <= 200),
+  idempotency_key text check (char_length(idempotency_key) <= 300),
   constraint tasks_user_idempotency_key unique (user_id, idempotency_key)
 );
 

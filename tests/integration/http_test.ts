@@ -272,6 +272,18 @@ Deno.test("Idempotency-Key runs a command once", integration, async (t) => {
     );
   });
 
+  await t.step("the longest allowed key works; a longer one is a 400", async () => {
+    const longest = "k".repeat(200);
+    const ok = await runCommand(gw, token, "add", { title: "Long key" }, {
+      "idempotency-key": longest,
+    });
+    assertEquals(ok.status, 200);
+    const tooLong = await runCommand(gw, token, "add", { title: "x" }, {
+      "idempotency-key": longest + "k",
+    });
+    assertEquals(tooLong.status, 400);
+  });
+
   await t.step("another user's identical key is independent", async () => {
     const other = await newUser();
     const key = "shared-key";
