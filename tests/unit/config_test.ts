@@ -79,6 +79,11 @@ Deno.test("config: each bad variable stops start-up naming it", async (t) => {
       "GATEWAY_CORS_ORIGINS",
     ],
     [
+      "hook outside the public schema",
+      { ...BASE, GATEWAY_ACCESS_TOKEN_HOOK: "auth.hook" },
+      "GATEWAY_ACCESS_TOKEN_HOOK",
+    ],
+    [
       "malformed bot token",
       { ...BASE, ...TELEGRAM, TELEGRAM_BOT_TOKEN: "nope" },
       "TELEGRAM_BOT_TOKEN",

@@ -104,9 +104,11 @@ export function loadConfig(env: Env = Deno.env.toObject()): GatewayConfig {
     { min: 0, max: 1_000_000 },
   );
   const hook = get("GATEWAY_ACCESS_TOKEN_HOOK");
-  if (hook !== undefined && !/^([a-z_][a-z0-9_]*\.)?[a-z_][a-z0-9_]*$/.test(hook)) {
+  // Called through PostgREST, which exposes the public schema only.
+  if (hook !== undefined && !/^(public\.)?[a-z_][a-z0-9_]*$/.test(hook)) {
     throw new ConfigError(
-      "GATEWAY_ACCESS_TOKEN_HOOK must name a SQL function, like public.custom_access_token_hook.",
+      "GATEWAY_ACCESS_TOKEN_HOOK must name a function in the public schema, " +
+        "like public.custom_access_token_hook.",
     );
   }
   const telegram = telegramConfig(get);
