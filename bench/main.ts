@@ -9,12 +9,13 @@
 import { devAccessToken } from "../dev/auth.ts";
 import { loadOrCreateDevKeys, postgrestJwks, publicJwks } from "../dev/keys.ts";
 import { startPostgres } from "../dev/postgres.ts";
+import { freePort } from "../dev/ports.ts";
 import { startPostgrest } from "../dev/postgrest.ts";
 import { createDiscordSink, createTelegramSink, sinkMounts } from "../dev/sinks/mod.ts";
 import { type LoadResult, runLoad } from "./load.ts";
+import { REPO_ROOT } from "../dev/paths.ts";
 
-const ROOT = decodeURIComponent(new URL("..", import.meta.url).pathname).replace(/\/$/, "");
-const STATE = `${ROOT}/.local/bench`;
+const STATE = `${REPO_ROOT}/.local/bench`;
 const ALICE = "a11ce000-0000-4000-8000-000000000001";
 const TG_USER = "424242";
 const DC_USER = "424243";
@@ -22,12 +23,6 @@ const quick = Deno.args.includes("--quick");
 const SECONDS = quick ? 3 : 10;
 const SAMPLES = quick ? 500 : 2000;
 
-const freePort = () => {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = l.addr as Deno.NetAddr;
-  l.close();
-  return port;
-};
 const log = (line: string) => console.error(`[bench] ${line}`);
 
 const keys = await loadOrCreateDevKeys(STATE);
@@ -77,7 +72,7 @@ const env = {
 async function spawnGateway(port: number) {
   const started = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--no-prompt", `${ROOT}/bench/gateway_server.ts`],
+    args: ["run", "-A", "--no-prompt", `${REPO_ROOT}/bench/gateway_server.ts`],
     env: { ...env, BENCH_PORT: String(port) },
     stdout: "null",
     stderr: "inherit",

@@ -5,9 +5,9 @@
  */
 import { stackPortsFromEnv } from "./ports.ts";
 import { type Stack, startStack } from "./stack.ts";
+import { REPO_ROOT } from "./paths.ts";
 
-const ROOT = decodeURIComponent(new URL("..", import.meta.url).pathname).replace(/\/$/, "");
-const STATE_DIR = Deno.env.get("STACK_STATE_DIR") ?? `${ROOT}/.local/dev`;
+const STATE_DIR = Deno.env.get("STACK_STATE_DIR") ?? `${REPO_ROOT}/.local/dev`;
 
 const reset = Deno.args.includes("--reset");
 const started = performance.now();

@@ -72,3 +72,11 @@ export function assertPortFree(port: number, envName: string): void {
   }
   listener.close();
 }
+
+/** A port the kernel considers free right now (for test and benchmark stacks). */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}

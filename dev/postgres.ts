@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { REPO_ROOT } from "./paths.ts";
 import { assertPortFree, STACK_PORT_ENV } from "./ports.ts";
 
 /** Options of {@link startPostgres}. */
@@ -43,8 +44,6 @@ export interface LocalPostgres {
   /** Stops the server (`pg_ctl stop -m fast`). */
   stop(): Promise<void>;
 }
-
-const REPO = decodeURIComponent(new URL("..", import.meta.url).pathname).replace(/\/$/, "");
 
 /** Starts (creating or reusing) the local database and applies platform SQL, migrations, seed. */
 export async function startPostgres(opts: StartPostgresOptions): Promise<LocalPostgres> {
@@ -102,10 +101,11 @@ export async function startPostgres(opts: StartPostgresOptions): Promise<LocalPo
 
   try {
     // The password goes through stdin, never argv (visible in `ps`).
-    const platform = `\\set authenticator_password '${password}'\n\\i '${REPO}/dev/platform.sql'\n`;
+    const platform =
+      `\\set authenticator_password '${password}'\n\\i '${REPO_ROOT}/dev/platform.sql'\n`;
     await psqlRaw([], platform, "dev/platform.sql");
-    await applyMigrations(psqlRaw, opts.migrationsDir ?? `${REPO}/supabase/migrations`, log);
-    const seed = opts.seedFile ?? `${REPO}/supabase/seed.sql`;
+    await applyMigrations(psqlRaw, opts.migrationsDir ?? `${REPO_ROOT}/supabase/migrations`, log);
+    const seed = opts.seedFile ?? `${REPO_ROOT}/supabase/seed.sql`;
     if (fresh && (await exists(seed))) {
       log(`seeding from ${seed}`);
       await psqlRaw(["-1", "-f", seed], undefined, `seed ${seed}`);

@@ -4,11 +4,12 @@
  * stack as Telegram or Discord would (the right webhook secret; an Ed25519 signature made with the
  * local application key) and print what the bot answered. Local development only.
  */
+import { unescapeHtml } from "../adapters/telegram/format.ts";
 import { loadOrCreateChannelSecrets } from "./channel_secrets.ts";
 import { stackPortsFromEnv } from "./ports.ts";
+import { REPO_ROOT } from "./paths.ts";
 
-const ROOT = decodeURIComponent(new URL("..", import.meta.url).pathname).replace(/\/$/, "");
-const STATE_DIR = Deno.env.get("STACK_STATE_DIR") ?? `${ROOT}/.local/dev`;
+const STATE_DIR = Deno.env.get("STACK_STATE_DIR") ?? `${REPO_ROOT}/.local/dev`;
 const USAGE = `usage: deno task simulate telegram <user id> "<text>"
        deno task simulate discord <user id> <command> [option=value ...]`;
 
@@ -121,8 +122,4 @@ async function discord(userId: string, name: string, options: string[]) {
   const answer = await res.json();
   console.error(`endpoint answered ${res.status}`);
   console.log(answer.data?.content ?? JSON.stringify(answer));
-}
-
-function unescapeHtml(text: string): string {
-  return text.replaceAll("&lt;", "<").replaceAll("&gt;", ">").replaceAll("&amp;", "&");
 }

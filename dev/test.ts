@@ -5,11 +5,12 @@
  * folder, and ends with the line `N passed, N failed`. Extra arguments go to `deno test` (e.g. a
  * file or `--filter`).
  */
+import { freePort } from "./ports.ts";
 import { startStack } from "./stack.ts";
 import { createLogger } from "../supabase/functions/_shared/log.ts";
+import { REPO_ROOT } from "./paths.ts";
 
-const ROOT = decodeURIComponent(new URL("..", import.meta.url).pathname).replace(/\/$/, "");
-const RUNS_DIR = `${ROOT}/.local/test-runs`;
+const RUNS_DIR = `${REPO_ROOT}/.local/test-runs`;
 const STATE_DIR = `${RUNS_DIR}/${Deno.pid}`;
 await removeStaleRuns();
 const ports = { front: freePort(), db: freePort(), rest: freePort() };
@@ -36,7 +37,7 @@ console.error(`[stack] ready in ${stackSeconds.toFixed(1)} s`);
 const filesOrFlags = Deno.args.length ? Deno.args : ["tests/"];
 const child = new Deno.Command(Deno.execPath(), {
   args: ["test", "-A", "--no-prompt", ...filesOrFlags],
-  cwd: ROOT,
+  cwd: REPO_ROOT,
   env: {
     ...stack.gatewayEnv,
     STACK_STATE_DIR: STATE_DIR,
@@ -75,14 +76,6 @@ console.error(
 );
 console.log(`${passed} passed, ${failed || (code === 0 ? 0 : Math.max(failed, 1))} failed`);
 Deno.exit(code);
-
-/** A port the kernel considers free right now. */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
 
 /** Folders of earlier runs whose process is gone (a crashed or killed run). */
 async function removeStaleRuns(): Promise<void> {

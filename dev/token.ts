@@ -7,9 +7,9 @@ import { devAccessToken } from "./auth.ts";
 import { loadOrCreateDevKeys } from "./keys.ts";
 import { stackPortsFromEnv } from "./ports.ts";
 import { psqlAt } from "./psql.ts";
+import { REPO_ROOT } from "./paths.ts";
 
-const ROOT = decodeURIComponent(new URL("..", import.meta.url).pathname).replace(/\/$/, "");
-const STATE_DIR = Deno.env.get("STACK_STATE_DIR") ?? `${ROOT}/.local/dev`;
+const STATE_DIR = Deno.env.get("STACK_STATE_DIR") ?? `${REPO_ROOT}/.local/dev`;
 
 const email = Deno.args[0];
 if (!email || Deno.args.length > 1 || !/^[^\s@']+@[^\s@']+$/.test(email)) {

@@ -7,6 +7,7 @@
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import { devAccessToken, type DevTokenOptions, type DevUser } from "../dev/auth.ts";
 import type { DevSigningJwk } from "../dev/keys.ts";
+import { unescapeHtml } from "../adapters/telegram/format.ts";
 import { psqlAt } from "../dev/psql.ts";
 import {
   createDiscordSink,
@@ -274,8 +275,7 @@ export function sentTexts(gw: TestGateway, chatId: string | number): string[] {
     .filter((c) => String(c.params.chat_id) === String(chatId))
     .map((c) => {
       const text = String(c.params.text);
-      if (c.params.parse_mode !== "HTML") return text;
-      return text.replaceAll("&lt;", "<").replaceAll("&gt;", ">").replaceAll("&amp;", "&");
+      return c.params.parse_mode === "HTML" ? unescapeHtml(text) : text;
     });
 }
 

@@ -60,16 +60,16 @@ export async function answerCommand(
   record.command = command?.name ?? "(unknown)";
   const key = `dc:${interaction.id}`;
   try {
+    const account = chatAccount(interaction);
     // Before any database call: a flooding account costs nothing but this reply.
-    const caller = interaction.member?.user?.id ?? interaction.user?.id;
-    if (caller) core.limit(`discord:${caller}`);
+    core.limit(`discord:${account.externalId}`);
     const delivered = await once<Answer>(core.ledger, key, null, {
       run: () =>
         runOrDefer(
           command,
           deadline,
           record,
-          () => commandOutcome(core, interaction, command, key, record),
+          () => commandOutcome(core, interaction, account, command, key, record),
         ),
       readOnly: !command || command.readOnly,
       onFinalError: (err) => ({ response: messageResponse(err.message, true) }),
@@ -129,20 +129,13 @@ async function runOrDefer(
 async function commandOutcome(
   core: Core,
   interaction: Interaction,
+  account: ChatAccount,
   command: AnyCommand | undefined,
   key: string,
   record: RequestRecord,
 ): Promise<Outcome> {
   const ephemeral = !command?.publicReply;
   if (!command) return { text: "Unknown command. Send /help to see what I can do.", ephemeral };
-  let account: ChatAccount;
-  try {
-    account = chatAccount(interaction);
-  } catch (err) {
-    const error = asGatewayError(err);
-    record.error_code = error.code;
-    return { text: error.message, ephemeral: true };
-  }
   const answered = await answerChat(core, {
     account,
     command,

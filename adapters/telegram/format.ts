@@ -12,6 +12,11 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>]/g, (c) => (c === "&" ? "&amp;" : c === "<" ? "&lt;" : "&gt;"));
 }
 
+/** The text a person reads from an escaped message (the inverse of {@link escapeHtml}). */
+export function unescapeHtml(html: string): string {
+  return html.replaceAll("&lt;", "<").replaceAll("&gt;", ">").replaceAll("&amp;", "&");
+}
+
 /** The messages to send for `text`, escaped, each within the limit. */
 export function telegramMessages(text: string, limit = TELEGRAM_TEXT_LIMIT): string[] {
   return splitForLimit(text || " ", limit, escapeHtml).map(escapeHtml);

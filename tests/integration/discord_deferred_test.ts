@@ -30,8 +30,8 @@ import {
   taskCount,
   tokenFor,
 } from "../fixtures.ts";
+import { REPO_ROOT } from "../../dev/paths.ts";
 
-const ROOT = decodeURIComponent(new URL("../..", import.meta.url).pathname).replace(/\/$/, "");
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let flakyCalls = 0;
@@ -175,7 +175,7 @@ Deno.test({
 Deno.test("discord:register --dry-run prints JSON without any settings", async () => {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["task", "discord:register", "--dry-run"],
-    cwd: ROOT,
+    cwd: REPO_ROOT,
     clearEnv: true,
     env: { HOME: Deno.env.get("HOME") ?? "/root", PATH: Deno.env.get("PATH") ?? "", NO_COLOR: "1" },
   }).output();

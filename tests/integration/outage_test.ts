@@ -4,6 +4,7 @@
  */
 import { assert, assertEquals } from "../assert.ts";
 import { loadOrCreateDevKeys, postgrestJwks } from "../../dev/keys.ts";
+import { freePort } from "../../dev/ports.ts";
 import { startPostgrest } from "../../dev/postgrest.ts";
 import {
   integration,
@@ -14,13 +15,6 @@ import {
   taskCount,
   tokenFor,
 } from "../fixtures.ts";
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
 
 Deno.test("PostgREST down: 503 quickly, then recovery", integration, async (t) => {
   const stateDir = stackSetting("STACK_STATE_DIR");

@@ -11,22 +11,15 @@ import { loadOrCreateDevKeys, postgrestJwks, publicJwks } from "../../dev/keys.t
 import { startPostgres } from "../../dev/postgres.ts";
 import { startPostgrest } from "../../dev/postgrest.ts";
 import { serveFrontDoor } from "../../dev/front_door.ts";
-
-const REPO = decodeURIComponent(new URL("../..", import.meta.url).pathname).replace(/\/$/, "");
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
+import { REPO_ROOT } from "../../dev/paths.ts";
+import { freePort } from "../../dev/ports.ts";
 
 Deno.test({
   name: "local stack: postgres + postgrest + front door",
   sanitizeOps: false,
   sanitizeResources: false,
   async fn(t) {
-    const stateDir = `${REPO}/.local/test-stack-${crypto.randomUUID().slice(0, 8)}`;
+    const stateDir = `${REPO_ROOT}/.local/test-stack-${crypto.randomUUID().slice(0, 8)}`;
     const keys = await loadOrCreateDevKeys(stateDir);
     const pg = await startPostgres({ stateDir, port: freePort(), reset: true });
     const cleanup: Array<() => Promise<void>> = [pg.stop];

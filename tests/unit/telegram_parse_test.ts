@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { assert, assertEquals } from "../assert.ts";
 import { commandText, textArgs, usage } from "../../adapters/telegram/parse.ts";
-import { escapeHtml, telegramMessages } from "../../adapters/telegram/format.ts";
+import { escapeHtml, telegramMessages, unescapeHtml } from "../../adapters/telegram/format.ts";
 import { telegramCommandMenu } from "../../adapters/telegram/setup.ts";
 import { defineCommand } from "../../supabase/functions/_shared/command.ts";
 import { parseArgs } from "../../supabase/functions/_shared/execute.ts";
@@ -51,7 +51,7 @@ Deno.test("format: HTML escaping and the 4096 limit after escaping", () => {
   const parts = telegramMessages(text);
   for (const p of parts) assert(p.length <= 4096, `part of ${p.length}`);
   assertEquals(
-    parts.join("").replaceAll("&lt;", "<").replaceAll("&gt;", ">").replaceAll("&amp;", "&"),
+    unescapeHtml(parts.join("")),
     text,
   );
   const emoji = "😀".repeat(5000);
