@@ -25,6 +25,7 @@ import {
 } from "./format.ts";
 import { chatAccount, type Interaction, optionArgs } from "./interaction.ts";
 import { editOriginal } from "./webhook.ts";
+import { offeredOn } from "../../supabase/functions/_shared/command.ts";
 
 /** Shown when the database (or another dependency) fails before anything was sent. */
 export const UNAVAILABLE_TEXT = "The service is unavailable right now; try again in a moment.";
@@ -40,9 +41,7 @@ interface Outcome {
 /** The registry's command for a slash-command name, if it is offered on Discord. */
 export function discordCommand(core: Core, name: unknown): AnyCommand | undefined {
   const command = typeof name === "string" ? core.registry.get(name) : undefined;
-  return command && (!command.channels || command.channels.includes("discord"))
-    ? command
-    : undefined;
+  return command && offeredOn(command, "discord") ? command : undefined;
 }
 
 /**

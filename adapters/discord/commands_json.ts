@@ -10,6 +10,7 @@ import type {
   ArgsJsonSchema,
   PropertySchema,
 } from "../../supabase/functions/_shared/command.ts";
+import { listedOn } from "../../supabase/functions/_shared/command.ts";
 
 /** Discord's application command option types for the argument types the registry allows. */
 export const OptionType = { STRING: 3, INTEGER: 4, BOOLEAN: 5, NUMBER: 10 } as const;
@@ -57,8 +58,7 @@ export function discordCommandsJson(
   commands: readonly AnyCommand[],
   options: CommandsJsonOptions = {},
 ): DiscordCommandJson[] {
-  return commands
-    .filter((c) => !c.hidden && (!c.channels || c.channels.includes("discord")))
+  return listedOn(commands, "discord")
     .map((command) => {
       const json: DiscordCommandJson = {
         type: 1,

@@ -11,6 +11,7 @@ import { errorBody } from "../../supabase/functions/_shared/errors.ts";
 import { json } from "../../supabase/functions/_shared/http.ts";
 import { fingerprint, once } from "../../supabase/functions/_shared/ledger.ts";
 import type { Route } from "../../supabase/functions/_shared/router.ts";
+import { offeredOn } from "../../supabase/functions/_shared/command.ts";
 
 /** A stored HTTPS answer, as the ledger keeps it for replays. */
 interface StoredAnswer {
@@ -44,7 +45,7 @@ export function commandRoute(core: Core): Route {
       record.user_id = principal.userId;
       core.limit(`user:${principal.userId}`);
       const command = core.registry.get(params.name);
-      if (!command || (command.channels && !command.channels.includes("http"))) {
+      if (!command || !offeredOn(command, "http")) {
         throw new GatewayError(404, "unknown_command", `There is no command '${params.name}'.`);
       }
       record.command = command.name;

@@ -16,6 +16,7 @@ import { once } from "../../supabase/functions/_shared/ledger.ts";
 import { telegramMessages } from "./format.ts";
 import { commandText, telegramName, textArgs, usage } from "./parse.ts";
 import type { RequestRecord } from "../../supabase/functions/_shared/log.ts";
+import { offeredOn } from "../../supabase/functions/_shared/command.ts";
 
 /** Longest 429 wait honoured inline; longer ones fail the send (Telegram redelivers). */
 const MAX_RETRY_AFTER_SECONDS = 10;
@@ -80,7 +81,7 @@ export function createTelegramBot(
       displayName: [from.first_name, from.last_name].filter(Boolean).join(" ") || undefined,
     };
     const command = core.registry.list().find((c) =>
-      telegramName(c.name) === parsed.name && (!c.channels || c.channels.includes("telegram"))
+      telegramName(c.name) === parsed.name && offeredOn(c, "telegram")
     );
     if (record) record.command = command?.name ?? "(unknown)";
     try {

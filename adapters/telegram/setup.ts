@@ -5,6 +5,7 @@
 import { Api } from "grammy";
 import type { AnyCommand } from "../../supabase/functions/_shared/command.ts";
 import { telegramName, usage } from "./parse.ts";
+import { listedOn } from "../../supabase/functions/_shared/command.ts";
 
 /** The only update type the gateway acts on; others would be acknowledged and dropped anyway. */
 export const ALLOWED_UPDATES = ["message"] as const;
@@ -13,8 +14,7 @@ export const ALLOWED_UPDATES = ["message"] as const;
 export function telegramCommandMenu(
   commands: readonly AnyCommand[],
 ): { command: string; description: string }[] {
-  return commands
-    .filter((c) => !c.hidden && (!c.channels || c.channels.includes("telegram")))
+  return listedOn(commands, "telegram")
     .map((c) => {
       const args = usage(c).slice(telegramName(c.name).length + 2).trim();
       const description = args ? `${c.description} (${args})` : c.description;

@@ -162,12 +162,16 @@ export function createRegistry(commands: readonly AnyCommand[]): Registry {
   return {
     get: (name) => byName.get(name),
     list: () => all,
-    listFor: (channel) =>
-      all.filter((c) => !c.hidden && (!c.channels || c.channels.includes(channel))),
+    listFor: (channel) => listedOn(all, channel),
   };
 }
 
 /** Whether `command` may be used on `channel`. */
 export function offeredOn(command: AnyCommand, channel: Channel): boolean {
   return !command.channels || command.channels.includes(channel);
+}
+
+/** The commands to list on `channel` (help, menus, registration): offered there, not hidden. */
+export function listedOn(commands: readonly AnyCommand[], channel: Channel): AnyCommand[] {
+  return commands.filter((c) => !c.hidden && offeredOn(c, channel));
 }

@@ -3,7 +3,12 @@
  * creates a code for the signed-in user and returns the Telegram deep link.
  */
 import { z } from "zod";
-import { type CommandContext, defineCommand, type LinkOutcome } from "../../_shared/command.ts";
+import {
+  type CommandContext,
+  defineCommand,
+  type LinkOutcome,
+  listedOn,
+} from "../../_shared/command.ts";
 import { howToLink } from "../../_shared/chat.ts";
 import { unwrap } from "../../_shared/db.ts";
 import { GatewayError } from "../../_shared/errors.ts";
@@ -136,9 +141,7 @@ export function linkMessage(outcome: LinkOutcome): string {
 }
 
 function helpText(ctx: CommandContext): string {
-  const commands = ctx.catalogue().filter((c) =>
-    !c.hidden && (!c.channels || c.channels.includes(ctx.channel))
-  );
+  const commands = listedOn(ctx.catalogue(), ctx.channel);
   const lines = commands.map((c) => {
     const args = Object.entries(c.jsonSchema.properties).map(([name]) =>
       (c.jsonSchema.required ?? []).includes(name) ? ` <${name}>` : ` [${name}]`
