@@ -43,6 +43,22 @@ export async function assertRejects(
   throw new AssertionError("expected an error, none was thrown");
 }
 
+/** Fails unless `fn` throws synchronously an instance of `type` (when given); returns the error. */
+export function assertThrows<E extends Error = Error>(
+  fn: () => unknown,
+  type?: new (...args: never[]) => E,
+): E {
+  try {
+    fn();
+  } catch (err) {
+    if (type && !(err instanceof type)) {
+      throw new AssertionError(`unexpected error: ${show(err)}`);
+    }
+    return err as E;
+  }
+  throw new AssertionError("expected an error, none was thrown");
+}
+
 function equal(a: unknown, b: unknown): boolean {
   if (Object.is(a, b)) return true;
   if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;

@@ -1,17 +1,15 @@
 /**
  * `POST /commands/{name}`: runs a command as the bearer-token user. The JSON body is the
  * arguments; an optional `Idempotency-Key` makes the call run at most once (a repeat replays the
- * stored answer, a concurrent repeat gets 409).
+ * stored answer, a concurrent repeat gets 409). This file only translates: the request into a
+ * delivery, the outcome into the contract's JSON. Every rule is the pipeline's.
  */
 import { parseJson, readBody } from "../../supabase/functions/_shared/body.ts";
 import type { Core } from "../../supabase/functions/_shared/core.ts";
-import { GatewayError } from "../../supabase/functions/_shared/errors.ts";
-import { parseArgs } from "../../supabase/functions/_shared/execute.ts";
-import { errorBody } from "../../supabase/functions/_shared/errors.ts";
-import { json } from "../../supabase/functions/_shared/http.ts";
-import { fingerprint, once } from "../../supabase/functions/_shared/ledger.ts";
+import { errorBody, GatewayError } from "../../supabase/functions/_shared/errors.ts";
+import { errorResponse, json } from "../../supabase/functions/_shared/http.ts";
+import type { Outcome } from "../../supabase/functions/_shared/pipeline.ts";
 import type { Route } from "../../supabase/functions/_shared/router.ts";
-import { offeredOn } from "../../supabase/functions/_shared/command.ts";
 
 /** A stored HTTPS answer, as the ledger keeps it for replays. */
 interface StoredAnswer {
@@ -20,6 +18,7 @@ interface StoredAnswer {
 }
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
+const JSON_TYPE = /^application\/([\w.+-]*\+)?json\b/i;
 
 /** Reads `Authorization: Bearer <token>`, or throws 401. */
 export function bearerToken(req: Request): string {
@@ -41,67 +40,63 @@ export function commandRoute(core: Core): Route {
     path: "/commands/:name",
     async handle(req, params, record) {
       record.channel = "http";
-      const principal = await core.principalForToken(bearerToken(req));
-      record.user_id = principal.userId;
-      core.limit(`user:${principal.userId}`);
-      const command = core.registry.get(params.name);
-      if (!command || !offeredOn(command, "http")) {
-        throw new GatewayError(404, "unknown_command", `There is no command '${params.name}'.`);
-      }
-      record.command = command.name;
-      const type = req.headers.get("content-type");
-      if (type && !/^application\/([\w.+-]*\+)?json\b/i.test(type)) {
-        throw new GatewayError(
-          415,
-          "unsupported_media_type",
-          "Send the arguments as JSON, with Content-Type: application/json.",
-        );
-      }
-      const raw = parseJson(await readBody(req), {});
-      if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-        throw new GatewayError(400, "invalid_args", "The body must be a JSON object of arguments.");
-      }
-      const args = parseArgs(command, raw);
+      const token = bearerToken(req);
       const key = req.headers.get("idempotency-key");
-      const run = async (idempotencyKey: string | null): Promise<StoredAnswer> => {
-        const result = await core.executor.run({
-          channel: "http",
-          command,
-          args,
-          principal,
-          chat: null,
-          idempotencyKey,
-          linking: null,
-        });
-        return { status: 200, body: { ok: true, text: result.text, data: result.data ?? null } };
-      };
-      if (key === null) {
-        const answer = await run(null);
-        return json(answer.body, answer.status);
+      const result = await core.pipeline<StoredAnswer>({
+        channel: "http",
+        caller: { kind: "token", token },
+        command: params.name,
+        args: await readArgs(req, key),
+        id: key === null ? undefined : `http:${key}`,
+        checkReuse: true,
+        stored: answer,
+        record,
+      });
+      if (result.replayed) {
+        return json(result.stored.body, result.stored.status, { "idempotent-replayed": "true" });
       }
-      if (!IDEMPOTENCY_KEY.test(key)) {
-        throw new GatewayError(
-          400,
-          "invalid_args",
-          "Idempotency-Key must be 1-200 printable ASCII characters.",
-        );
-      }
-      const delivered = await once<StoredAnswer>(
-        core.ledger,
-        `http:${principal.userId}:${key}`,
-        await fingerprint(`${command.name}\n${JSON.stringify(args)}`),
-        {
-          run: () => run(`http:${key}`),
-          readOnly: command.readOnly,
-          onFinalError: (err) => ({ status: err.status, body: errorBody(err) }),
-        },
-      );
-      record.replayed = delivered.replayed;
-      if (delivered.replayed) {
-        const stored = delivered.stored as StoredAnswer;
-        return json(stored.body, stored.status, { "idempotent-replayed": "true" });
-      }
-      return json(delivered.value.body, delivered.value.status);
+      if (!result.outcome.ok) return errorResponse(result.outcome.error);
+      const { body, status } = answer(result.outcome);
+      return json(body, status);
     },
   };
+}
+
+/** The arguments of the request, or the 4xx that explains why they cannot be read. */
+async function readArgs(
+  req: Request,
+  key: string | null,
+): Promise<Record<string, unknown> | GatewayError> {
+  try {
+    if (key !== null && !IDEMPOTENCY_KEY.test(key)) {
+      throw new GatewayError(
+        400,
+        "invalid_args",
+        "Idempotency-Key must be 1-200 printable ASCII characters.",
+      );
+    }
+    const type = req.headers.get("content-type");
+    if (type && !JSON_TYPE.test(type)) {
+      throw new GatewayError(
+        415,
+        "unsupported_media_type",
+        "Send the arguments as JSON, with Content-Type: application/json.",
+      );
+    }
+    const raw = parseJson(await readBody(req), {});
+    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+      throw new GatewayError(400, "invalid_args", "The body must be a JSON object of arguments.");
+    }
+    return raw as Record<string, unknown>;
+  } catch (err) {
+    if (err instanceof GatewayError && err.status < 500) return err;
+    throw err;
+  }
+}
+
+/** The contract's answer for an outcome: what is sent, and what a replay sends again. */
+function answer(outcome: Outcome): StoredAnswer {
+  if (!outcome.ok) return { status: outcome.error.status, body: errorBody(outcome.error) };
+  const { text, data } = outcome.reply;
+  return { status: 200, body: { ok: true, text, data: data ?? null } };
 }

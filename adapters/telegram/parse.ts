@@ -5,6 +5,7 @@
  * word each, numbers and booleans coerced so zod can check them.
  */
 import type { AnyCommand, PropertySchema } from "../../supabase/functions/_shared/command.ts";
+import { usage as channelUsage } from "../../supabase/functions/_shared/wording.ts";
 
 /** A command addressed to this bot. */
 export interface CommandText {
@@ -12,6 +13,8 @@ export interface CommandText {
   name: string;
   /** Everything after the command word, trimmed. */
   rest: string;
+  /** Addressed to this bot by name (`/cmd@ThisBot`). */
+  mentioned: boolean;
 }
 
 const COMMAND = /^\/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]{1,64}))?(?:\s+([\s\S]*))?$/;
@@ -25,13 +28,10 @@ export function commandText(text: string, botUsername: string): CommandText | "o
   if (!match) return null;
   const [, name, mention, rest] = match;
   if (mention && mention.toLowerCase() !== botUsername.toLowerCase()) return "other-bot";
-  return { name: name.toLowerCase(), rest: (rest ?? "").trim() };
+  return { name: name.toLowerCase(), rest: (rest ?? "").trim(), mentioned: Boolean(mention) };
 }
 
-/** Telegram allows only a-z, 0-9 and _ in command names; registry names may use `-`. */
-export function telegramName(name: string): string {
-  return name.replaceAll("-", "_");
-}
+export { telegramName } from "../../supabase/functions/_shared/wording.ts";
 
 /**
  * Arguments for `command` from the text after the command word, for the schema to check, and any
@@ -75,9 +75,5 @@ function coerce(word: string, prop: PropertySchema): unknown {
 
 /** `/add <title>`-style usage for `command`. */
 export function usage(command: AnyCommand): string {
-  const required = command.jsonSchema.required ?? [];
-  const args = Object.keys(command.jsonSchema.properties)
-    .map((k) => required.includes(k) ? ` <${k}>` : ` [${k}]`)
-    .join("");
-  return `/${telegramName(command.name)}${args}`;
+  return channelUsage(command, "telegram");
 }

@@ -1,97 +1,106 @@
 /**
  * The Telegram channel: `POST /telegram`, Telegram's webhook. The secret header is checked in
- * constant time before anything else (401, no database call). Updates then go through grammY's
- * `webhookCallback`. What a retry cannot fix (malformed JSON, an update we do not handle) is
- * acknowledged with 200; a database outage answers 503 so Telegram redelivers later.
+ * constant time before anything else (401, no database call). The update is parsed once and
+ * read by `update.ts`; a message to answer becomes a delivery keyed by bot id and update_id, and
+ * its reply is sent before the delivery completes. What a retry cannot fix (malformed JSON, an
+ * update we do not handle, bad input) is acknowledged with 200; when the delivery could not be
+ * done (database or Telegram unavailable, the same update still running elsewhere) the answer
+ * is 503 and Telegram redelivers later.
  */
-import { webhookCallback } from "grammy";
 import { readBody } from "../../supabase/functions/_shared/body.ts";
 import type { Core } from "../../supabase/functions/_shared/core.ts";
-import { asGatewayError, GatewayError } from "../../supabase/functions/_shared/errors.ts";
+import {
+  asGatewayError,
+  GatewayError,
+  internalDetail,
+} from "../../supabase/functions/_shared/errors.ts";
+import type { Outcome } from "../../supabase/functions/_shared/pipeline.ts";
+import { retryable } from "../../supabase/functions/_shared/pipeline.ts";
 import type { Route } from "../../supabase/functions/_shared/router.ts";
-import { createTelegramBot, type UpdateState } from "./bot.ts";
 import { secretChecker } from "./secret.ts";
+import { createSender } from "./send.ts";
+import { isUpdate, readUpdate, type TelegramRequest } from "./update.ts";
 
 /** Telegram updates are small; this leaves room for long messages with many entities. */
 const UPDATE_LIMIT = 1024 * 1024;
 const SECRET_HEADER = "x-telegram-bot-api-secret-token";
+const PLAIN_TEXT_HINT = "Send /help to see what I can do.";
+const FAILED_TEXT = "Something went wrong; try again.";
 
 /** The Telegram webhook route (loaded on first use through `mod.ts`). */
 export function telegramWebhookRoute(core: Core): Route {
   const config = core.config.telegram!;
-  const state = new Map<number, UpdateState>();
-  const bot = createTelegramBot(core, config, state);
   const isSecret = secretChecker(config.webhookSecret);
-  const callback = webhookCallback(bot, "std/http", {
-    secretToken: config.webhookSecret,
-    onTimeout: "throw",
-    timeoutMilliseconds: 25_000,
-  });
+  const send = createSender(core, config);
+  const ack = () => new Response(null, { status: 200 });
 
   return {
     method: "POST",
     path: "/telegram",
     async handle(req, _params, record) {
       record.channel = "telegram";
-      if (!(await isSecret(req.headers.get(SECRET_HEADER)))) {
+      if (!isSecret(req.headers.get(SECRET_HEADER))) {
         throw new GatewayError(401, "invalid_token", "Wrong or missing secret token.");
       }
-      let body: string;
       let update: unknown;
       try {
-        body = await readBody(req, UPDATE_LIMIT);
-        update = JSON.parse(body);
+        update = JSON.parse(await readBody(req, UPDATE_LIMIT));
       } catch (err) {
         // Retrying cannot fix a broken or oversized body: acknowledge it and log.
         record.error_code = asGatewayError(err).status === 413 ? "payload_too_large" : "bad_json";
-        return new Response(null, { status: 200 });
+        return ack();
       }
       if (!isUpdate(update)) {
         record.error_code = "invalid_args";
-        return new Response(null, { status: 200 });
+        return ack();
       }
       record.update_id = update.update_id;
-      state.set(update.update_id, { record });
+      const request = readUpdate(update, core.registry, config.botUsername);
+      if (!request) return ack();
+      const reply = (outcome: Outcome) => {
+        const text = replyText(request, outcome);
+        return text === null ? Promise.resolve() : send(request.target, text);
+      };
       try {
-        // grammY reads the body itself; hand it the bytes already checked.
-        return await callback(new Request(req.url, { method: "POST", headers: req.headers, body }));
+        await core.pipeline({
+          channel: "telegram",
+          caller: { kind: "chat", account: request.account },
+          command: request.command,
+          args: request.args,
+          id: `tg:${config.botId}:${update.update_id}`,
+          // Sent before the key is completed: if Telegram cannot be reached, the update is
+          // redelivered and the (idempotent) command answers again.
+          deliver: reply,
+          // Replies are not kept: Telegram does not repeat an update it saw answered.
+          stored: () => ({ replied: true }),
+          completeLater: true,
+          record,
+        });
+        return ack();
       } catch (err) {
-        const cause = (err as { error?: unknown }).error ?? err;
-        let error = asGatewayError(cause);
-        if (error.code === "idempotency_in_progress") {
-          // Another delivery of this update holds it: have Telegram try again later, so an
-          // attempt that dies mid-way does not lose the update.
-          error = new GatewayError(
-            503,
-            "idempotency_in_progress",
-            "Update in progress.",
-            error.details,
-          );
-        }
+        const error = asGatewayError(err);
         record.error_code = error.code;
-        if (error.status >= 500) {
-          if (!(cause instanceof GatewayError)) {
-            core.log.error("telegram update failed", {
-              request_id: record.request_id,
-              error: cause instanceof Error ? cause.name : "unknown",
-            });
-          }
-          // Non-2xx: Telegram keeps the update and redelivers it later.
-          throw new GatewayError(
-            503,
-            error.code === "internal" ? "internal" : error.code,
-            "Not handled; Telegram will redeliver.",
-          );
+        if (error.code === "internal") {
+          // A fault of ours that a redelivery would meet again: say so and let the update go.
+          core.log.error("telegram update failed", {
+            request_id: record.request_id,
+            detail: internalDetail(err),
+          });
+          await send(request.target, FAILED_TEXT).catch(() => {});
+          return ack();
         }
-        return new Response(null, { status: 200 });
-      } finally {
-        state.delete(update.update_id);
+        if (!retryable(error)) return ack();
+        // Non-2xx: Telegram keeps the update and redelivers it later.
+        throw new GatewayError(503, error.code, "Not handled; Telegram will redeliver.");
       }
     },
   };
 }
 
-function isUpdate(value: unknown): value is { update_id: number } & Record<string, unknown> {
-  return typeof value === "object" && value !== null &&
-    Number.isSafeInteger((value as { update_id?: unknown }).update_id);
+/** The text to send for an outcome, or null to stay silent. */
+function replyText(request: TelegramRequest, outcome: Outcome): string | null {
+  if (outcome.ok) return outcome.reply.text;
+  if (outcome.quiet) return null;
+  if (request.plainText && outcome.error.code === "unknown_command") return PLAIN_TEXT_HINT;
+  return outcome.error.message;
 }

@@ -332,7 +332,10 @@ Deno.test(
     const calls = gw.dbCalls();
     const res = await postUpdate(gw, telegramMessage({ fromId: tg, text: "/tasks" }));
     assertEquals(res.status, 200);
-    assertMatch(sentTexts(gw, tg).at(-1)!, /Too many requests; retry in \d+ s/);
+    assertMatch(
+      sentTexts(gw, tg).at(-1)!,
+      /Too many requests: this one was not run. Send it again in \d+ s/,
+    );
     assertEquals(gw.dbCalls(), calls);
     await gw.close();
   },

@@ -13,12 +13,24 @@ const add = commands.find((c) => c.name === "add")!;
 const done = commands.find((c) => c.name === "done")!;
 
 Deno.test("commandText: this bot, other bots, plain text", () => {
-  assertEquals(commandText("/add Buy milk", "MyBot"), { name: "add", rest: "Buy milk" });
-  assertEquals(commandText("/add@mybot  Buy milk ", "MyBot"), { name: "add", rest: "Buy milk" });
+  assertEquals(commandText("/add Buy milk", "MyBot"), {
+    name: "add",
+    rest: "Buy milk",
+    mentioned: false,
+  });
+  assertEquals(commandText("/add@mybot  Buy milk ", "MyBot"), {
+    name: "add",
+    rest: "Buy milk",
+    mentioned: true,
+  });
   assertEquals(commandText("/add@OtherBot x", "MyBot"), "other-bot");
-  assertEquals(commandText("/TASKS", "MyBot"), { name: "tasks", rest: "" });
+  assertEquals(commandText("/TASKS", "MyBot"), { name: "tasks", rest: "", mentioned: false });
   assertEquals(commandText("hello /add", "MyBot"), null);
-  assertEquals(commandText("/add\nline two", "MyBot"), { name: "add", rest: "line two" });
+  assertEquals(commandText("/add\nline two", "MyBot"), {
+    name: "add",
+    rest: "line two",
+    mentioned: false,
+  });
 });
 
 Deno.test("textArgs: the last string takes the rest; numbers are coerced", () => {

@@ -25,6 +25,7 @@ import { createExecutor, type Executor } from "./execute.ts";
 import { createIdentityExchange, type IdentityExchange } from "./identity.ts";
 import { createLedger, type Ledger } from "./ledger.ts";
 import { createLogger, type Logger } from "./log.ts";
+import { createPipeline, type Pipeline } from "./pipeline.ts";
 import type { ChatAccount, Principal } from "./principal.ts";
 import { createRateLimiter, type RateLimiter } from "./rate_limit.ts";
 
@@ -40,8 +41,10 @@ export interface GatewayDeps {
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** Shared services for the channel adapters. */
+/** Shared services; adapters hand deliveries to `pipeline` and use little else. */
 export interface Core {
+  /** Runs a delivery from any channel: see pipeline.ts. */
+  pipeline: Pipeline;
   config: GatewayConfig;
   registry: Registry;
   executor: Executor;
@@ -120,7 +123,7 @@ export function createCore(config: GatewayConfig, deps: GatewayDeps): Core {
   const runtime = (globalThis as { EdgeRuntime?: { waitUntil(p: Promise<unknown>): void } })
     .EdgeRuntime;
 
-  const core: Core = {
+  const core: Omit<Core, "pipeline"> = {
     config,
     registry,
     executor,
@@ -193,5 +196,5 @@ export function createCore(config: GatewayConfig, deps: GatewayDeps): Core {
       };
     },
   };
-  return core;
+  return Object.assign(core, { pipeline: createPipeline(core) });
 }

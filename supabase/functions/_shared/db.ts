@@ -10,8 +10,11 @@ import { TtlCache } from "./cache.ts";
 import type { GatewayConfig } from "./config.ts";
 import { GatewayError } from "./errors.ts";
 
-/** Milliseconds a PostgREST call may take before the gateway answers 503. */
-const DB_TIMEOUT_MS = 10_000;
+/**
+ * Milliseconds one PostgREST call may take. Past it the call is abandoned and the outcome is
+ * unknown (504 `upstream_timeout`): the request reached PostgREST and may still commit.
+ */
+export const DB_TIMEOUT_MS = 5_000;
 
 /** Creates (or reuses) a client acting as the user whose token it carries. */
 export interface UserClients {
@@ -71,8 +74,8 @@ export function createServiceRpc(
         body: JSON.stringify(args),
         signal: AbortSignal.timeout(DB_TIMEOUT_MS),
       });
-    } catch {
-      throw unavailable();
+    } catch (err) {
+      throw fetchFailure(err);
     }
     const text = await res.text();
     if (!res.ok) {
@@ -91,14 +94,15 @@ export interface DbErrorLike {
   status: number;
   code?: string;
   message?: string;
+  details?: string;
 }
 
 /** Maps a PostgREST failure to the contract's status and a caller-safe message. */
 export function dbFailure(error: DbErrorLike, what = "database call"): GatewayError {
   const { status, code } = error;
-  if (status === 0 || status === 502 || status === 503 || status === 504 || status === 520) {
-    return unavailable();
-  }
+  if (status === 0) return failedCall(`${error.message ?? ""} ${error.details ?? ""}`);
+  if (status === 502 || status === 503 || status === 520) return unavailable();
+  if (status === 504) return timedOut();
   if (code === "PGRST301" || code === "PGRST303" || status === 401) {
     return new GatewayError(401, "invalid_token", "The session was rejected by the database.");
   }
@@ -111,23 +115,55 @@ export function dbFailure(error: DbErrorLike, what = "database call"): GatewayEr
   if (code === "23505" || status === 409) {
     return new GatewayError(409, "conflict", "That conflicts with existing data.");
   }
-  if (code && /^(22|23)/.test(code)) {
+  // PGRST1xx: PostgREST could not read the request (e.g. a lone UTF-16 surrogate in the JSON);
+  // 22xxx, 23xxx: Postgres refused the values (bad text, out of range, a check constraint).
+  if (code && /^(PGRST1\d\d|22|23)/.test(code)) {
     return new GatewayError(400, "invalid_args", "The database rejected the values given.");
   }
-  return new GatewayError(500, "internal", `Unexpected database answer to ${what}.`, {
-    status,
-    ...(code ? { db_code: code } : {}),
-  });
+  // Never more than this to the caller: database codes and messages stay in the log.
+  return new GatewayError(
+    500,
+    "internal",
+    `Unexpected database answer to ${what}.`,
+    undefined,
+    `status ${status}${code ? `, code ${code}` : ""}`,
+  );
+}
+
+/**
+ * A fetch that failed without an HTTP answer. A refused connection (or a name that does not
+ * resolve) never reached PostgREST: not done, safe to retry (503). Anything else, a timeout or a
+ * connection dropped mid-request, may have reached it: outcome unknown (504).
+ */
+export function fetchFailure(err: unknown): GatewayError {
+  const cause = (err as { cause?: unknown })?.cause;
+  return failedCall(`${(err as Error)?.name ?? ""}: ${String(err)} ${String(cause ?? "")}`);
+}
+
+function failedCall(description: string): GatewayError {
+  if (/\(Connect\)|Connection refused|dns error|failed to lookup|are blocked/i.test(description)) {
+    return unavailable();
+  }
+  return timedOut();
 }
 
 function unavailable(): GatewayError {
   return new GatewayError(503, "db_unavailable", "The database is unavailable; retry later.");
 }
 
+function timedOut(): GatewayError {
+  return new GatewayError(
+    504,
+    "upstream_timeout",
+    "The database did not answer in time; the request may or may not have been applied. " +
+      "Retry only with the same Idempotency-Key.",
+  );
+}
+
 /** A supabase-js result: data or error, as every query builder returns it. */
 export interface DbResult<T> {
   data: T | null;
-  error: { code?: string; message?: string } | null;
+  error: { code?: string; message?: string; details?: string } | null;
   status: number;
 }
 
@@ -138,6 +174,7 @@ export function unwrap<T>(result: DbResult<T>, what?: string): T {
       status: result.status,
       code: result.error.code,
       message: result.error.message,
+      details: result.error.details,
     }, what);
   }
   return result.data as T;

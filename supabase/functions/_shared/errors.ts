@@ -24,6 +24,7 @@ export type ErrorCode =
   | "payload_too_large"
   | "rate_limited"
   | "db_unavailable"
+  | "upstream_timeout"
   | "upstream_error"
   | "internal";
 
@@ -34,6 +35,8 @@ export class GatewayError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly details?: Record<string, unknown>,
+    /** For the log only (e.g. a database error code); never sent to the caller. */
+    readonly logDetail?: string,
   ) {
     super(message);
     this.name = "GatewayError";
@@ -64,6 +67,9 @@ export function asGatewayError(err: unknown): GatewayError {
 
 /** A short description of an unknown error for the log: name and message, no stack. */
 export function internalDetail(err: unknown): string {
+  if (err instanceof GatewayError) {
+    return `${err.code}: ${err.logDetail ?? err.message}`.slice(0, 300);
+  }
   if (err instanceof Error) return `${err.name}: ${err.message}`.slice(0, 300);
   return String(err).slice(0, 300);
 }

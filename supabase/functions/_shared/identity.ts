@@ -83,17 +83,12 @@ export function createIdentityExchange(options: IdentityOptions): IdentityExchan
       }
       if (!identity) return null;
       const session = await options.minter.mint(identity);
+      // The principal is the token: its user and claims are those of the token actually sent.
       return {
-        userId: identity.userId,
+        userId: String(session.claims.sub),
         token: session.token,
         expiresAt: session.expiresAt,
-        claims: {
-          sub: identity.userId,
-          role: "authenticated",
-          email: identity.email ?? "",
-          app_metadata: identity.appMetadata,
-          user_metadata: identity.userMetadata,
-        },
+        claims: session.claims as Principal["claims"],
         channel: account.provider,
       };
     },

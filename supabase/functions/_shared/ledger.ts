@@ -1,10 +1,9 @@
 /**
- * The delivery ledger, as the gateway uses it: claim a delivery key, run, then complete it with
+ * The delivery ledger, as the pipeline uses it: claim a delivery key, run, then complete it with
  * the answer to replay, or release it when a retry could succeed. Backed by the service-role-only
  * SQL functions of the `delivery_ledger` migration.
  */
-import type { ServiceRpc } from "./db.ts";
-import { GatewayError } from "./errors.ts";
+import { DB_TIMEOUT_MS, type ServiceRpc } from "./db.ts";
 
 /** What a claim found. */
 export type Claim =
@@ -25,8 +24,12 @@ export interface Ledger {
   release(key: string): Promise<void>;
 }
 
-/** Default lease: longer than any command should run, short enough for a prompt retry. */
-const DEFAULT_LEASE_SECONDS = 30;
+/**
+ * How long a claim holds a key: what one delivery may take (an identity look-up and the
+ * command's own calls, each bounded by the upstream timeout) plus a margin. A gateway that dies
+ * mid-command blocks redeliveries of that key for at most this long.
+ */
+export const LEASE_SECONDS = Math.ceil((2 * DB_TIMEOUT_MS) / 1000) + 2;
 /** How long a background completion waits for others to share its database call. */
 const BATCH_WINDOW_MS = 10;
 const MAX_BATCH = 100;
@@ -48,7 +51,7 @@ export function createLedger(rpc: ServiceRpc): Ledger {
       flushing ??= new Promise((resolve) => setTimeout(resolve, BATCH_WINDOW_MS)).then(flush);
       return flushing;
     },
-    claim: (key, fingerprint, leaseSeconds = DEFAULT_LEASE_SECONDS) =>
+    claim: (key, fingerprint, leaseSeconds = LEASE_SECONDS) =>
       rpc<Claim>("gateway_claim_delivery", {
         p_key: key,
         p_fingerprint: fingerprint,
@@ -61,85 +64,6 @@ export function createLedger(rpc: ServiceRpc): Ledger {
       await rpc("gateway_release_delivery", { p_key: key });
     },
   };
-}
-
-/** How a delivery ended: a fresh run's value, or what an earlier run stored. */
-export type Delivered<T> = { replayed: false; value: T } | { replayed: true; stored: unknown };
-
-/** What {@link once} runs and how. */
-export interface OnceOptions<T> {
-  /** The work; returns the value to store (and replay to repeats). */
-  run: () => Promise<T>;
-  /**
-   * The work only reads: it may start alongside the claim, and its result is dropped unseen if
-   * the claim finds the key already taken. Saves one round trip on the hot path.
-   */
-  readOnly?: boolean;
-  /** Turns a final error (a GatewayError below 500) into the value to store. */
-  onFinalError: (err: GatewayError) => T;
-  /** What the ledger keeps for replays (default: the value itself). */
-  stored?: (value: T) => unknown;
-  /** A side effect after `run` and before completion (sending a reply); a throw releases the key. */
-  deliver?: (value: T) => Promise<void>;
-  /**
-   * Completes the key off the response path (batched with others; `background` keeps the write
-   * alive past the response). Only for channels whose platform does not repeat a delivery it saw
-   * answered: a repeat meanwhile is told "busy", and retried later.
-   */
-  background?: (work: Promise<unknown>) => void;
-}
-
-/**
- * Runs work at most once per `key`. A completed key replays its stored value; a key held by
- * another delivery throws 409 `idempotency_in_progress`; a key reused with other content throws
- * 409 `idempotency_key_reused`. A GatewayError below 500 is final and stored as
- * `onFinalError(err)`; anything else releases the key for a retry and is rethrown.
- */
-export async function once<T>(
-  ledger: Ledger,
-  key: string,
-  fingerprint: string | null,
-  options: OnceOptions<T>,
-): Promise<Delivered<T>> {
-  const settle = (p: Promise<T>) =>
-    p.then(
-      (value) => ({ value }),
-      (error: unknown) =>
-        error instanceof GatewayError && error.status < 500
-          ? { value: options.onFinalError(error) }
-          : { error },
-    );
-  // A read-only run starts now; its outcome is looked at only once the claim is ours.
-  const early = options.readOnly ? settle(options.run()) : undefined;
-  const claim = await ledger.claim(key, fingerprint);
-  if (claim.status === "done") return { replayed: true, stored: claim.result };
-  if (claim.status === "busy") {
-    throw new GatewayError(
-      409,
-      "idempotency_in_progress",
-      "A request with this key is still in progress; retry later.",
-      { retry_after: claim.retry_after },
-    );
-  }
-  if (claim.status === "mismatch") {
-    throw new GatewayError(
-      409,
-      "idempotency_key_reused",
-      "This Idempotency-Key was used for a different request.",
-    );
-  }
-  const outcome: { value: T } | { error: unknown } = await (early ?? settle(options.run()));
-  try {
-    if ("error" in outcome) throw outcome.error;
-    if (options.deliver) await options.deliver(outcome.value);
-  } catch (err) {
-    await ledger.release(key).catch(() => {/* the lease expires on its own */});
-    throw err;
-  }
-  const stored = options.stored ? options.stored(outcome.value) : outcome.value;
-  if (options.background) options.background(ledger.completeSoon(key, stored));
-  else await ledger.complete(key, stored);
-  return { replayed: false, value: outcome.value };
 }
 
 /** SHA-256 of a string, hex: fingerprints of requests for the ledger. */

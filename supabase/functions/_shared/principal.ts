@@ -23,6 +23,7 @@ export interface Principal {
   token: string;
   /** Seconds since epoch when `token` expires. */
   expiresAt: number;
-  claims: Pick<AccessClaims, "sub" | "role" | "email" | "app_metadata" | "user_metadata">;
+  /** The claims of `token` itself (for minted sessions: after the access token hook). */
+  claims: Readonly<AccessClaims>;
   channel: Channel;
 }

@@ -57,7 +57,7 @@ export function createGateway(
       } catch (err) {
         const error = asGatewayError(err);
         record.error_code = error.code;
-        if (error.status >= 500 && !(err instanceof GatewayError)) {
+        if (error.code === "internal") {
           core.log.error("unhandled error", {
             request_id: record.request_id,
             detail: internalDetail(err),

@@ -2,7 +2,10 @@
  * Minting short-lived user sessions for linked chat accounts. The token carries the claims
  * Supabase Auth puts into an access token, so PostgREST and every RLS policy treat it exactly like
  * the user's web session, plus a `gateway` claim naming the channel and chat account. Tokens are
- * reused until 30 s before they expire; `forget` drops one at once (on /unlink).
+ * reused until 30 s before they expire, and only for exactly the identity they were minted for
+ * (the user, the chat account and every claim-bearing field): a chat account re-linked to another
+ * user, or a user whose metadata changed, gets a new token, never the old one. `forget` drops an
+ * account's tokens at once (on /link and /unlink).
  */
 import { importJWK, SignJWT } from "jose";
 import { TtlCache } from "../cache.ts";
@@ -19,10 +22,11 @@ export interface ChatIdentity {
   isAnonymous: boolean;
 }
 
-/** A signed token and when it stops being valid (seconds since epoch). */
+/** A signed token, the claims it carries (after the hook) and when it expires (epoch seconds). */
 export interface MintedSession {
   token: string;
   expiresAt: number;
+  claims: Readonly<Record<string, unknown>>;
 }
 
 /** Options for {@link createSessionMinter}. */
@@ -80,12 +84,15 @@ export function createSessionMinter(options: MinterOptions): SessionMinter {
     now,
   });
   const sign = createSigner(options);
+  // Which cache keys belong to one chat account, so `forget` can drop them all.
+  const keysOf = new Map<string, Set<string>>();
 
   return {
     async mint(identity) {
-      const cacheKey = `${identity.provider}:${identity.externalId}`;
+      const account = `${identity.provider}:${identity.externalId}`;
+      const cacheKey = identityKey(identity);
       const hit = cache.get(cacheKey);
-      if (hit && hit.token) return hit;
+      if (hit) return hit;
       const nowSeconds = Math.floor(now() / 1000);
       let claims = sessionClaims(identity, options.issuer, nowSeconds, options.ttlSeconds);
       if (options.customizeClaims) {
@@ -95,14 +102,48 @@ export function createSessionMinter(options: MinterOptions): SessionMinter {
           authentication_method: identity.provider,
         });
       }
-      const session = { token: await sign(claims), expiresAt: Number(claims.exp) };
+      if (claims.sub !== identity.userId) {
+        // A hook may add and change claims, never the user the session is for.
+        throw new Error("The access token hook changed the sub claim.");
+      }
+      const session: MintedSession = {
+        token: await sign(claims),
+        expiresAt: Number(claims.exp),
+        claims: Object.freeze(claims),
+      };
       cache.set(cacheKey, session, (session.expiresAt - REUSE_MARGIN_SECONDS) * 1000);
+      let keys = keysOf.get(account);
+      if (!keys) keysOf.set(account, keys = new Set());
+      keys.add(cacheKey);
+      if (keysOf.size > (options.maxCachedTokens ?? 10_000)) {
+        keysOf.delete(keysOf.keys().next().value!);
+      }
       return session;
     },
     forget(provider, externalId) {
-      cache.delete(`${provider}:${externalId}`);
+      const account = `${provider}:${externalId}`;
+      for (const key of keysOf.get(account) ?? []) cache.delete(key);
+      keysOf.delete(account);
     },
   };
+}
+
+/**
+ * The cache key of a session: everything that goes into its claims. Two identities with the
+ * same key get byte-identical claims (but for the times), so a cached token is always one that
+ * would have been minted for this identity now.
+ */
+export function identityKey(identity: ChatIdentity): string {
+  return JSON.stringify([
+    identity.userId,
+    identity.provider,
+    identity.externalId,
+    identity.email,
+    identity.phone,
+    identity.isAnonymous,
+    identity.appMetadata,
+    identity.userMetadata,
+  ]);
 }
 
 function createSigner(

@@ -9,7 +9,7 @@ import {
   type LinkOutcome,
   listedOn,
 } from "../../_shared/command.ts";
-import { howToLink } from "../../_shared/chat.ts";
+import { howToLink } from "../../_shared/wording.ts";
 import { unwrap } from "../../_shared/db.ts";
 import { GatewayError } from "../../_shared/errors.ts";
 import { type Reply, reply } from "../../_shared/reply.ts";
@@ -56,7 +56,7 @@ export const start = defineCommand({
     if (code) return await linkWith(ctx, code);
     const intro = ctx.principal
       ? `Welcome back, ${ctx.principal.claims.email || "friend"}.`
-      : "Welcome! This account is not linked yet.\n" + howToLink(ctx.chat);
+      : "Welcome! This account is not linked yet.\n" + howToLink(ctx.channel);
     return reply.text(`${intro}\n\n${helpText(ctx)}`);
   },
 });

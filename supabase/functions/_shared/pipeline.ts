@@ -1,0 +1,285 @@
+/**
+ * The delivery pipeline: the one place that decides how a request to run a command is carried
+ * out, whatever channel it came from. Adapters only translate a platform request into a
+ * {@link Delivery} and the neutral {@link Outcome} back into the platform's reply; every rule
+ * lives here, in this order:
+ *
+ *   verify caller → rate limit → command → arguments → principal → ledger claim → run
+ *   → deliver → complete (or release)
+ *
+ * Rules, each written once:
+ * - Rejected input (unknown command, bad arguments, unlinked account, rate limit) is a final
+ *   outcome decided before the ledger: nothing is written for it.
+ * - Budget: a delivery takes one request from its caller's rate budget and gives it back when it
+ *   was only a repeat (a replay, a delivery still in progress) or failed in a way a retry can
+ *   fix, so platform retries during an outage never use up a caller's budget.
+ * - Final vs retryable: a GatewayError below 500 is final (the caller reads its message; it is
+ *   stored for replays). Anything else releases the claim and is thrown: 503 when nothing was
+ *   done, 504 when a write may have landed. Read-only commands have no effects, so their 504 is
+ *   a 503.
+ * - A delivery that was answered is never turned into a failure afterwards: a completion that
+ *   fails is logged, and a repeat then meets the lease (409) and, after it, an idempotent rerun.
+ */
+import { type AnyCommand, offeredOn } from "./command.ts";
+import type { Core } from "./core.ts";
+import { asGatewayError, GatewayError, internalDetail } from "./errors.ts";
+import { parseArgs } from "./execute.ts";
+import { fingerprint, LEASE_SECONDS } from "./ledger.ts";
+import type { RequestRecord } from "./log.ts";
+import type { Channel, ChatAccount, Principal } from "./principal.ts";
+import type { Ticket } from "./rate_limit.ts";
+import { TtlCache } from "./cache.ts";
+import type { Reply } from "./reply.ts";
+import { notLinkedText, unknownCommandText, usage } from "./wording.ts";
+
+/** Who is calling, as the adapter received it. */
+export type Caller =
+  /** An HTTPS caller's bearer token, verified here. */
+  | { kind: "token"; token: string }
+  /** A chat account whose platform proof (secret header, signature) the adapter checked. */
+  | { kind: "chat"; account: ChatAccount };
+
+/** One request to run one command, from any channel. */
+export interface Delivery<Stored = unknown> {
+  channel: Channel;
+  caller: Caller;
+  /** The command's registry name (or what the caller typed, when no command has it). */
+  command: string;
+  /** The arguments as sent, or why the adapter could not read them (a final 4xx). */
+  args: Record<string, unknown> | GatewayError;
+  /**
+   * The platform's id of this delivery (Telegram update, Discord interaction, HTTPS
+   * Idempotency-Key, already prefixed by channel): the ledger key and the commands' idempotency
+   * key. HTTPS ids are scoped to the caller. Absent: the delivery runs without the ledger.
+   */
+  id?: string;
+  /** A reused id must carry the same command and arguments (HTTPS Idempotency-Key). */
+  checkReuse?: boolean;
+  /**
+   * Sends the outcome before the delivery is completed (Telegram's sendMessage): a throw
+   * releases the claim so the platform's retry runs the delivery again.
+   */
+  deliver?: (outcome: Outcome) => Promise<void>;
+  /** What the ledger keeps to replay to a repeat of this delivery. */
+  stored(outcome: Outcome): Stored;
+  /** Complete off the response path: for platforms that do not repeat an answered delivery. */
+  completeLater?: boolean;
+  record: RequestRecord;
+}
+
+/** How a delivery ended, for the adapter to render. */
+export type Outcome =
+  | { ok: true; reply: Reply; command: AnyCommand }
+  | {
+    ok: false;
+    error: GatewayError;
+    command?: AnyCommand;
+    /** The caller was already told this (a repeated rate-limit refusal): stay silent if you can. */
+    quiet?: boolean;
+  };
+
+/** A fresh outcome, or what an earlier run of the same delivery stored. */
+export type Result<Stored> =
+  | { replayed: false; outcome: Outcome }
+  | { replayed: true; stored: Stored };
+
+/** Runs deliveries; built once per gateway. */
+export type Pipeline = <Stored>(delivery: Delivery<Stored>) => Promise<Result<Stored>>;
+
+/** How long a charged delivery id is remembered: longer than platforms keep redelivering. */
+const CHARGED_TTL_MS = 10 * 60_000;
+const FREE: Ticket = { refund() {} };
+
+/** Whether a thrown pipeline error asks the platform to try again later. */
+export function retryable(err: GatewayError): boolean {
+  return err.status >= 500 || err.code === "idempotency_in_progress";
+}
+
+/** Builds the pipeline over the core's services. */
+export function createPipeline(core: Omit<Core, "pipeline">): Pipeline {
+  const { registry, identities, executor, ledger, limit, log } = core;
+  const charged = new TtlCache<string, true>({ maxEntries: 20_000 });
+
+  async function carry<S>(d: Delivery<S>, caller: Principal | null): Promise<Result<S>> {
+    const { record } = d;
+    const found = registry.get(d.command);
+    const command = found && offeredOn(found, d.channel) ? found : undefined;
+    if (!command) {
+      return finish(d, refuse(404, "unknown_command", unknownCommandText(d.channel, d.command)));
+    }
+    record.command = command.name;
+    let args: unknown;
+    try {
+      if (d.args instanceof GatewayError) throw d.args;
+      args = parseArgs(command, d.args);
+    } catch (err) {
+      const error = asGatewayError(err);
+      if (error.status >= 500) throw err;
+      const text = d.channel === "http"
+        ? error.message
+        : `${error.message}\nUsage: ${usage(command, d.channel)}`;
+      return finish(d, { ok: false, command, error: reworded(error, text) });
+    }
+    const account = d.caller.kind === "chat" ? d.caller.account : null;
+    let principal = caller;
+    try {
+      if (account) principal = await identities.principalFor(account);
+    } catch (err) {
+      throw notDone(err); // a look-up: nothing was done yet
+    }
+    if (principal) record.user_id = principal.userId;
+    if (command.requires === "user" && !principal) {
+      return finish(d, {
+        ok: false,
+        command,
+        error: new GatewayError(401, "not_linked", notLinkedText(d.channel)),
+      });
+    }
+    const run = (): Promise<Outcome> =>
+      settle(
+        command,
+        executor.run({
+          channel: d.channel,
+          command,
+          args,
+          principal,
+          chat: account,
+          idempotencyKey: d.id ?? null,
+          linking: account ? core.linkingFor(account, principal) : null,
+        }),
+      );
+    if (d.id === undefined) return finish(d, await run());
+
+    const key = d.caller.kind === "token" ? `${d.id}@${principal!.userId}` : d.id;
+    const print = d.checkReuse
+      ? await fingerprint(`${command.name}\n${JSON.stringify(args)}`)
+      : null;
+    // A read-only command starts alongside the claim; its outcome is used only if the claim is ours.
+    const early = command.readOnly ? run() : undefined;
+    early?.catch(() => {});
+    let claim;
+    try {
+      claim = await ledger.claim(key, print, LEASE_SECONDS);
+    } catch (err) {
+      throw notDone(err); // the command did not run
+    }
+    if (claim.status === "done") return { replayed: true, stored: claim.result as S };
+    if (claim.status === "busy") {
+      throw new GatewayError(
+        409,
+        "idempotency_in_progress",
+        "A request with this key is still in progress; retry later.",
+        { retry_after: claim.retry_after },
+      );
+    }
+    if (claim.status === "mismatch") {
+      throw new GatewayError(
+        409,
+        "idempotency_key_reused",
+        "This Idempotency-Key was used for a different request.",
+      );
+    }
+    let outcome: Outcome;
+    try {
+      outcome = await (early ?? run());
+      await d.deliver?.(outcome);
+    } catch (err) {
+      await ledger.release(key).catch(() => {/* the lease runs out on its own */});
+      throw err;
+    }
+    const stored = d.stored(outcome);
+    const completion = d.completeLater
+      ? ledger.completeSoon(key, stored)
+      : ledger.complete(key, stored);
+    const logged = completion.catch((err) =>
+      log.warn("ledger completion failed", {
+        request_id: record.request_id,
+        detail: internalDetail(err),
+      })
+    );
+    if (d.completeLater) core.background(logged);
+    else await logged;
+    return { replayed: false, outcome };
+  }
+
+  return async function pipeline<S>(d: Delivery<S>): Promise<Result<S>> {
+    const { record } = d;
+    record.channel = d.channel;
+    let principal: Principal | null = null;
+    if (d.caller.kind === "token") {
+      try {
+        principal = await core.principalForToken(d.caller.token);
+      } catch (err) {
+        const error = asGatewayError(err);
+        if (error.status >= 500) throw err;
+        return finish(d, { ok: false, error });
+      }
+      record.user_id = principal.userId;
+    }
+    const caller = principal
+      ? `user:${principal.userId}`
+      : `${d.channel}:${(d.caller as { account: ChatAccount }).account.externalId}`;
+    // A delivery this instance already charged (a redelivery of an answered update) is free.
+    const chargeKey = d.id === undefined ? undefined : `${caller}\n${d.id}`;
+    let ticket: Ticket = FREE;
+    if (chargeKey === undefined || !charged.get(chargeKey)) {
+      try {
+        ticket = limit(caller);
+      } catch (err) {
+        const error = asGatewayError(err);
+        return finish(d, { ok: false, error, quiet: error.details?.repeated === true });
+      }
+    }
+    try {
+      const result = await carry(d, principal);
+      record.replayed = result.replayed;
+      if (result.replayed) ticket.refund();
+      else if (chargeKey !== undefined) charged.set(chargeKey, true, Date.now() + CHARGED_TTL_MS);
+      return result;
+    } catch (err) {
+      ticket.refund();
+      const error = asGatewayError(err);
+      record.error_code = error.code;
+      throw err;
+    }
+  };
+
+  async function finish<S>(d: Delivery<S>, outcome: Outcome): Promise<Result<S>> {
+    if (!outcome.ok) d.record.error_code = outcome.error.code;
+    await d.deliver?.(outcome);
+    return { replayed: false, outcome };
+  }
+}
+
+/** A command's result as an outcome: final errors become outcomes, others are thrown. */
+function settle(command: AnyCommand, work: Promise<Reply>): Promise<Outcome> {
+  return work.then(
+    (reply): Outcome => ({ ok: true, reply, command }),
+    (err: unknown): Outcome => {
+      if (err instanceof GatewayError && err.status < 500) {
+        return { ok: false, error: err, command };
+      }
+      if (command.readOnly && err instanceof GatewayError && err.status === 504) throw notDone(err);
+      throw err;
+    },
+  );
+}
+
+function refuse(status: number, code: GatewayError["code"], message: string): Outcome {
+  return { ok: false, error: new GatewayError(status, code, message) };
+}
+
+function reworded(error: GatewayError, message: string): GatewayError {
+  return message === error.message
+    ? error
+    : new GatewayError(error.status, error.code, message, error.details);
+}
+
+/** A failure before the command ran (or of a command without effects): nothing was done. */
+function notDone(err: unknown): GatewayError {
+  const error = asGatewayError(err);
+  if (error.status === 504) {
+    return new GatewayError(503, "db_unavailable", "The database is unavailable; retry later.");
+  }
+  return error;
+}

@@ -1,0 +1,291 @@
+/**
+ * The delivery pipeline's rules, each tested once here for every channel: what spends the rate
+ * budget, when a key is claimed, completed or released, what is final and what is retryable.
+ * Runs over an in-memory ledger with the SQL functions' semantics (the SQL itself is tested on
+ * the real database in integration/ledger_sql_test.ts) and counting stand-ins for identity.
+ */
+import { z } from "zod";
+import { assert, assertEquals, assertRejects } from "../assert.ts";
+import {
+  type AnyCommand,
+  createRegistry,
+  defineCommand,
+} from "../../supabase/functions/_shared/command.ts";
+import type { Core } from "../../supabase/functions/_shared/core.ts";
+import { GatewayError } from "../../supabase/functions/_shared/errors.ts";
+import { createExecutor } from "../../supabase/functions/_shared/execute.ts";
+import type { Claim, Ledger } from "../../supabase/functions/_shared/ledger.ts";
+import { silentLogger } from "../../supabase/functions/_shared/log.ts";
+import {
+  createPipeline,
+  type Delivery,
+  type Outcome,
+} from "../../supabase/functions/_shared/pipeline.ts";
+import type { Principal } from "../../supabase/functions/_shared/principal.ts";
+import { createRateLimiter } from "../../supabase/functions/_shared/rate_limit.ts";
+import type { Reply } from "../../supabase/functions/_shared/reply.ts";
+
+/** An in-memory ledger with the SQL functions' semantics (no lease expiry). */
+function memoryLedger() {
+  const rows = new Map<string, { done: boolean; result?: unknown }>();
+  const log: string[] = [];
+  const complete = (key: string, result: unknown) => {
+    log.push(`complete ${key}`);
+    const row = rows.get(key);
+    if (row && !row.done) rows.set(key, { done: true, result });
+    return Promise.resolve();
+  };
+  const ledger: Ledger = {
+    claim(key): Promise<Claim> {
+      log.push(`claim ${key}`);
+      const row = rows.get(key);
+      if (!row) {
+        rows.set(key, { done: false });
+        return Promise.resolve({ status: "claimed", attempt: 1 });
+      }
+      return Promise.resolve(
+        row.done ? { status: "done", result: row.result } : { status: "busy", retry_after: 12 },
+      );
+    },
+    complete,
+    completeSoon: complete,
+    release(key) {
+      log.push(`release ${key}`);
+      if (!rows.get(key)?.done) rows.delete(key);
+      return Promise.resolve();
+    },
+  };
+  return { ledger, rows, log };
+}
+
+const USER: Principal = {
+  userId: "a11ce000-0000-4000-8000-000000000001",
+  token: "t",
+  expiresAt: 2e9,
+  claims: { sub: "a11ce000-0000-4000-8000-000000000001", role: "authenticated", exp: 2e9 },
+  channel: "telegram",
+};
+
+/** A pipeline over stand-ins; `effect` decides what the `write` and `read` commands do. */
+function harness(
+  options: { perMinute?: number; burst?: number; linked?: boolean; failComplete?: boolean } = {},
+) {
+  const { ledger, rows, log } = memoryLedger();
+  if (options.failComplete) {
+    ledger.complete = () => Promise.reject(new GatewayError(503, "db_unavailable", "down"));
+  }
+  let effect: () => Promise<Reply> = () => Promise.resolve({ text: "done" });
+  let runs = 0;
+  let lookups = 0;
+  const write = defineCommand({
+    name: "write",
+    description: "writes",
+    args: z.object({ title: z.string().min(1) }),
+    requires: "user",
+    run: () => (runs++, effect()),
+  });
+  const read = defineCommand({
+    name: "read",
+    description: "reads",
+    args: z.object({}),
+    requires: "user",
+    readOnly: true,
+    run: () => (runs++, effect()),
+  });
+  const registry = createRegistry([write, read] as AnyCommand[]);
+  const background: Promise<unknown>[] = [];
+  const core = {
+    registry,
+    ledger,
+    log: silentLogger,
+    limit: createRateLimiter({ perMinute: options.perMinute ?? 0, burst: options.burst }),
+    executor: createExecutor({ registry, clients: { forToken: () => ({}) as never }, links: {} }),
+    identities: {
+      principalFor: () => (lookups++, Promise.resolve(options.linked === false ? null : USER)),
+      forget() {},
+    },
+    principalForToken: (token: string) =>
+      token === "good"
+        ? Promise.resolve({ ...USER, channel: "http" as const })
+        : Promise.reject(new GatewayError(401, "invalid_token", "bad token")),
+    linkingFor: () => ({ link: () => Promise.reject(), unlink: () => Promise.resolve(false) }),
+    background: (p: Promise<unknown>) => void background.push(p),
+  } as unknown as Omit<Core, "pipeline">;
+  const pipeline = createPipeline(core);
+  const delivered: Outcome[] = [];
+  const delivery = (over: Partial<Delivery<Outcome>> = {}): Delivery<Outcome> => ({
+    channel: "telegram",
+    caller: { kind: "chat", account: { provider: "telegram", externalId: "7" } },
+    command: "write",
+    args: { title: "x" },
+    id: "tg:1:100",
+    deliver: (o) => Promise.resolve(void delivered.push(o)),
+    stored: (o) => o,
+    record: { request_id: "r" },
+    ...over,
+  });
+  return {
+    pipeline,
+    delivery,
+    rows,
+    log,
+    delivered,
+    setEffect: (f: () => Promise<Reply>) => void (effect = f),
+    runs: () => runs,
+    lookups: () => lookups,
+    settle: () => Promise.all(background),
+  };
+}
+
+const down = () => Promise.reject(new GatewayError(503, "db_unavailable", "down"));
+
+Deno.test("pipeline: runs once, delivers, completes; a repeat replays without running", async () => {
+  const h = harness();
+  const first = await h.pipeline(h.delivery());
+  assert(!first.replayed && first.outcome.ok);
+  assertEquals(h.log, ["claim tg:1:100", "complete tg:1:100"]);
+  const again = await h.pipeline(h.delivery());
+  assert(again.replayed);
+  assertEquals(h.runs(), 1);
+  assertEquals(h.delivered.length, 1, "a replay is not delivered again");
+});
+
+Deno.test("pipeline: rejected input is final and never reaches the ledger", async (t) => {
+  const cases: [string, Partial<Delivery<Outcome>>, string][] = [
+    ["unknown command", { command: "nope" }, "unknown_command"],
+    ["bad arguments", { args: { title: "" } }, "invalid_args"],
+    ["a lone surrogate", { args: { title: "milk \ud83d" } }, "invalid_args"],
+    ["a NUL byte", { args: { title: "a\u0000b" } }, "invalid_args"],
+    [
+      "an adapter's refusal",
+      { args: new GatewayError(400, "invalid_args", "Too many words.") },
+      "invalid_args",
+    ],
+  ];
+  for (const [name, over, code] of cases) {
+    await t.step(name, async () => {
+      const h = harness();
+      const result = await h.pipeline(h.delivery(over));
+      assert(!result.replayed && !result.outcome.ok);
+      assertEquals(result.outcome.error.code, code);
+      assertEquals(h.log, [], "no claim for rejected input");
+      assertEquals(h.runs(), 0);
+      assertEquals(h.delivered.length, 1, "the caller is told");
+    });
+  }
+  await t.step("an unlinked account", async () => {
+    const h = harness({ linked: false });
+    const result = await h.pipeline(h.delivery());
+    assert(!result.replayed && !result.outcome.ok);
+    assertEquals(result.outcome.error.code, "not_linked");
+    assertEquals(h.log, []);
+  });
+  await t.step("chat usage is in the channel's syntax", async () => {
+    const h = harness();
+    const tg = await h.pipeline(h.delivery({ args: {} }));
+    const dc = await h.pipeline(h.delivery({ channel: "discord", args: {} }));
+    assert(!tg.replayed && !tg.outcome.ok && !dc.replayed && !dc.outcome.ok);
+    assert(tg.outcome.error.message.includes("Usage: /write <title>"), tg.outcome.error.message);
+    assert(
+      dc.outcome.error.message.includes("Usage: /write title:<title>"),
+      dc.outcome.error.message,
+    );
+  });
+});
+
+Deno.test("pipeline: a final error is stored; a retryable one releases the key", async () => {
+  const h = harness();
+  h.setEffect(() => Promise.reject(new GatewayError(403, "forbidden", "no")));
+  const denied = await h.pipeline(h.delivery({ id: "a" }));
+  assert(!denied.replayed && !denied.outcome.ok);
+  assertEquals(h.rows.get("a")?.done, true);
+  h.setEffect(down);
+  const err = await assertRejects(() => h.pipeline(h.delivery({ id: "b" })));
+  assertEquals((err as GatewayError).status, 503);
+  assertEquals(h.rows.has("b"), false, "released for the retry");
+});
+
+Deno.test("pipeline: redeliveries during an outage never use up the caller's budget", async () => {
+  // Eight updates, each redelivered five times while the database is down, under a burst of 3.
+  const h = harness({ perMinute: 3, burst: 3 });
+  h.setEffect(down);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    for (let u = 0; u < 8; u++) {
+      const err = await assertRejects(() => h.pipeline(h.delivery({ id: `u${u}` })));
+      assertEquals((err as GatewayError).code, "db_unavailable");
+    }
+  }
+  h.setEffect(() => Promise.resolve({ text: "ok" }));
+  const results = [];
+  for (let u = 0; u < 3; u++) results.push(await h.pipeline(h.delivery({ id: `u${u}` })));
+  assert(results.every((r) => !r.replayed && r.outcome.ok), "the budget was intact");
+  // A replay of an answered update gives its token back too.
+  assert((await h.pipeline(h.delivery({ id: "u0" }))).replayed);
+});
+
+Deno.test("pipeline: a flood is refused before identity or ledger; the repeat is quiet", async () => {
+  const h = harness({ perMinute: 60, burst: 2 });
+  await h.pipeline(h.delivery({ id: "1" }));
+  await h.pipeline(h.delivery({ id: "2" }));
+  const lookups = h.lookups();
+  const refused = await h.pipeline(h.delivery({ id: "3" }));
+  const again = await h.pipeline(h.delivery({ id: "4" }));
+  assert(!refused.replayed && !refused.outcome.ok && !again.replayed && !again.outcome.ok);
+  assertEquals(refused.outcome.error.code, "rate_limited");
+  assert(!refused.outcome.quiet, "the first refusal is told");
+  assert(again.outcome.quiet === true, "a later one in the window is quiet");
+  assertEquals(h.lookups(), lookups, "no identity look-up");
+  assertEquals(h.log.filter((l) => l.startsWith("claim")).length, 2);
+});
+
+Deno.test("pipeline: a timeout is 504 for a write, 503 for a read", async () => {
+  const h = harness();
+  h.setEffect(() => Promise.reject(new GatewayError(504, "upstream_timeout", "slow")));
+  const write = await assertRejects(() => h.pipeline(h.delivery({ id: "w" })));
+  assertEquals((write as GatewayError).code, "upstream_timeout");
+  const read = await assertRejects(() =>
+    h.pipeline(h.delivery({ id: "r", command: "read", args: {} }))
+  );
+  assertEquals((read as GatewayError).code, "db_unavailable");
+});
+
+Deno.test("pipeline: a failed delivery releases; a failed completion keeps the answer", async () => {
+  const h = harness();
+  const failing = h.delivery({
+    deliver: () => Promise.reject(new GatewayError(503, "upstream_error", "x")),
+  });
+  await assertRejects(() => h.pipeline(failing));
+  assert(h.log.includes("release tg:1:100"));
+  const retry = await h.pipeline(h.delivery());
+  assert(!retry.replayed && retry.outcome.ok, "the redelivery runs again");
+  assertEquals(h.runs(), 2);
+  const unrecorded = harness({ failComplete: true });
+  const answered = await unrecorded.pipeline(unrecorded.delivery());
+  assert(!answered.replayed && answered.outcome.ok, "an answered delivery stays answered");
+});
+
+Deno.test("pipeline: read-only commands start alongside the claim", async () => {
+  const h = harness();
+  let order = "";
+  h.setEffect(() => (order += "run;", Promise.resolve({ text: "r" })));
+  const result = await h.pipeline(h.delivery({ command: "read", args: {} }));
+  assert(!result.replayed && result.outcome.ok);
+  assertEquals(order, "run;");
+  assertEquals(h.log[0], "claim tg:1:100");
+  const repeat = await h.pipeline(h.delivery({ command: "read", args: {} }));
+  assert(repeat.replayed, "a repeat drops the early result and replays");
+});
+
+Deno.test("pipeline: HTTPS tokens are verified first; keys are scoped to the user", async () => {
+  const h = harness();
+  const bad = await h.pipeline(
+    h.delivery({ channel: "http", caller: { kind: "token", token: "x" } }),
+  );
+  assert(!bad.replayed && !bad.outcome.ok);
+  assertEquals(bad.outcome.error.code, "invalid_token");
+  assertEquals(h.log, []);
+  await h.pipeline(
+    h.delivery({ channel: "http", caller: { kind: "token", token: "good" }, id: "http:k" }),
+  );
+  assertEquals(h.log[0], `claim http:k@${USER.userId}`);
+});
