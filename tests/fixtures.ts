@@ -255,7 +255,7 @@ export function telegramMessage(options: TelegramMessageOptions): Record<string,
 
 /** Posts an update to the gateway's Telegram webhook with the right (or given) secret. */
 export function postUpdate(
-  gw: TestGateway,
+  gw: Pick<TestGateway, "request" | "env">,
   update: unknown,
   secret: string | null = gw.env.TELEGRAM_WEBHOOK_SECRET,
 ): Promise<Response> {
