@@ -4,6 +4,14 @@
  * each status carries, and the headers a client acts on (Retry-After, Allow, Idempotent-Replayed).
  */
 import type { AnyCommand } from "../../supabase/functions/_shared/command.ts";
+import {
+  componentRef as ref,
+  errorComponents,
+  errorResponses,
+  errorSchemas,
+  type ErrorStatusCode,
+  jsonContent,
+} from "./openapi_errors.ts";
 
 /** A command's JSON Schema without the `$schema` dialect line (OpenAPI 3.1 sets the dialect). */
 export function withoutDialect(schema: Record<string, unknown>): Record<string, unknown> {
@@ -11,104 +19,11 @@ export function withoutDialect(schema: Record<string, unknown>): Record<string, 
   return rest;
 }
 
-/** One documented error status: its component name, description and the codes it carries. */
-interface ErrorStatus {
-  name: string;
-  description: string;
-  codes: readonly string[];
-  headers?: Record<string, unknown>;
-}
-
-const RETRY_AFTER = {
-  description: "Seconds to wait before retrying.",
-  schema: { type: "integer", minimum: 0 },
-};
-
-/** Every error status of the HTTPS channel, by status code. */
-const ERRORS: Record<string, ErrorStatus> = {
-  "400": {
-    name: "BadRequest",
-    description: "Malformed JSON, invalid arguments or a malformed Idempotency-Key",
-    codes: ["bad_json", "invalid_args"],
-  },
-  "401": {
-    name: "Unauthorized",
-    description: "Missing, expired or invalid access token",
-    codes: ["missing_token", "invalid_token"],
-    headers: {
-      "WWW-Authenticate": { description: '`Bearer realm="gateway"`', schema: { type: "string" } },
-    },
-  },
-  "403": {
-    name: "Forbidden",
-    description: "Denied by Row Level Security or policy",
-    codes: ["forbidden"],
-  },
-  "404": {
-    name: "NotFound",
-    description: "Unknown command, or nothing found for the arguments",
-    codes: ["unknown_command", "not_found"],
-  },
-  "405": {
-    name: "MethodNotAllowed",
-    description: "The path exists but not with this method",
-    codes: ["method_not_allowed"],
-    headers: {
-      Allow: { description: "The methods the path accepts.", schema: { type: "string" } },
-    },
-  },
-  "409": {
-    name: "Conflict",
-    description: "The same Idempotency-Key is still in progress (retry after Retry-After), or " +
-      "was used for other arguments (never retry with this key)",
-    codes: ["idempotency_in_progress", "idempotency_key_reused", "conflict"],
-    headers: { "Retry-After": RETRY_AFTER },
-  },
-  "413": {
-    name: "PayloadTooLarge",
-    description: "Body larger than 64 KiB",
-    codes: ["payload_too_large"],
-  },
-  "415": {
-    name: "UnsupportedMediaType",
-    description: "Body sent with a Content-Type other than JSON",
-    codes: ["unsupported_media_type"],
-  },
-  "429": {
-    name: "RateLimited",
-    description: "Rate limited: retry after Retry-After seconds",
-    codes: ["rate_limited"],
-    headers: { "Retry-After": { ...RETRY_AFTER, required: true } },
-  },
-  "500": {
-    name: "InternalError",
-    description: "Internal error (logged); not caused by the request",
-    codes: ["internal"],
-  },
-  "503": {
-    name: "Unavailable",
-    description: "Not done: a dependency (database) is unavailable; safe to retry",
-    codes: ["db_unavailable", "upstream_error"],
-    headers: { "Retry-After": RETRY_AFTER },
-  },
-  "504": {
-    name: "UpstreamTimeout",
-    description: "Sent upstream, outcome unknown: retry only with the same Idempotency-Key",
-    codes: ["upstream_timeout"],
-  },
-};
-
-const COMMAND_ERRORS = ["400", "401", "403", "404", "405", "409", "413", "415", "429", "500"]
-  .concat(["503", "504"]);
-const HEALTH_ERRORS = ["405", "500", "503"];
-const STATIC_ERRORS = ["405"];
-
-const jsonContent = (schema: unknown) => ({ "application/json": { schema } });
-const ref = (kind: string, name: string) => ({ $ref: `#/components/${kind}/${name}` });
-
-function errorResponses(statuses: readonly string[]): Record<string, unknown> {
-  return Object.fromEntries(statuses.map((s) => [s, ref("responses", ERRORS[s].name)]));
-}
+// deno-fmt-ignore
+const COMMAND_ERRORS: ErrorStatusCode[] =
+  ["400", "401", "403", "404", "405", "409", "413", "415", "429", "500", "503", "504"];
+const HEALTH_ERRORS: ErrorStatusCode[] = ["405", "500", "503"];
+const STATIC_ERRORS: ErrorStatusCode[] = ["405"];
 
 /** `add` → `add`, `link-code` → `linkCode`. */
 function operationId(name: string): string {
@@ -154,7 +69,7 @@ function staticOperation(
   summary: string,
   description: string,
   schema: unknown,
-  errors: readonly string[],
+  errors: readonly ErrorStatusCode[],
 ) {
   return {
     get: {
@@ -258,7 +173,8 @@ export function openApi(serverUrl: string, commands: readonly AnyCommand[]) {
           type: "http",
           scheme: "bearer",
           bearerFormat: "JWT",
-          description: "A Supabase access token of the signed-in user.",
+          description: "A Supabase access token of the signed-in user; for commands that need " +
+            "no user, also the anon (publishable) key.",
         },
       },
       parameters: {
@@ -295,36 +211,9 @@ export function openApi(serverUrl: string, commands: readonly AnyCommand[]) {
             },
           },
         },
-        ...Object.fromEntries(
-          Object.values(ERRORS).map((e) => [e.name, errorSchema(e.codes)]),
-        ),
+        ...errorSchemas(),
       },
-      responses: Object.fromEntries(
-        Object.values(ERRORS).map((e) => [e.name, {
-          description: e.description,
-          ...(e.headers ? { headers: e.headers } : {}),
-          content: jsonContent(ref("schemas", e.name)),
-        }]),
-      ),
-    },
-  };
-}
-
-function errorSchema(codes: readonly string[]) {
-  return {
-    type: "object",
-    required: ["ok", "error"],
-    properties: {
-      ok: { const: false },
-      error: {
-        type: "object",
-        required: ["code", "message"],
-        properties: {
-          code: { enum: codes },
-          message: { type: "string" },
-          details: { type: "object" },
-        },
-      },
+      responses: errorComponents(),
     },
   };
 }

@@ -4,17 +4,26 @@
  * swagger-parser's validation and Redocly's recommended lint with 0 errors.
  */
 import SwaggerParser from "@apidevtools/swagger-parser";
+import { Ajv2020 } from "ajv/dist/2020.js";
 import { z } from "zod";
 import { freePort } from "../../dev/ports.ts";
-import { REPO_ROOT } from "../../dev/paths.ts";
 import { defineCommand } from "../../supabase/functions/_shared/command.ts";
 import { unwrap } from "../../supabase/functions/_shared/db.ts";
 import { reply } from "../../supabase/functions/_shared/reply.ts";
 import { commands as appCommands } from "../../supabase/functions/gateway/commands/mod.ts";
 import { assert, assertEquals } from "../assert.ts";
 import { integration, newUser, startGateway, type TestGateway, tokenFor } from "../fixtures.ts";
+import {
+  bodyGaps,
+  type Doc,
+  gaps,
+  type Observed,
+  type ParsedDocument,
+  redoclyLint,
+  resolve,
+} from "./openapi_checks.ts";
 
-// Two commands that reach statuses the demo commands never do: a bug (500) and an RLS denial
+// Test commands for statuses the demo commands never reach: a bug (500) and an RLS denial
 // (403: users may not insert chat identities). Both go through the real pipeline.
 const crash = defineCommand({
   name: "crash",
@@ -36,67 +45,21 @@ const trespass = defineCommand({
     return reply.text("unreachable");
   },
 });
-const COMMANDS = [...appCommands, crash, trespass];
-
-/** One answer of the gateway, as the document must describe it. */
-interface Observed {
-  label: string;
-  method: string;
-  path: string;
-  status: number;
-  headers: Headers;
-  body: Record<string, unknown>;
-}
-
-// deno-lint-ignore no-explicit-any
-type Doc = Record<string, any>;
-
-/** swagger-parser's document type (it takes the parsed JSON as it is). */
-type ParsedDocument = NonNullable<Parameters<SwaggerParser.ApiCallback>[1]>;
-
-/** Follows a local `$ref` (`#/components/...`) once. */
-function resolve(doc: Doc, node: Doc | undefined): Doc | undefined {
-  if (!node?.$ref) return node;
-  return (node.$ref as string).slice(2).split("/").reduce((n: Doc, k) => n?.[k], doc);
-}
-
-const ACTED_ON = ["retry-after", "allow", "www-authenticate", "idempotent-replayed"];
-const METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
-
-/** What the document gets wrong or leaves out about one answer (empty: fully described). */
-function gaps(doc: Doc, seen: Observed): string[] {
-  const at = `${seen.method} ${seen.path} ${seen.status} (${seen.label})`;
-  const item = doc.paths?.[seen.path];
-  if (!item) return [`${at}: path not documented`];
-  if (seen.status === 405) {
-    // Answered for a method the path lacks: every operation of the path documents the 405, and
-    // the Allow header names exactly the documented methods.
-    const ops = METHODS.filter((m) => item[m]);
-    const missing = ops.filter((m) => !item[m].responses?.["405"]).map((m) => `${m} lacks 405`);
-    const allow = (seen.headers.get("allow") ?? "").split(/,\s*/).map((m) => m.toLowerCase());
-    if (allow.sort().join() !== ops.sort().join()) {
-      missing.push(`Allow "${seen.headers.get("allow")}" but documented: ${ops.join(", ")}`);
-    }
-    return missing.map((m) => `${at}: ${m}`);
-  }
-  const op = item[seen.method.toLowerCase()];
-  if (!op) return [`${at}: operation not documented`];
-  const response = resolve(doc, op.responses?.[String(seen.status)]);
-  if (!response) return [`${at}: status not documented`];
-  const problems: string[] = [];
-  const documented = Object.keys(response.headers ?? {}).map((h) => h.toLowerCase());
-  for (const h of ACTED_ON) {
-    if (seen.headers.has(h) && !documented.includes(h)) problems.push(`header ${h} undocumented`);
-  }
-  const schema = resolve(doc, response.content?.["application/json"]?.schema);
-  if (!schema) problems.push("no JSON schema");
-  if (seen.status >= 400 && schema) {
-    const codes: string[] = schema.properties?.error?.properties?.code?.enum ?? [];
-    const code = (seen.body.error as { code?: string } | undefined)?.code ?? "(none)";
-    if (!codes.includes(code)) problems.push(`error code ${code} not among ${codes.join(", ")}`);
-  }
-  return problems.map((p) => `${at}: ${p}`);
-}
+// Holds its Idempotency-Key claim until released, so a repeat meets it in progress (409).
+let slowStarted = Promise.withResolvers<void>();
+let slowRelease = Promise.withResolvers<void>();
+const slow = defineCommand({
+  name: "slow",
+  description: "Waits until the test releases it",
+  args: z.object({}),
+  requires: "user",
+  async run() {
+    slowStarted.resolve();
+    await slowRelease.promise;
+    return reply.text("released");
+  },
+});
+const COMMANDS = [...appCommands, crash, trespass, slow];
 
 async function call(
   gw: TestGateway,
@@ -176,16 +139,26 @@ async function observeEveryStatus(): Promise<Observed[]> {
     [down, "db down", 503, "GET", "/health"],
   ];
   const seen: Observed[] = [];
+  const expect = async (answer: Promise<Observed>, status: number) => {
+    const a = await answer;
+    assertEquals(a.status, status, `${a.label}: ${a.method} ${a.path}`);
+    seen.push(a);
+  };
   try {
     for (const [target, label, expected, method, path, init] of cases) {
-      const answer = await call(target, label, method, path, init);
-      assertEquals(answer.status, expected, `${label}: ${method} ${path}`);
-      seen.push(answer);
+      await expect(call(target, label, method, path, init), expected);
     }
+    [slowStarted, slowRelease] = [Promise.withResolvers(), Promise.withResolvers()];
+    const busy = { headers: { ...json, "idempotency-key": `busy-${key}` }, body: "{}" };
+    const first = call(gw, "holds the key", "POST", "/commands/slow", busy);
+    await slowStarted.promise;
+    await expect(call(gw, "key in progress", "POST", "/commands/slow", busy), 409);
+    slowRelease.resolve();
+    await expect(first, 200);
   } finally {
     await Promise.all([gw.close(), limited.close(), down.close()]);
   }
-  assertEquals(seen[3].headers.get("idempotent-replayed"), "true");
+  assertEquals(seen.find((s) => s.label === "replay")?.headers.get("idempotent-replayed"), "true");
   return seen;
 }
 
@@ -196,12 +169,19 @@ Deno.test("OpenAPI documents every status the gateway answers with", integration
 
   await t.step("every (path, method, status) reached is documented", async () => {
     const seen = await observeEveryStatus();
-    const problems = seen.flatMap((s) => gaps(doc, s));
+    const plain = await SwaggerParser.dereference(structuredClone(doc) as ParsedDocument) as Doc;
+    const ajv = new Ajv2020({ strict: false });
+    const problems = seen.flatMap((s) => [...gaps(doc, s), ...bodyGaps(plain, ajv, s)]);
     assertEquals(problems, []);
+    assert(seen.some((s) => s.body.error && s.headers.has("retry-after") && s.status === 409));
     // The check itself notices a gap: drop one status and it is reported.
     const without = structuredClone(doc);
     delete without.paths["/commands/add"].post.responses["415"];
     assertEquals(seen.flatMap((s) => gaps(without, s)).length, 1);
+    const wrong = structuredClone(plain);
+    wrong.paths["/health"].get.responses["200"].content["application/json"].schema.properties
+      .text = { const: "not ready" };
+    assertEquals(seen.flatMap((s) => bodyGaps(wrong, ajv, s)).length, 1);
   });
 
   await t.step("504, 409 and the bearer rules are described", () => {
@@ -230,42 +210,3 @@ Deno.test("OpenAPI documents every status the gateway answers with", integration
     assertEquals(problems.map((p) => p.ruleId), ["info-license"]);
   });
 });
-
-interface LintProblem {
-  ruleId: string;
-  severity: string;
-  message: string;
-  location?: { pointer: string }[];
-}
-
-/** Runs `redocly lint` (installed into tools/ by ./deno) on the document. */
-async function redoclyLint(doc: Doc): Promise<LintProblem[]> {
-  const cli = `${REPO_ROOT}/tools/node_modules/@redocly/cli/bin/cli.js`;
-  await Deno.stat(cli).catch(() => {
-    throw new Error(`${cli} is missing: run ./deno once to install the tools.`);
-  });
-  const dir = await Deno.makeTempDir();
-  try {
-    await Deno.writeTextFile(`${dir}/openapi.json`, JSON.stringify(doc, null, 2));
-    const out = await new Deno.Command("node", {
-      args: [cli, "lint", "--extends=recommended", "--format=json", "openapi.json"],
-      cwd: dir,
-      env: { REDOCLY_TELEMETRY: "off", REDOCLY_SUPPRESS_UPDATE_NOTICE: "true" },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const text = new TextDecoder().decode(out.stdout);
-    if (!text.trim().startsWith("{")) {
-      throw new Error(`redocly lint failed: ${new TextDecoder().decode(out.stderr).slice(-2000)}`);
-    }
-    const report = JSON.parse(text) as { problems: LintProblem[] };
-    return report.problems.map(({ ruleId, severity, message, location }) => ({
-      ruleId,
-      severity,
-      message,
-      location: location?.map((l) => ({ pointer: l.pointer })),
-    }));
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
