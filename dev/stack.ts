@@ -84,7 +84,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       SUPABASE_SERVICE_ROLE_KEY: keys.serviceRoleKey,
       GATEWAY_SIGNING_KEY: JSON.stringify(keys.signingKey),
       GATEWAY_JWT_SECRET: keys.jwtSecret,
-      GATEWAY_CORS_ORIGINS: "http://localhost:3000,http://127.0.0.1:3000",
+      GATEWAY_CORS_ORIGINS: [3000, 5173, 8080]
+        .flatMap((port) => [`http://localhost:${port}`, `http://127.0.0.1:${port}`]).join(","),
       TELEGRAM_BOT_TOKEN: secrets.telegramBotToken,
       TELEGRAM_WEBHOOK_SECRET: secrets.telegramWebhookSecret,
       TELEGRAM_BOT_USERNAME: "LocalGatewayBot",

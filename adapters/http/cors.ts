@@ -2,10 +2,24 @@
  * CORS for browser callers of the HTTPS channel, from `GATEWAY_CORS_ORIGINS`. Webhook routes
  * (Telegram, Discord) are server-to-server and get no CORS headers.
  */
+// The headers supabase-js sends (tracing's traceparent/tracestate/baggage, x-retry-count, ...),
+// kept in sync by supabase-js itself. `/cors` is a 2 KB module with no imports: no cold-start cost.
+import { corsHeaders as supabaseCors } from "@supabase/supabase-js/cors";
 
-const ALLOW_HEADERS =
-  "authorization, x-client-info, apikey, content-type, idempotency-key, x-region";
+/**
+ * Request headers a browser may send: what supabase-js lists, plus `idempotency-key` (ours) and
+ * `x-region` (functions-js sends it for `functions.invoke(..., { region })`).
+ */
+export const ALLOW_HEADERS = [
+  ...new Set([
+    ...supabaseCors["Access-Control-Allow-Headers"].split(",").map((h) => h.trim().toLowerCase()),
+    "idempotency-key",
+    "x-region",
+  ]),
+].filter(Boolean).join(", ");
 const ALLOW_METHODS = "GET, POST, OPTIONS";
+/** Response headers a browser script may read. */
+const EXPOSE_HEADERS = "idempotent-replayed, retry-after";
 
 /** CORS headers for `origin`, or null when it is not allowed. */
 export function corsHeaders(allowed: readonly string[], origin: string | null): Headers | null {
@@ -14,7 +28,7 @@ export function corsHeaders(allowed: readonly string[], origin: string | null): 
   if (!any && !allowed.includes(origin)) return null;
   const headers = new Headers({
     "access-control-allow-origin": any ? "*" : origin,
-    "access-control-expose-headers": "idempotent-replayed, retry-after",
+    "access-control-expose-headers": EXPOSE_HEADERS,
   });
   if (!any) headers.set("vary", "Origin");
   return headers;
