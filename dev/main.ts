@@ -5,9 +5,9 @@
  */
 import { stackPortsFromEnv } from "./ports.ts";
 import { type Stack, startStack } from "./stack.ts";
-import { REPO_ROOT } from "./paths.ts";
+import { stackStateDir } from "./paths.ts";
 
-const STATE_DIR = Deno.env.get("STACK_STATE_DIR") ?? `${REPO_ROOT}/.local/dev`;
+const STATE_DIR = stackStateDir();
 
 const reset = Deno.args.includes("--reset");
 const started = performance.now();

@@ -1,11 +1,14 @@
 /**
- * `deno task telegram:webhook [--url URL] [--drop-pending-updates] [--info]`: points the bot's
- * webhook at the gateway and publishes the command menu. The URL defaults to
+ * `deno task telegram:webhook [--local] [--url URL] [--drop-pending-updates] [--info]`: points the
+ * bot's webhook at the gateway and publishes the command menu. The URL defaults to
  * `$SUPABASE_URL/functions/v1/gateway/telegram`. `--info` prints getWebhookInfo instead. Needs
  * TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET (TELEGRAM_API_ROOT optional); never prints them.
+ * `--local` takes all of them from the running local stack (its URL, its Telegram sink and its
+ * local bot token and secret), so it needs no variables.
  */
 import { parseArgs } from "node:util";
 import { commands } from "../../supabase/functions/gateway/commands/mod.ts";
+import { localStackEnv } from "../../dev/local_stack.ts";
 import { configureWebhook, webhookInfo } from "./setup.ts";
 
 /** Runs the task; returns the exit code. Exported for tests. */
@@ -22,11 +25,20 @@ export async function main(
         url: { type: "string" },
         "drop-pending-updates": { type: "boolean", default: false },
         info: { type: "boolean", default: false },
+        local: { type: "boolean", default: false },
       },
     }).values;
   } catch (err) {
     print(`error: ${(err as Error).message}`);
     return 2;
+  }
+  if (flags.local) {
+    try {
+      env = { ...env, ...(await localStackEnv(env)) };
+    } catch (err) {
+      print(`error: ${(err as Error).message}`);
+      return 2;
+    }
   }
   const botToken = env.TELEGRAM_BOT_TOKEN?.trim();
   if (!botToken) {
