@@ -11,7 +11,6 @@ import type { AnyCommand } from "../../supabase/functions/_shared/command.ts";
 import { commands as appCommands } from "../../supabase/functions/gateway/commands/mod.ts";
 import { discordCommandsJson } from "./commands_json.ts";
 import { USER_AGENT } from "./webhook.ts";
-import { localStackEnv } from "../../dev/local_stack.ts";
 
 const DEFAULT_API_BASE = "https://discord.com/api/v10";
 const SNOWFLAKE = /^\d{15,21}$/;
@@ -53,6 +52,8 @@ export async function registerCommands(options: RegisterOptions): Promise<void> 
   let vars = options.env;
   if (flags.local) {
     try {
+      // Loaded only for --local: the dev stack is not part of what a deployment copies.
+      const { localStackEnv } = await import("../../dev/local_stack.ts");
       vars = { ...vars, ...(await localStackEnv(vars)) };
     } catch (err) {
       throw new RegisterError((err as Error).message);

@@ -8,7 +8,6 @@
  */
 import { parseArgs } from "node:util";
 import { commands } from "../../supabase/functions/gateway/commands/mod.ts";
-import { localStackEnv } from "../../dev/local_stack.ts";
 import { configureWebhook, webhookInfo } from "./setup.ts";
 
 /** Runs the task; returns the exit code. Exported for tests. */
@@ -34,6 +33,8 @@ export async function main(
   }
   if (flags.local) {
     try {
+      // Loaded only for --local: the dev stack is not part of what a deployment copies.
+      const { localStackEnv } = await import("../../dev/local_stack.ts");
       env = { ...env, ...(await localStackEnv(env)) };
     } catch (err) {
       print(`error: ${(err as Error).message}`);
