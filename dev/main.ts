@@ -34,7 +34,7 @@ Local Supabase bot gateway is up (${seconds} s)${reset ? ", database reset" : ""
   JWKS        ${stack.url}/auth/v1/.well-known/jwks.json
   Telegram    POST ${gw}/telegram   (outgoing calls: ${stack.url}/__sinks/telegram/sent)
   Discord     POST ${gw}/discord    (outgoing calls: ${stack.url}/__sinks/discord/calls)
-  Database    ${stack.db.dbUrl.replace(/:[^:@/]+@/, ":***@")}
+  Database    ${stack.db.dbUrl.replace(/:[^:@/]+@/, ":***@")} (password: ${STATE_DIR}/db-password)
   State       ${STATE_DIR} (local-only keys and data)
 
 Demo users: alice@example.com, bob@example.com. Get a token (while this runs):

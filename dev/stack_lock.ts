@@ -51,6 +51,10 @@ export async function acquireStackLock(
       if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
     }
     const holder = await readLock(file);
+    if (!holder && (await youngerThan(file, 5_000))) {
+      // Unreadable but just written: another start is between creating and filling it.
+      throw new Error(`another start is under way in ${stateDir}: wait for it, then try again`);
+    }
     if (holder && (await isRunningStack(holder.pid))) {
       throw new Error(
         `a local stack is already running from ${stateDir} (pid ${holder.pid}, ${holder.url}): ` +
@@ -67,6 +71,11 @@ export async function acquireStackLock(
 export async function runningStack(stateDir: string): Promise<RunningStack | null> {
   const holder = await readLock(lockFile(stateDir));
   return holder && (await isRunningStack(holder.pid)) ? holder : null;
+}
+
+async function youngerThan(file: string, ms: number): Promise<boolean> {
+  const mtime = await Deno.stat(file).then((st) => st.mtime, () => null);
+  return mtime !== null && Date.now() - mtime.getTime() < ms;
 }
 
 async function readLock(file: string): Promise<RunningStack | null> {
