@@ -5,9 +5,9 @@
  */
 import { stackPortsFromEnv } from "./ports.ts";
 import { type Stack, startStack } from "./stack.ts";
-import { REPO_ROOT } from "./paths.ts";
+import { stackStateDir } from "./paths.ts";
 
-const STATE_DIR = Deno.env.get("STACK_STATE_DIR") ?? `${REPO_ROOT}/.local/dev`;
+const STATE_DIR = stackStateDir();
 
 const reset = Deno.args.includes("--reset");
 const started = performance.now();
@@ -34,7 +34,7 @@ Local Supabase bot gateway is up (${seconds} s)${reset ? ", database reset" : ""
   JWKS        ${stack.url}/auth/v1/.well-known/jwks.json
   Telegram    POST ${gw}/telegram   (outgoing calls: ${stack.url}/__sinks/telegram/sent)
   Discord     POST ${gw}/discord    (outgoing calls: ${stack.url}/__sinks/discord/calls)
-  Database    ${stack.db.dbUrl.replace(/:[^:@/]+@/, ":***@")}
+  Database    ${stack.db.dbUrl.replace(/:[^:@/]+@/, ":***@")} (password: ${STATE_DIR}/db-password)
   State       ${STATE_DIR} (local-only keys and data)
 
 Demo users: alice@example.com, bob@example.com. Get a token (while this runs):

@@ -5,3 +5,10 @@ export const REPO_ROOT = decodeURIComponent(new URL("..", import.meta.url).pathn
   /\/$/,
   "",
 );
+
+/** The local stack's state folder: `STACK_STATE_DIR`, else `.local/dev` under the repository. */
+export function stackStateDir(
+  env: Record<string, string | undefined> = Deno.env.toObject(),
+): string {
+  return env.STACK_STATE_DIR?.trim() || `${REPO_ROOT}/.local/dev`;
+}

@@ -28,6 +28,11 @@ export interface StartPostgresOptions {
   migrationsDir?: string;
   /** Seed file; default `supabase/seed.sql` of this repository. */
   seedFile?: string;
+  /**
+   * Extra server settings (`-c name=value`), e.g. `shared_preload_libraries: "pg_cron"` for a test
+   * of what hosted Supabase preloads. Names and values are plain words (no spaces or quotes).
+   */
+  settings?: Record<string, string>;
 }
 
 /** A running local PostgreSQL. */
@@ -76,8 +81,14 @@ export async function startPostgres(opts: StartPostgresOptions): Promise<LocalPo
 
   await Deno.writeTextFile(logFile, "", { append: true });
   if (root) await chownPostgres(logFile);
+  const extra = Object.entries(opts.settings ?? {}).map(([name, value]) => {
+    if (!/^[a-z_][a-z0-9_.]*$/.test(name) || !/^[\w.,:/-]+$/.test(value)) {
+      throw new Error(`PostgreSQL setting ${name}=${value} must be plain words`);
+    }
+    return ` -c ${name}=${value}`;
+  }).join("");
   const settings = `-p ${opts.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' ` +
-    "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200";
+    "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" + extra;
   const startArgs = ["start", "-w", "-t", "60", "-s", "-D", dataDir, "-l", logFile, "-o", settings];
   const started = await runAsPostgres(`${bin}/pg_ctl`, startArgs);
   if (started.code !== 0) {

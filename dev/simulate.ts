@@ -1,17 +1,22 @@
 /**
  * `deno task simulate telegram <user id> "<text>"` and
- * `deno task simulate discord <user id> <command> [option=value ...]`: talk to the running local
+ * `deno task simulate discord <user id> [/]<command> [option:value ...]`: talk to the running local
  * stack as Telegram or Discord would (the right webhook secret; an Ed25519 signature made with the
- * local application key) and print what the bot answered. Local development only.
+ * local application key) and print what the bot answered. Discord options are written as in
+ * Discord's client (`code:ABC`, `title:Buy milk`; `name=value` works too) and typed from the
+ * registry, as Discord types them from the registered commands. Local development only.
  */
 import { unescapeHtml } from "../adapters/telegram/format.ts";
+import { commands } from "../supabase/functions/gateway/commands/mod.ts";
+import { discordCommandLine } from "./simulate_discord.ts";
 import { loadOrCreateChannelSecrets } from "./channel_secrets.ts";
 import { stackPortsFromEnv } from "./ports.ts";
-import { REPO_ROOT } from "./paths.ts";
+import { stackStateDir } from "./paths.ts";
+import { runningStack } from "./stack_lock.ts";
 
-const STATE_DIR = Deno.env.get("STACK_STATE_DIR") ?? `${REPO_ROOT}/.local/dev`;
+const STATE_DIR = stackStateDir();
 const USAGE = `usage: deno task simulate telegram <user id> "<text>"
-       deno task simulate discord <user id> <command> [option=value ...]`;
+       deno task simulate discord <user id> [/]<command> [option:value ...]`;
 
 const [channel, userId, ...rest] = Deno.args;
 if (
@@ -20,13 +25,15 @@ if (
   console.error(USAGE);
   Deno.exit(2);
 }
-const front = `http://127.0.0.1:${stackPortsFromEnv().front}`;
+// The running stack's own record first (it may run on other ports than this shell's variables).
+const front = (await runningStack(STATE_DIR))?.url ??
+  `http://127.0.0.1:${stackPortsFromEnv().front}`;
 const gateway = `${front}/functions/v1/gateway`;
 const secrets = await loadOrCreateChannelSecrets(STATE_DIR);
 
 try {
   if (channel === "telegram") await telegram(userId, rest.join(" "));
-  else await discord(userId, rest[0], rest.slice(1));
+  else await discord(userId, rest.join(" "));
 } catch (err) {
   if (err instanceof TypeError) {
     console.error(
@@ -66,7 +73,8 @@ async function telegram(fromId: string, text: string) {
   for (const reply of replies) console.log(unescapeHtml(reply.params.text));
 }
 
-async function discord(userId: string, name: string, options: string[]) {
+async function discord(userId: string, line: string) {
+  const { name, options } = discordCommandLine(line, commands);
   const id = String((BigInt(Date.now()) - 1420070400000n) << 22n);
   const token = `local-${crypto.randomUUID()}`;
   const body = JSON.stringify({
@@ -81,12 +89,7 @@ async function discord(userId: string, name: string, options: string[]) {
       id: "1",
       name,
       type: 1,
-      options: options.map((o) => {
-        const [key, ...value] = o.split("=");
-        const raw = value.join("=");
-        const number = /^-?\d+$/.test(raw);
-        return { name: key, type: number ? 4 : 3, value: number ? Number(raw) : raw };
-      }),
+      ...(options.length ? { options } : {}),
     },
   });
   await fetch(`${front}/__sinks/discord/interactions`, {

@@ -2,14 +2,16 @@
  * The whole local stack in one call: dev keys, PostgreSQL (platform SQL, migrations, seed),
  * PostgREST, the Telegram and Discord sinks, the gateway, and the front door that puts them
  * behind Supabase's paths. Every setting comes from the environment when set, else from local
- * defaults (ports 54321-54323, generated local-only keys and channel secrets).
+ * defaults (ports 54321-54323, generated local-only keys and channel secrets). One stack per state
+ * folder: a second start on a folder in use refuses (see `stack_lock.ts`), and the front door's
+ * port is checked before PostgreSQL starts.
  */
 import { createGateway, type Gateway } from "../supabase/functions/gateway/gateway.ts";
 import { loadConfig } from "../supabase/functions/_shared/config.ts";
 import { createLogger, type Logger } from "../supabase/functions/_shared/log.ts";
 import { type FrontDoor, serveFrontDoor } from "./front_door.ts";
 import { type DevKeys, loadOrCreateDevKeys, postgrestJwks, publicJwks } from "./keys.ts";
-import type { StackPorts } from "./ports.ts";
+import { assertPortFree, STACK_PORT_ENV, type StackPorts } from "./ports.ts";
 import { type LocalPostgres, startPostgres } from "./postgres.ts";
 import { type LocalPostgrest, startPostgrest } from "./postgrest.ts";
 import {
@@ -23,6 +25,7 @@ import {
 } from "./sinks/mod.ts";
 import { loadOrCreateChannelSecrets } from "./channel_secrets.ts";
 import { directRestFetch } from "./direct_rest.ts";
+import { acquireStackLock } from "./stack_lock.ts";
 
 /** Options of {@link startStack}. */
 export interface StackOptions {
@@ -59,6 +62,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     cleanups.length = 0;
   };
   try {
+    const url = `http://127.0.0.1:${options.ports.front}`;
+    const lock = await acquireStackLock(options.stateDir, { url, ports: options.ports });
+    cleanups.push(() => lock.release());
+    // Before PostgreSQL starts: a busy front door would otherwise fail only after everything else.
+    assertPortFree(options.ports.front, STACK_PORT_ENV.front);
     const keys = await loadOrCreateDevKeys(options.stateDir);
     const db = await startPostgres({
       stateDir: options.stateDir,
@@ -76,9 +84,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     });
     cleanups.push(() => rest.stop());
 
-    const url = `http://127.0.0.1:${options.ports.front}`;
     const secrets = await loadOrCreateChannelSecrets(options.stateDir);
-    const gatewayEnv = withDefaults(env, {
+    const gatewayEnv = gatewayEnvironment(env, {
       SUPABASE_URL: url,
       SUPABASE_ANON_KEY: keys.anonKey,
       SUPABASE_SERVICE_ROLE_KEY: keys.serviceRoleKey,
@@ -119,14 +126,20 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   }
 }
 
-function withDefaults(
+/** Names of the variables the gateway reads (and `GATEWAY_*` ones it may read in future). */
+const GATEWAY_VARIABLE = /^(SUPABASE|GATEWAY|TELEGRAM|DISCORD)_[A-Z0-9_]+$/;
+
+/**
+ * The gateway's environment: every `SUPABASE_*`, `GATEWAY_*`, `TELEGRAM_*` and `DISCORD_*`
+ * variable set (non-empty) in `env`, and `defaults` for the rest.
+ */
+export function gatewayEnvironment(
   env: Record<string, string | undefined>,
   defaults: Record<string, string>,
 ): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(defaults)) out[key] = env[key]?.trim() || value;
-  for (const key of ["SUPABASE_JWKS", "GATEWAY_TOKEN_TTL_SECONDS", "GATEWAY_ACCESS_TOKEN_HOOK"]) {
-    if (env[key]?.trim()) out[key] = env[key]!.trim();
+  const out: Record<string, string> = { ...defaults };
+  for (const [key, value] of Object.entries(env)) {
+    if (GATEWAY_VARIABLE.test(key) && value?.trim()) out[key] = value.trim();
   }
   return out;
 }

@@ -7,16 +7,18 @@ import { devAccessToken } from "./auth.ts";
 import { loadOrCreateDevKeys } from "./keys.ts";
 import { stackPortsFromEnv } from "./ports.ts";
 import { psqlAt } from "./psql.ts";
-import { REPO_ROOT } from "./paths.ts";
+import { stackStateDir } from "./paths.ts";
+import { runningStack } from "./stack_lock.ts";
 
-const STATE_DIR = Deno.env.get("STACK_STATE_DIR") ?? `${REPO_ROOT}/.local/dev`;
+const STATE_DIR = stackStateDir();
 
 const email = Deno.args[0];
 if (!email || Deno.args.length > 1 || !/^[^\s@']+@[^\s@']+$/.test(email)) {
   console.error("usage: deno task token <email>   (e.g. alice@example.com)");
   Deno.exit(2);
 }
-const ports = stackPortsFromEnv();
+const running = await runningStack(STATE_DIR);
+const ports = running?.ports ?? stackPortsFromEnv();
 let row: string;
 try {
   row = await psqlAt(
@@ -40,5 +42,5 @@ if (!row.trim()) {
   Deno.exit(1);
 }
 const keys = await loadOrCreateDevKeys(STATE_DIR);
-const url = Deno.env.get("SUPABASE_URL") ?? `http://127.0.0.1:${ports.front}`;
+const url = Deno.env.get("SUPABASE_URL") ?? running?.url ?? `http://127.0.0.1:${ports.front}`;
 console.log(await devAccessToken(keys.signingKey, `${url}/auth/v1`, JSON.parse(row)));

@@ -1,10 +1,11 @@
 /**
- * `deno task discord:register [--guild ID] [--dry-run]`: registers the app's slash commands with
- * Discord by bulk overwrite (`PUT /applications/{id}/commands`, or the guild's commands with
- * `--guild`, which update at once and suit testing). `--dry-run` prints the JSON and calls
- * nothing. Reads DISCORD_APPLICATION_ID and DISCORD_BOT_TOKEN (not needed for --dry-run) and
- * DISCORD_API_BASE (default https://discord.com/api/v10); no Supabase variables. The bot token
- * is sent only in the Authorization header and never printed.
+ * `deno task discord:register [--local] [--guild ID] [--dry-run]`: registers the app's slash
+ * commands with Discord by bulk overwrite (`PUT /applications/{id}/commands`, or the guild's
+ * commands with `--guild`, which update at once and suit testing). `--dry-run` prints the JSON and
+ * calls nothing. Reads DISCORD_APPLICATION_ID and DISCORD_BOT_TOKEN (not needed for --dry-run) and
+ * DISCORD_API_BASE (default https://discord.com/api/v10); no Supabase variables. `--local` takes
+ * them from the running local stack instead (its Discord sink and local application). The bot
+ * token is sent only in the Authorization header and never printed.
  */
 import type { AnyCommand } from "../../supabase/functions/_shared/command.ts";
 import { commands as appCommands } from "../../supabase/functions/gateway/commands/mod.ts";
@@ -13,7 +14,7 @@ import { USER_AGENT } from "./webhook.ts";
 
 const DEFAULT_API_BASE = "https://discord.com/api/v10";
 const SNOWFLAKE = /^\d{15,21}$/;
-const USAGE = "Usage: deno task discord:register [--guild ID] [--dry-run]";
+const USAGE = "Usage: deno task discord:register [--local] [--guild ID] [--dry-run]";
 
 /** A failure the task reports as one line (and exit code 1). */
 export class RegisterError extends Error {
@@ -36,6 +37,7 @@ export interface RegisterOptions {
 interface Flags {
   guild?: string;
   dryRun: boolean;
+  local: boolean;
 }
 
 /** Runs the task; throws {@link RegisterError} with a one-line message on failure. */
@@ -47,7 +49,17 @@ export async function registerCommands(options: RegisterOptions): Promise<void> 
     print(JSON.stringify(body, null, 2));
     return;
   }
-  const env = (name: string) => options.env[name]?.trim() || undefined;
+  let vars = options.env;
+  if (flags.local) {
+    try {
+      // Loaded only for --local: the dev stack is not part of what a deployment copies.
+      const { localStackEnv } = await import("../../dev/local_stack.ts");
+      vars = { ...vars, ...(await localStackEnv(vars)) };
+    } catch (err) {
+      throw new RegisterError((err as Error).message);
+    }
+  }
+  const env = (name: string) => vars[name]?.trim() || undefined;
   const applicationId = env("DISCORD_APPLICATION_ID");
   const botToken = env("DISCORD_BOT_TOKEN");
   if (!applicationId) throw new RegisterError("DISCORD_APPLICATION_ID is not set.");
@@ -88,10 +100,11 @@ export async function registerCommands(options: RegisterOptions): Promise<void> 
 }
 
 function parseFlags(args: readonly string[]): Flags {
-  const flags: Flags = { dryRun: false };
+  const flags: Flags = { dryRun: false, local: false };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (arg === "--dry-run") flags.dryRun = true;
+    else if (arg === "--local") flags.local = true;
     else if (arg === "--guild" || arg.startsWith("--guild=")) {
       const value = arg === "--guild" ? args[++i] : arg.slice("--guild=".length);
       if (!value || !SNOWFLAKE.test(value)) {

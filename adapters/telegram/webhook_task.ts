@@ -1,8 +1,10 @@
 /**
- * `deno task telegram:webhook [--url URL] [--drop-pending-updates] [--info]`: points the bot's
- * webhook at the gateway and publishes the command menu. The URL defaults to
+ * `deno task telegram:webhook [--local] [--url URL] [--drop-pending-updates] [--info]`: points the
+ * bot's webhook at the gateway and publishes the command menu. The URL defaults to
  * `$SUPABASE_URL/functions/v1/gateway/telegram`. `--info` prints getWebhookInfo instead. Needs
  * TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET (TELEGRAM_API_ROOT optional); never prints them.
+ * `--local` takes all of them from the running local stack (its URL, its Telegram sink and its
+ * local bot token and secret), so it needs no variables.
  */
 import { parseArgs } from "node:util";
 import { commands } from "../../supabase/functions/gateway/commands/mod.ts";
@@ -22,11 +24,22 @@ export async function main(
         url: { type: "string" },
         "drop-pending-updates": { type: "boolean", default: false },
         info: { type: "boolean", default: false },
+        local: { type: "boolean", default: false },
       },
     }).values;
   } catch (err) {
     print(`error: ${(err as Error).message}`);
     return 2;
+  }
+  if (flags.local) {
+    try {
+      // Loaded only for --local: the dev stack is not part of what a deployment copies.
+      const { localStackEnv } = await import("../../dev/local_stack.ts");
+      env = { ...env, ...(await localStackEnv(env)) };
+    } catch (err) {
+      print(`error: ${(err as Error).message}`);
+      return 2;
+    }
   }
   const botToken = env.TELEGRAM_BOT_TOKEN?.trim();
   if (!botToken) {

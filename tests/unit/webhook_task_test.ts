@@ -1,6 +1,8 @@
 /** `deno task telegram:webhook` against the local Telegram sink. */
 import { assert, assertEquals, assertMatch } from "../assert.ts";
 import { main } from "../../adapters/telegram/webhook_task.ts";
+import { telegramCommandMenu } from "../../adapters/telegram/setup.ts";
+import { commands } from "../../supabase/functions/gateway/commands/mod.ts";
 import { createDiscordSink, createTelegramSink, sinkMounts } from "../../dev/sinks/mod.ts";
 
 Deno.test("telegram:webhook sets the webhook and the command menu", async (t) => {
@@ -23,7 +25,7 @@ Deno.test("telegram:webhook sets the webhook and the command menu", async (t) =>
       assertEquals(hook.allowed_updates, ["message"]);
       assertEquals(hook.drop_pending_updates, true);
       const menu = telegram.calls("setMyCommands")[0].params.commands as { command: string }[];
-      assert(menu.some((c) => c.command === "add"));
+      assertEquals(menu, telegramCommandMenu(commands), "the registry's Telegram menu");
       const out = lines.join("\n");
       assertMatch(out, /webhook set to https:\/\/abc\.supabase\.co/);
       assert(!out.includes("SECRET_TOKEN_VALUE") && !out.includes(env.TELEGRAM_WEBHOOK_SECRET));

@@ -1,0 +1,41 @@
+/**
+ * What `--local` gives the setup tasks (`telegram:webhook`, `discord:register`): the running local
+ * stack's URL, read from its state folder (`STACK_STATE_DIR`, else `.local/dev`), its Telegram and
+ * Discord sinks as the APIs, and its local-only channel secrets. No variables to export: the
+ * tasks then talk to the local stack as they would to Telegram and Discord.
+ *
+ * @module
+ */
+import type { ChannelSecrets } from "./channel_secrets.ts";
+import { stackStateDir } from "./paths.ts";
+import { DISCORD_SINK_PREFIX, TELEGRAM_SINK_PREFIX } from "./sinks/mod.ts";
+import { runningStack } from "./stack_lock.ts";
+
+/**
+ * The channel variables of the stack running from the state folder `env` names; throws a
+ * one-line error when no stack runs there.
+ */
+export async function localStackEnv(
+  env: Record<string, string | undefined>,
+): Promise<Record<string, string>> {
+  const stateDir = stackStateDir(env);
+  const stack = await runningStack(stateDir);
+  if (!stack) {
+    throw new Error(`no local stack is running from ${stateDir}: start it with ./deno task dev`);
+  }
+  let secrets: ChannelSecrets;
+  try {
+    secrets = JSON.parse(await Deno.readTextFile(`${stateDir}/channels.json`));
+  } catch {
+    throw new Error(`${stateDir}/channels.json is unreadable: restart the stack (./deno task dev)`);
+  }
+  return {
+    SUPABASE_URL: stack.url,
+    TELEGRAM_BOT_TOKEN: secrets.telegramBotToken,
+    TELEGRAM_WEBHOOK_SECRET: secrets.telegramWebhookSecret,
+    TELEGRAM_API_ROOT: `${stack.url}${TELEGRAM_SINK_PREFIX}`,
+    DISCORD_APPLICATION_ID: secrets.discordApplicationId,
+    DISCORD_BOT_TOKEN: secrets.discordBotToken,
+    DISCORD_API_BASE: `${stack.url}${DISCORD_SINK_PREFIX}/api/v10`,
+  };
+}
