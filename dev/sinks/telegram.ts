@@ -60,6 +60,8 @@ export interface TelegramSink {
   failNext(method: string, response: TelegramFailure, times?: number): void;
   /** The webhook a bot token last set (with its secret), or null; for simulators. */
   webhook(token: string): (WebhookSettings & { allowed_updates?: string[] }) | null;
+  /** Makes `threadId` a forum topic of the supergroup `chatId` (others refuse thread ids). */
+  addForumTopic(chatId: number, threadId: number): void;
   /** Forgets calls, bot state (webhooks, commands, messages) and pending failures. */
   reset(): void;
 }
@@ -93,6 +95,7 @@ export function createTelegramSink(options: TelegramSinkOptions = {}): TelegramS
   const sent = log.items;
   const bots = new Map<string, BotState>();
   const failures = new FailureQueue<string, TelegramFailure>();
+  const forumTopics = new Map<string, Set<number>>();
 
   async function handle(req: Request, path: string): Promise<Response> {
     const match = TOKEN_PATH.exec(path);
@@ -125,7 +128,7 @@ export function createTelegramSink(options: TelegramSinkOptions = {}): TelegramS
         body = errorBody(404, "Not Found");
       } else {
         let bot = bots.get(token);
-        if (!bot) bots.set(token, bot = new BotState(Number(token.split(":")[0])));
+        if (!bot) bots.set(token, bot = new BotState(Number(token.split(":")[0]), forumTopics));
         const out = entry.run(bot, params, Math.floor(time / 1000));
         status = 200;
         body = { ok: true, result: out.result };
@@ -158,8 +161,13 @@ export function createTelegramSink(options: TelegramSinkOptions = {}): TelegramS
       if (bot.allowedUpdates) out.allowed_updates = [...bot.allowedUpdates];
       return out;
     },
+    addForumTopic(chatId, threadId) {
+      const topics = forumTopics.get(String(chatId)) ?? new Set();
+      forumTopics.set(String(chatId), topics.add(threadId));
+    },
     reset() {
       sent.length = 0;
+      forumTopics.clear();
       bots.clear();
       failures.clear();
     },

@@ -106,6 +106,11 @@ const MESSAGE_METHODS: MethodEntry[] = [
     run(bot, p, now) {
       const text = messageText(p);
       const { key, chat } = resolveChat(p);
+      if (p.message_thread_id !== undefined) {
+        const thread = Number(p.message_thread_id);
+        // tdlib/telegram-bot-api#447: only forum topics take a thread id.
+        if (!bot.forumTopics.get(key)?.has(thread)) throw bad("message thread not found");
+      }
       const state = bot.chat(key);
       const id = state.nextId++;
       const message = withMarkup({ ...newMessage(bot, chat, id, now), text }, p.reply_markup);

@@ -47,8 +47,15 @@ export class BotState {
   readonly commands = new Map<string, { command: string; description: string }[]>();
   readonly #chats = new Map<string, ChatState>();
 
-  /** Creates the state of the bot whose token starts with `id:`. */
-  constructor(readonly id: number) {
+  /**
+   * Creates the state of the bot whose token starts with `id:`. `forumTopics` lists, per chat id,
+   * the forum topics (message_thread_id) that exist; a thread id anywhere else is refused, as
+   * Telegram refuses the reply-thread id of a message in an ordinary supergroup.
+   */
+  constructor(
+    readonly id: number,
+    readonly forumTopics: ReadonlyMap<string, ReadonlySet<number>> = new Map(),
+  ) {
     this.user = {
       id,
       is_bot: true,

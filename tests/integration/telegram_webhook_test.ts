@@ -164,6 +164,67 @@ Deno.test(
       assert(call.params.reply_parameters, "group reply should quote the command");
       assertEquals(await taskCount(user.id), 1);
     });
+    await t.step("a reply in an ordinary supergroup carries no thread id", async () => {
+      const group = -1001234567890;
+      const update = telegramMessage({
+        fromId: tg,
+        text: "/tasks",
+        chat: { id: group, type: "supergroup" },
+      }) as { message: Record<string, unknown> };
+      // A reply to another message in a non-forum supergroup: Telegram sets the thread id.
+      Object.assign(update.message, {
+        message_thread_id: 77,
+        reply_to_message: { message_id: 77 },
+      });
+      assertEquals((await postUpdate(gw, update)).status, 200);
+      const call = gw.telegram.calls("sendMessage").at(-1)!;
+      assertEquals(call.status, 200, JSON.stringify(call.response));
+      assertEquals(call.params.message_thread_id, undefined);
+    });
+    await t.step("a forum topic message is answered in its topic", async () => {
+      const forum = -1009876543210;
+      gw.telegram.addForumTopic(forum, 5);
+      const update = telegramMessage({
+        fromId: tg,
+        text: "/tasks",
+        chat: { id: forum, type: "supergroup" },
+      }) as { message: Record<string, unknown> };
+      Object.assign(update.message, { message_thread_id: 5, is_topic_message: true });
+      (update.message.chat as Record<string, unknown>).is_forum = true;
+      assertEquals((await postUpdate(gw, update)).status, 200);
+      const call = gw.telegram.calls("sendMessage").at(-1)!;
+      assertEquals(call.status, 200, JSON.stringify(call.response));
+      assertEquals(call.params.message_thread_id, 5);
+    });
+    await t.step("silent: media in private, other bots' bare commands in groups", async () => {
+      const before = gw.telegram.calls("sendMessage").length;
+      const photo = telegramMessage({ fromId: tg, text: "x" }) as {
+        message: Record<string, unknown>;
+      };
+      delete photo.message.text;
+      photo.message.photo = [{ file_id: "AgAD", file_unique_id: "AQAD", width: 90, height: 90 }];
+      assertEquals((await postUpdate(gw, photo)).status, 200);
+      const service = telegramMessage({ fromId: tg, text: "x" }) as {
+        message: Record<string, unknown>;
+      };
+      delete service.message.text;
+      service.message.write_access_allowed = { from_request: true };
+      assertEquals((await postUpdate(gw, service)).status, 200);
+      const report = telegramMessage({
+        fromId: tg,
+        text: "/report spam",
+        chat: { id: -4242, type: "supergroup" },
+      });
+      assertEquals((await postUpdate(gw, report)).status, 200);
+      assertEquals(gw.telegram.calls("sendMessage").length, before, "the bot said something");
+      const mine = telegramMessage({
+        fromId: tg,
+        text: `/report@${gw.env.TELEGRAM_BOT_USERNAME}`,
+        chat: { id: -4242, type: "supergroup" },
+      });
+      await postUpdate(gw, mine);
+      assertMatch(String(gw.telegram.calls("sendMessage").at(-1)!.params.text), /Unknown command/);
+    });
     await t.step("/done #id from Telegram completes the task", async () => {
       const id = await psql(`select id from tasks where user_id = '${user.id}'`);
       await postUpdate(gw, telegramMessage({ fromId: tg, text: `/done #${id}` }));
