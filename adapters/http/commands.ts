@@ -8,7 +8,7 @@ import { parseJson, readBody } from "../../supabase/functions/_shared/body.ts";
 import type { Core } from "../../supabase/functions/_shared/core.ts";
 import { errorBody, GatewayError } from "../../supabase/functions/_shared/errors.ts";
 import { errorResponse, json } from "../../supabase/functions/_shared/http.ts";
-import type { Outcome } from "../../supabase/functions/_shared/pipeline.ts";
+import type { Caller, Outcome } from "../../supabase/functions/_shared/pipeline.ts";
 import type { Route } from "../../supabase/functions/_shared/router.ts";
 
 /** A stored HTTPS answer, as the ledger keeps it for replays. */
@@ -40,11 +40,10 @@ export function commandRoute(core: Core): Route {
     path: "/commands/:name",
     async handle(req, params, record) {
       record.channel = "http";
-      const token = bearerToken(req);
       const key = req.headers.get("idempotency-key");
       const result = await core.pipeline<StoredAnswer>({
         channel: "http",
-        caller: { kind: "token", token },
+        caller: callerOf(req, core.config.anonKey),
         command: params.name,
         args: await readArgs(req, key),
         id: key === null ? undefined : `http:${key}`,
@@ -60,6 +59,33 @@ export function commandRoute(core: Core): Route {
       return json(body, status);
     },
   };
+}
+
+/**
+ * Who calls: a user's access token, or nobody signed in (no Authorization header, or the anon or
+ * publishable key, which supabase-js sends as the bearer when it has no session). Anything else
+ * that is not a bearer token is a 401. Service-role tokens are refused by the verifier.
+ */
+function callerOf(req: Request, anonKey: string): Caller {
+  const from = req.headers.get("x-forwarded-for")?.split(",")[0].trim() || "unknown";
+  if (!req.headers.has("authorization")) return { kind: "anonymous", from };
+  const token = bearerToken(req);
+  if (token === anonKey || token.startsWith("sb_publishable_") || claimsAnon(token)) {
+    return { kind: "anonymous", from };
+  }
+  return { kind: "token", token };
+}
+
+/** Whether a JWT says `role: anon` (unverified: an anon caller gets nothing a forger wants). */
+function claimsAnon(token: string): boolean {
+  const payload = token.split(".")[1];
+  if (!payload) return false;
+  try {
+    const json = atob(payload.replaceAll("-", "+").replaceAll("_", "/"));
+    return (JSON.parse(json) as { role?: unknown }).role === "anon";
+  } catch {
+    return false;
+  }
 }
 
 /** The arguments of the request, or the 4xx that explains why they cannot be read. */

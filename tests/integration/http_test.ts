@@ -122,7 +122,8 @@ Deno.test("bad tokens get 401 and change nothing", integration, async (t) => {
           .sign(new TextEncoder().encode(publicPem)),
       "invalid_token",
     ],
-    ["anon role", () => tokenFor(user, { claims: { role: "anon" } }), "invalid_token"],
+    // A signed-out caller: refused for a command that needs a user (see the test below).
+    ["anon role", () => tokenFor(user, { claims: { role: "anon" } }), "missing_token"],
     [
       "service role (HS256, the project's secret)",
       () =>
@@ -159,6 +160,36 @@ Deno.test("bad tokens get 401 and change nothing", integration, async (t) => {
     const all = gw.logs.join("\n");
     assert(!all.includes(stackSetting("GATEWAY_JWT_SECRET")));
     assert(!all.includes("eyJ"), "a JWT appeared in the logs");
+  });
+  await gw.close();
+});
+
+Deno.test("signed-out callers run only requires-none commands", integration, async (t) => {
+  const gw = await startGateway();
+  const anonKey = stackSetting("SUPABASE_ANON_KEY");
+  const ask = (name: string, bearer: string | null) =>
+    runCommand(gw, null, name, {}, bearer === null ? {} : { authorization: `Bearer ${bearer}` });
+  for (
+    const [who, bearer] of [
+      ["no Authorization header", null],
+      ["the anon key (supabase-js signed out)", anonKey],
+      ["a publishable key", "sb_publishable_AbCdEf0123456789"],
+    ] as const
+  ) {
+    await t.step(who, async () => {
+      const help = await ask("help", bearer);
+      assertEquals(help.status, 200);
+      assertMatch(String(help.body.text), /\/tasks/);
+      const tasks = await ask("tasks", bearer);
+      assertEquals(tasks.status, 401);
+      assertEquals((tasks.body.error as { code: string }).code, "missing_token");
+      assertMatch((tasks.body.error as { message: string }).message, /Sign in first/);
+    });
+  }
+  await t.step("the service-role key stays refused", async () => {
+    const res = await ask("help", stackSetting("SUPABASE_SERVICE_ROLE_KEY"));
+    assertEquals(res.status, 401);
+    assertEquals((res.body.error as { code: string }).code, "invalid_token");
   });
   await gw.close();
 });

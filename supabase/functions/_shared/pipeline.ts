@@ -37,7 +37,13 @@ export type Caller =
   /** An HTTPS caller's bearer token, verified here. */
   | { kind: "token"; token: string }
   /** A chat account whose platform proof (secret header, signature) the adapter checked. */
-  | { kind: "chat"; account: ChatAccount };
+  | { kind: "chat"; account: ChatAccount }
+  /**
+   * An HTTPS caller without a session (no token, or the anon/publishable key that supabase-js
+   * sends when signed out): only commands with `requires: "none"` run. `from` names the caller
+   * for the rate limit (the client address the platform forwarded).
+   */
+  | { kind: "anonymous"; from: string };
 
 /** One request to run one command, from any channel. */
 export interface Delivery<Stored = unknown> {
@@ -132,7 +138,9 @@ export function createPipeline(core: Omit<Core, "pipeline">): Pipeline {
       return finish(d, {
         ok: false,
         command,
-        error: new GatewayError(401, "not_linked", notLinkedText(d.channel)),
+        error: account
+          ? new GatewayError(401, "not_linked", notLinkedText(d.channel))
+          : new GatewayError(401, "missing_token", notLinkedText("http")),
       });
     }
     const run = (): Promise<Outcome> =>
@@ -218,6 +226,8 @@ export function createPipeline(core: Omit<Core, "pipeline">): Pipeline {
     }
     const caller = principal
       ? `user:${principal.userId}`
+      : d.caller.kind === "anonymous"
+      ? `anonymous:${d.caller.from}`
       : `${d.channel}:${(d.caller as { account: ChatAccount }).account.externalId}`;
     // A delivery this instance already charged (a redelivery of an answered update) is free.
     const chargeKey = d.id === undefined ? undefined : `${caller}\n${d.id}`;

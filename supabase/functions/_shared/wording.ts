@@ -44,7 +44,10 @@ export function howToLink(channel: Channel): string {
 
 /** Shown when a chat account that is not linked uses a command that needs a user. */
 export function notLinkedText(channel: Channel): string {
-  if (channel === "http") return "Sign in first: send Authorization: Bearer <access token>.";
+  if (channel === "http") {
+    return "Sign in first: this command needs a signed-in user's access token " +
+      "(Authorization: Bearer <access token>).";
+  }
   return `This ${PLATFORM[channel]} account is not linked yet. ${howToLink(channel)}`;
 }
 
