@@ -31,6 +31,13 @@ console.log(
 const stateDir = `${REPO_ROOT}/.local/fuzz-runs/${Deno.pid}`;
 const started = performance.now();
 const stack = await startFuzzStack(stateDir);
+const interrupted = async () => {
+  await stack.stop();
+  await Deno.remove(stateDir, { recursive: true }).catch(() => {});
+  Deno.exit(130);
+};
+Deno.addSignalListener("SIGINT", interrupted);
+Deno.addSignalListener("SIGTERM", interrupted);
 let exitCode = 0;
 try {
   const session = await openCounts(stateDir, stack.db.port);
@@ -72,15 +79,14 @@ try {
       if (flags.case !== undefined) printCase(result);
     }
     tally.ms = performance.now() - channelStarted;
-    const leftPending = Number(
-      await session.query(
-        "select count(*) from gateway_private.deliveries where state = 'pending'",
-      ),
-    );
-    if (leftPending) console.log(`fuzz: ${channel}: ${leftPending} ledger rows left pending`);
   }
   await session.close();
   printSummary(seed, tallies, flags.all);
+  // "No 5xx" holds while the database is up: say so if it was not by the end.
+  const health = await fetch(`${stack.gatewayUrl}/health`).then((r) =>
+    r.body?.cancel().then(() => r.status)
+  );
+  if (health !== 200) console.log(`\nfuzz: warning: /health answered ${health} at the end`);
   const failing = [...tallies.values()].reduce((n, t) => n + t.failures.length, 0);
   const total = [...tallies.values()].reduce((n, t) => n + t.cases, 0);
   console.log(
