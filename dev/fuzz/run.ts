@@ -36,7 +36,8 @@ export async function runCase(
     logs: stack.logs.slice(marks[0]),
     replies: replyTexts(c.channel, obs, telegramTexts, discordBodies),
   };
-  const violations = checkCase(result, secrets);
+  const sessions = [...stack.sessionTokens].map((value) => ({ name: "session token", value }));
+  const violations = checkCase(result, [...secrets, ...sessions]);
   let next = after;
   if (after.chat_identities < 2) {
     // A case unlinked a fuzz account (allowed when the reply said so): link it again, so the

@@ -47,6 +47,8 @@ export interface FuzzStack {
   discord: DiscordSink;
   /** Every line the gateway logged, in order. */
   logs: string[];
+  /** Access tokens the gateway sent to PostgREST so far (users' own and minted sessions). */
+  sessionTokens: Set<string>;
   stop(): Promise<void>;
 }
 
@@ -88,8 +90,17 @@ export async function startFuzzStack(stateDir: string): Promise<FuzzStack> {
       DISCORD_API_BASE: `${url}${DISCORD_SINK_PREFIX}/api/v10`,
     };
     const logs: string[] = [];
+    const sessionTokens = new Set<string>();
+    const direct = directRestFetch(url, rest.url);
+    // Remember every bearer the gateway shows PostgREST (minted chat sessions among them).
+    const recording: typeof fetch = (input, init) => {
+      const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : {}));
+      const bearer = /^Bearer (.+)$/.exec(headers.get("authorization") ?? "")?.[1];
+      if (bearer && bearer !== keys.serviceRoleKey) sessionTokens.add(bearer);
+      return direct(input, init);
+    };
     const gateway = createGateway(loadConfig(gatewayEnv), {
-      fetch: directRestFetch(url, rest.url),
+      fetch: recording,
       log: createLogger((line) => logs.push(line)),
     });
     cleanups.push(() => gateway.core.drain());
@@ -121,6 +132,7 @@ export async function startFuzzStack(stateDir: string): Promise<FuzzStack> {
       telegram,
       discord,
       logs,
+      sessionTokens,
       stop,
     };
   } catch (err) {
