@@ -178,6 +178,8 @@ function slashCommand(rng: Rng): { kind: string; name: string; options: unknown[
     help: () => ["help", []],
     link: () => ["link", [{ name: "code", type: 3, value: title.value }]],
     start: () => ["start", []],
+    // Unlinks the fuzz account; the runner links it again after the case.
+    unlink: () => ["unlink", []],
     unknown: () => [rng.pick(["nope", "ADD", "link-code", ""]), []],
     "extra-options": () => [
       "add",
@@ -188,6 +190,7 @@ function slashCommand(rng: Rng): { kind: string; name: string; options: unknown[
     ...Object.fromEntries(Object.keys(kinds).map((k) => [k, 1])),
     add: 6,
     done: 2,
+    unlink: 0.3,
   });
   const [name, options] = kinds[kind]();
   const suffix = kind === "add" || kind === "link" || kind === "extra-options"

@@ -149,6 +149,8 @@ function commandText(rng: Rng): { kind: string; value: string } {
     "link": () => `/link${at} ${rng.pick(["ABCD-EFGH-JK", "", title.value, "x".repeat(40)])}`,
     "unknown": () => `/${rng.pick(["foo", "ADD", "link_code", "x".repeat(33), "dönE"])}${at} 1`,
     "plain": () => title.value,
+    // Unlinks the fuzz account; the runner links it again after the case.
+    "unlink": () => `/unlink${at}`,
     "spaced": () => ` \n/add${at}\t${title.value}`,
     "long-line": () => `/add${at} ${"w ".repeat(rng.pick([2100, 3000]))}`,
   };
@@ -157,6 +159,7 @@ function commandText(rng: Rng): { kind: string; value: string } {
     add: 6,
     done: 2,
     spaced: 2,
+    unlink: 0.3,
   });
   const suffix = ["add", "help", "done-text", "spaced"].includes(kind) ? `-${title.kind}` : "";
   return { kind: `${kind}${mention ? `@${mention}` : ""}${suffix}`, value: kinds[kind]() };

@@ -48,7 +48,7 @@ export function printSummary(
         for (const detail of details) console.log(`      ${detail}`);
         console.log(`      input: ${describe(f.fuzzCase)}`);
         console.log(
-          `      rerun: deno task fuzz --seed ${seed} --channel ${channel} --case ${f.fuzzCase.index}`,
+          `      rerun: ./deno task fuzz --seed ${seed} --channel ${channel} --case ${f.fuzzCase.index}`,
         );
       }
       if (!all && failures.length > 3) console.log(`    … and ${failures.length - 3} more`);
