@@ -390,6 +390,7 @@ Deno.test(
         telegramMessage({ fromId: tg, text: "/tasks" }),
       );
     }
+    await gw.handler.core.drain(); // background ledger completions are database calls too
     const calls = gw.dbCalls();
     const res = await postUpdate(gw, telegramMessage({ fromId: tg, text: "/tasks" }));
     assertEquals(res.status, 200);

@@ -114,6 +114,10 @@ export function createPipeline(core: Omit<Core, "pipeline">): Pipeline {
       return finish(d, refuse(404, "unknown_command", unknownCommandText(d.channel, d.command)));
     }
     record.command = command.name;
+    if (command.requires === "user" && d.caller.kind === "anonymous") {
+      // Who may call comes before what was sent.
+      return finish(d, { ok: false, command, error: signInFirst() });
+    }
     let args: unknown;
     try {
       if (d.args instanceof GatewayError) throw d.args;
@@ -140,7 +144,7 @@ export function createPipeline(core: Omit<Core, "pipeline">): Pipeline {
         command,
         error: account
           ? new GatewayError(401, "not_linked", notLinkedText(d.channel))
-          : new GatewayError(401, "missing_token", notLinkedText("http")),
+          : signInFirst(),
       });
     }
     const run = (): Promise<Outcome> =>
@@ -273,6 +277,10 @@ function settle(command: AnyCommand, work: Promise<Reply>): Promise<Outcome> {
       throw err;
     },
   );
+}
+
+function signInFirst(): GatewayError {
+  return new GatewayError(401, "missing_token", notLinkedText("http"));
 }
 
 function refuse(status: number, code: GatewayError["code"], message: string): Outcome {
