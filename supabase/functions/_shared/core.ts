@@ -80,6 +80,7 @@ export function createCore(config: GatewayConfig, deps: GatewayDeps): Core {
       issuer: config.issuer,
       signingKey: config.signingKey,
       jwtSecret: config.jwtSecret,
+      onKeyError: (err) => log.error(err.message),
       ttlSeconds: config.tokenTtlSeconds,
       now,
       customizeClaims: hook
@@ -108,6 +109,7 @@ export function createCore(config: GatewayConfig, deps: GatewayDeps): Core {
     jwks: config.jwks,
     jwksUrl: config.jwksUrl,
     jwtSecret: config.jwtSecret,
+    hmacKeys: config.jwksHmacKeys,
     fetch: fetchImpl,
     now,
   });
