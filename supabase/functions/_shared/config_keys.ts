@@ -79,8 +79,8 @@ const RSA_FIELDS = ["n", "e", "d", "p", "q", "dp", "dq", "qi"] as const;
 
 /**
  * `GATEWAY_SIGNING_KEY`: a private ES256 (EC P-256) or RS256 (RSA >= 2048 bits) JWK, as
- * `supabase gen signing-key` prints it (with `kid`, `use`, `key_ops`, `alg`, `ext`) or bare; a
- * one-key array (the CLI's `signing_keys.json`) is accepted too. Only the key material is kept:
+ * `supabase gen signing-key` prints it (with `kid`, `use`, `key_ops`, `alg`, `ext`) or bare; the
+ * CLI's `signing_keys.json` (an array) is accepted too, and its first key used. Only the key material is kept:
  * `key_ops`, `use` and `ext` describe WebCrypto usage, and passing `key_ops: ["sign","verify"]`
  * on to WebCrypto for a private key is exactly what it refuses. The CLI writes EC values with
  * Go's `big.Int.Bytes()`, which drops leading zero bytes (about 1 key in 85 has one); they are
@@ -95,11 +95,8 @@ export function parseSigningKey(text: string): SigningKey {
     throw new ConfigError(`${NAME} is not valid JSON: expected a private JWK.`);
   }
   if (Array.isArray(parsed)) {
-    if (parsed.length !== 1) {
-      throw new ConfigError(
-        `${NAME} must be one private JWK (the key in use), not ${parsed.length}.`,
-      );
-    }
+    // Every key of the file is in the local JWKS (the CLI's ResolveJWKS), so any of them works.
+    if (!parsed.length) throw new ConfigError(`${NAME} is an empty array: expected a private JWK.`);
     parsed = parsed[0];
   }
   if (typeof parsed !== "object" || parsed === null) {
