@@ -106,7 +106,7 @@ export function parseSigningKey(text: string): SigningKey {
 }
 
 /** Checks and normalises a private JWK object; see {@link parseSigningKey}. */
-export function signingKeyFromJwk(jwk: Record<string, unknown>): SigningKey {
+function signingKeyFromJwk(jwk: Record<string, unknown>): SigningKey {
   if (typeof jwk.d !== "string") {
     throw new ConfigError(`${NAME} must be a private JWK: it has no 'd' (is it the public key?).`);
   }
