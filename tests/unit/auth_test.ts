@@ -4,15 +4,11 @@
  */
 import { decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, SignJWT } from "jose";
 import { assert, assertEquals, assertRejects } from "../assert.ts";
-import {
-  type ChatIdentity,
-  createSessionMinter,
-} from "../../supabase/functions/_shared/auth/mint.ts";
+import { createSessionMinter } from "../../supabase/functions/_shared/auth/mint.ts";
 import { createAccessTokenVerifier } from "../../supabase/functions/_shared/auth/verify.ts";
+import { loadConfig } from "../../supabase/functions/_shared/config.ts";
 import { GatewayError } from "../../supabase/functions/_shared/errors.ts";
-
-const ISSUER = "https://abc.supabase.co/auth/v1";
-const USER = "5c7e1f6a-2b1d-4a57-9c3e-0a1b2c3d4e5f";
+import { BASE_ENV as ENV, identity, ISSUER, USER } from "../auth_fixtures.ts";
 
 async function keyPair(kid: string) {
   const { privateKey, publicKey } = await generateKeyPair("ES256", { extractable: true });
@@ -88,20 +84,10 @@ Deno.test("verify: an unreachable JWKS is a 503, not a 401", async () => {
   );
 });
 
-const identity: ChatIdentity = {
-  provider: "telegram",
-  externalId: "7001",
-  userId: USER,
-  email: "alice@example.com",
-  phone: null,
-  appMetadata: { provider: "email", providers: ["email"], team: "red" },
-  userMetadata: { name: "Alice" },
-  isAnonymous: false,
-};
-
 Deno.test("mint: Supabase's claims plus the gateway claim, verifiable by the verifier", async () => {
   const k = await keyPair("gw-1");
-  const minter = createSessionMinter({ issuer: ISSUER, signingKey: k.priv, ttlSeconds: 120 });
+  const { signingKey } = loadConfig({ ...ENV, GATEWAY_SIGNING_KEY: JSON.stringify(k.priv) });
+  const minter = createSessionMinter({ issuer: ISSUER, signingKey, ttlSeconds: 120 });
   const { token, expiresAt } = await minter.mint(identity);
   const header = decodeProtectedHeader(token);
   assertEquals(header.alg, "ES256");
@@ -159,4 +145,40 @@ Deno.test("mint: the access token hook's claims are used", async () => {
     },
   });
   assertEquals(decodeJwt((await minter.mint(identity)).token).user_role, "admin");
+});
+
+Deno.test("verify: a kid the inline set lacks fetches the JWKS URL, rate-limited", async () => {
+  const [inline, rotated] = [await keyPair("inline"), await keyPair("rotated")];
+  let fetches = 0;
+  let clock = Date.now();
+  const verify = createAccessTokenVerifier({
+    issuer: ISSUER,
+    jwks: { keys: [inline.pub] },
+    jwksUrl: "https://abc.supabase.co/auth/v1/.well-known/jwks.json",
+    fetch: (() => {
+      fetches++;
+      return Promise.resolve(Response.json({ keys: [inline.pub, rotated.pub] }));
+    }) as typeof fetch,
+    now: () => clock,
+  });
+  await verify(await sign(inline.privateKey, "inline", {}));
+  assertEquals(fetches, 0);
+  assertEquals((await verify(await sign(rotated.privateKey, "rotated", {}))).sub, USER);
+  assertEquals(fetches, 1);
+  const stranger = await keyPair("stranger");
+  await assertRejects(
+    async () => verify(await sign(stranger.privateKey, "stranger", {})),
+    isInvalid,
+  );
+  await assertRejects(
+    async () => verify(await sign(stranger.privateKey, "stranger", {})),
+    isInvalid,
+  );
+  assertEquals(fetches, 1); // within the cooldown: no second fetch
+  clock += 31_000;
+  await assertRejects(
+    async () => verify(await sign(stranger.privateKey, "stranger", {})),
+    isInvalid,
+  );
+  assertEquals(fetches, 2);
 });

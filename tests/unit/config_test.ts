@@ -1,6 +1,7 @@
 /** Configuration: defaults, channel switches and one clear message per bad variable. */
 import { assert, assertEquals, assertRejects } from "../assert.ts";
 import { ConfigError, loadConfig } from "../../supabase/functions/_shared/config.ts";
+import { cliSigningKey, octJwk, randomSecret } from "../auth_fixtures.ts";
 
 const BASE = {
   SUPABASE_URL: "https://abc.supabase.co/",
@@ -50,11 +51,136 @@ Deno.test("config: new-style key sets are read", () => {
   assertEquals(config.serviceKey, "sb_secret_y");
 });
 
+Deno.test("config: the new keys win over the legacy ones the platform keeps injecting", () => {
+  // After a project disables legacy keys the platform still sets SUPABASE_ANON_KEY and
+  // SUPABASE_SERVICE_ROLE_KEY (supabase/supabase#37648); only the new keys work then.
+  const config = loadConfig({
+    ...BASE,
+    SUPABASE_PUBLISHABLE_KEYS: '{"web":"sb_publishable_w","default":"sb_publishable_x"}',
+    SUPABASE_SECRET_KEYS: '{"default":"sb_secret_y"}',
+  });
+  assertEquals(config.anonKey, "sb_publishable_x");
+  assertEquals(config.serviceKey, "sb_secret_y");
+  const legacyOnly = loadConfig(BASE);
+  assertEquals([legacyOnly.anonKey, legacyOnly.serviceKey], ["anon", "service"]);
+  const named = loadConfig({ ...BASE, SUPABASE_SECRET_KEYS: '{"cron":"sb_secret_c"}' });
+  assertEquals(named.serviceKey, "sb_secret_c");
+});
+
+Deno.test("config: SUPABASE_JWKS as the CLI injects it, and as a bare array", async () => {
+  const { publicJwk } = await cliSigningKey("ES256");
+  const secret = randomSecret();
+  const config = loadConfig({
+    ...BASE,
+    SUPABASE_JWKS: JSON.stringify({ keys: [publicJwk, octJwk(secret)] }),
+  });
+  assertEquals(config.jwks, { keys: [publicJwk] });
+  assertEquals(config.jwksHmacKeys, [new TextEncoder().encode(secret)]);
+  const bare = loadConfig({ ...BASE, SUPABASE_JWKS: JSON.stringify([publicJwk]) });
+  assertEquals(bare.jwks, { keys: [publicJwk] });
+  assertEquals(bare.jwksHmacKeys, []);
+  const secretOnly = loadConfig({ ...BASE, SUPABASE_JWKS: JSON.stringify([octJwk(secret)]) });
+  assertEquals(secretOnly.jwks, undefined); // the public keys then come from the JWKS URL
+});
+
+Deno.test("config: under `supabase functions serve` the issuer is the CLI's", () => {
+  const cli = { ...BASE, SUPABASE_URL: "http://kong:8000" };
+  assertEquals(loadConfig(cli).issuer, "http://127.0.0.1:54321/auth/v1");
+  assertEquals(loadConfig(cli).jwksUrl, "http://kong:8000/auth/v1/.well-known/jwks.json");
+  const custom = loadConfig({ ...cli, GATEWAY_JWT_ISSUER: "http://localhost:6543/auth/v1" });
+  assertEquals(custom.issuer, "http://localhost:6543/auth/v1");
+});
+
+Deno.test("config: signing keys as `supabase gen signing-key` writes them", async (t) => {
+  for (const alg of ["ES256", "RS256"] as const) {
+    await t.step(alg, async () => {
+      const { privateJwk, kid } = await cliSigningKey(alg);
+      const variants = [
+        privateJwk,
+        [privateJwk], // signing_keys.json holds an array
+        [privateJwk, (await cliSigningKey("ES256")).privateJwk], // made with --append: the first
+        Object.fromEntries(
+          Object.entries(privateJwk).filter(([k]) => !["key_ops", "use", "alg", "ext"].includes(k)),
+        ),
+      ];
+      for (const jwk of variants) {
+        const config = loadConfig({ ...BASE, GATEWAY_SIGNING_KEY: JSON.stringify(jwk) });
+        assertEquals(config.signingKey?.kid, kid);
+      }
+    });
+  }
+});
+
+Deno.test("config: each unusable signing key stops start-up naming GATEWAY_SIGNING_KEY", async (t) => {
+  const { privateJwk: ec, publicJwk } = await cliSigningKey("ES256");
+  const { privateJwk: rsa } = await cliSigningKey("RS256");
+  const p384 = await crypto.subtle.exportKey(
+    "jwk",
+    (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-384" }, true, ["sign"]))
+      .privateKey,
+  );
+  const small = await crypto.subtle.exportKey(
+    "jwk",
+    (await crypto.subtle.generateKey(
+      {
+        name: "RSASSA-PKCS1-v1_5",
+        modulusLength: 1024,
+        publicExponent: new Uint8Array([1, 0, 1]),
+        hash: "SHA-256",
+      },
+      true,
+      ["sign"],
+    )).privateKey,
+  );
+  const { dp: _dp, ...rsaNoCrt } = rsa;
+  const cases: [string, unknown][] = [
+    ["not JSON", "{"],
+    ["the public key only", publicJwk],
+    ["missing d", { ...ec, d: undefined }],
+    ["missing kid", { ...ec, kid: undefined }],
+    ["wrong curve (P-384)", { ...p384, kid: "k" }],
+    ["EC key claiming RS256", { ...ec, alg: "RS256" }],
+    ["an encryption key", { ...ec, use: "enc" }],
+    ["d not base64url", { ...ec, d: "%%%" }],
+    ["x too long", { ...ec, x: ec.y + "AAAA" }],
+    ["RSA under 2048 bits", { ...small, kid: "k" }],
+    ["RSA without CRT parameters", rsaNoCrt],
+    ["an oct key", { kty: "oct", k: "abc", kid: "k", d: "x" }],
+    ["an empty array", []],
+  ];
+  for (const [name, jwk] of cases) {
+    await t.step(name, () => {
+      const text = typeof jwk === "string" ? jwk : JSON.stringify(jwk);
+      let error: unknown;
+      try {
+        loadConfig({ ...BASE, GATEWAY_SIGNING_KEY: text });
+      } catch (err) {
+        error = err;
+      }
+      assert(error instanceof ConfigError, `not refused: ${name}`);
+      const message = (error as Error).message;
+      assert(message.startsWith("GATEWAY_SIGNING_KEY"), message);
+      assert(!message.includes("\n"), "one line");
+      assert(!message.includes(String(ec.d)), "key material in the message");
+    });
+  }
+});
+
 Deno.test("config: each bad variable stops start-up naming it", async (t) => {
   const cases: [string, Record<string, string>, string][] = [
     ["missing URL", { ...BASE, SUPABASE_URL: "" }, "SUPABASE_URL"],
     ["URL not a URL", { ...BASE, SUPABASE_URL: "abc" }, "SUPABASE_URL"],
     ["missing anon key", { ...BASE, SUPABASE_ANON_KEY: "" }, "SUPABASE_ANON_KEY"],
+    [
+      "key set not JSON",
+      { ...BASE, SUPABASE_PUBLISHABLE_KEYS: '{"default":' },
+      "SUPABASE_PUBLISHABLE_KEYS",
+    ],
+    [
+      "key set of non-strings",
+      { ...BASE, SUPABASE_SECRET_KEYS: '{"default":1}' },
+      "SUPABASE_SECRET_KEYS",
+    ],
     [
       "missing service key",
       { ...BASE, SUPABASE_SERVICE_ROLE_KEY: "" },
@@ -66,6 +192,7 @@ Deno.test("config: each bad variable stops start-up naming it", async (t) => {
       { ...BASE, SUPABASE_JWKS: '{"keys":[{"kty":"EC","d":"x"}]}' },
       "SUPABASE_JWKS",
     ],
+    ["JWKS oct key without k", { ...BASE, SUPABASE_JWKS: '[{"kty":"oct"}]' }, "SUPABASE_JWKS"],
     ["short HS256 secret", { ...BASE, GATEWAY_JWT_SECRET: "short" }, "GATEWAY_JWT_SECRET"],
     [
       "signing key without d",

@@ -3,16 +3,9 @@
  * malformed variable stops start-up with a message naming it; a channel whose variables are
  * absent is switched off (its route answers 404 saying so).
  */
-import {
-  baseUrl,
-  ConfigError,
-  corsOrigins,
-  firstKey,
-  integer,
-  parseJwks,
-  parsePrivateJwk,
-  required,
-} from "./config_values.ts";
+import type { SigningKey } from "./auth/signing_key.ts";
+import { keyFromSet, parseJwks, parseSigningKey } from "./config_keys.ts";
+import { baseUrl, ConfigError, corsOrigins, integer, required } from "./config_values.ts";
 
 export { ConfigError };
 
@@ -38,19 +31,21 @@ export interface DiscordConfig {
 export interface GatewayConfig {
   supabaseUrl: string;
   restUrl: string;
-  /** Key sent as `apikey` with user requests (anon JWT or publishable key). */
+  /** Key sent as `apikey` with user requests (publishable key, else the legacy anon JWT). */
   anonKey: string;
-  /** Key for the narrow service-role SQL functions (service_role JWT or secret key). */
+  /** Key for the narrow service-role SQL functions (secret key, else the service_role JWT). */
   serviceKey: string;
   /** Issuer expected in, and written into, access tokens. */
   issuer: string;
-  /** Inline JWKS (`SUPABASE_JWKS`); when absent it is fetched from `jwksUrl` and cached. */
+  /** Inline public keys (`SUPABASE_JWKS`); else (and for a kid they lack) fetched from `jwksUrl`. */
   jwks?: { keys: Record<string, unknown>[] };
+  /** HS256 secrets from the `oct` members of `SUPABASE_JWKS` (raw bytes). */
+  jwksHmacKeys: Uint8Array[];
   jwksUrl: string;
   /** Legacy HS256 secret (`GATEWAY_JWT_SECRET`). */
   jwtSecret?: string;
-  /** Private JWK used to mint session tokens (`GATEWAY_SIGNING_KEY`). */
-  signingKey?: Record<string, unknown>;
+  /** Checked private key used to mint session tokens (`GATEWAY_SIGNING_KEY`). */
+  signingKey?: SigningKey;
   tokenTtlSeconds: number;
   /** Requests per minute per caller (0: no limit). */
   rateLimitPerMinute: number;
@@ -65,6 +60,13 @@ const DEFAULT_TOKEN_TTL_SECONDS = 120;
 const DEFAULT_RATE_LIMIT_PER_MINUTE = 120;
 const DEFAULT_TELEGRAM_API_ROOT = "https://api.telegram.org";
 const DEFAULT_DISCORD_API_BASE = "https://discord.com/api/v10";
+/**
+ * `supabase functions serve` sets `SUPABASE_URL` to Kong's address inside the Docker network,
+ * while the local Auth issues tokens as the host-facing API URL (the CLI's `auth.jwt_issuer`,
+ * default `api.external_url` + `/auth/v1`, with the default `api.port` 54321).
+ */
+const CLI_INTERNAL_URLS = ["http://kong:8000", "http://api.supabase.internal:8000"];
+const CLI_DEFAULT_ISSUER = "http://127.0.0.1:54321/auth/v1";
 
 type Env = Record<string, string | undefined>;
 
@@ -75,18 +77,22 @@ export function loadConfig(env: Env = Deno.env.toObject()): GatewayConfig {
     return value ? value : undefined;
   };
   const supabaseUrl = baseUrl("SUPABASE_URL", required(get("SUPABASE_URL"), "SUPABASE_URL"));
-  const anonKey = get("SUPABASE_ANON_KEY") ?? firstKey(get("SUPABASE_PUBLISHABLE_KEYS"));
+  // The new keys first: the platform keeps injecting the legacy ones after a project disables
+  // them (supabase/supabase#37648), and those then fail every call with 401.
+  const anonKey = keyFromSet("SUPABASE_PUBLISHABLE_KEYS", get("SUPABASE_PUBLISHABLE_KEYS")) ??
+    get("SUPABASE_ANON_KEY");
   if (!anonKey) {
-    throw new ConfigError("SUPABASE_ANON_KEY (or SUPABASE_PUBLISHABLE_KEYS) is not set.");
+    throw new ConfigError("SUPABASE_PUBLISHABLE_KEYS (or SUPABASE_ANON_KEY) is not set.");
   }
-  const serviceKey = get("SUPABASE_SERVICE_ROLE_KEY") ?? firstKey(get("SUPABASE_SECRET_KEYS"));
+  const serviceKey = keyFromSet("SUPABASE_SECRET_KEYS", get("SUPABASE_SECRET_KEYS")) ??
+    get("SUPABASE_SERVICE_ROLE_KEY");
   if (!serviceKey) {
-    throw new ConfigError("SUPABASE_SERVICE_ROLE_KEY (or SUPABASE_SECRET_KEYS) is not set.");
+    throw new ConfigError("SUPABASE_SECRET_KEYS (or SUPABASE_SERVICE_ROLE_KEY) is not set.");
   }
   const jwksText = get("SUPABASE_JWKS");
   const jwks = jwksText ? parseJwks(jwksText) : undefined;
   const signingKeyText = get("GATEWAY_SIGNING_KEY");
-  const signingKey = signingKeyText ? parsePrivateJwk(signingKeyText) : undefined;
+  const signingKey = signingKeyText ? parseSigningKey(signingKeyText) : undefined;
   const jwtSecret = get("GATEWAY_JWT_SECRET");
   if (jwtSecret !== undefined && jwtSecret.length < 32) {
     throw new ConfigError("GATEWAY_JWT_SECRET must be at least 32 characters long.");
@@ -123,8 +129,10 @@ export function loadConfig(env: Env = Deno.env.toObject()): GatewayConfig {
     restUrl: `${supabaseUrl}/rest/v1`,
     anonKey,
     serviceKey,
-    issuer: get("GATEWAY_JWT_ISSUER") ?? `${supabaseUrl}/auth/v1`,
-    jwks,
+    issuer: get("GATEWAY_JWT_ISSUER") ??
+      (CLI_INTERNAL_URLS.includes(supabaseUrl) ? CLI_DEFAULT_ISSUER : `${supabaseUrl}/auth/v1`),
+    jwks: jwks?.keys.length ? { keys: jwks.keys } : undefined,
+    jwksHmacKeys: jwks?.hmacKeys ?? [],
     jwksUrl: `${supabaseUrl}/auth/v1/.well-known/jwks.json`,
     jwtSecret,
     signingKey,

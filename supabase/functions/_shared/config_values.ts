@@ -8,6 +8,8 @@ export class ConfigError extends Error {
   constructor(message: string) {
     super(message);
     this.name = "ConfigError";
+    // Read by whoever deploys: an uncaught ConfigError prints as this one line, without a trace.
+    this.stack = `${this.name}: ${message}`;
   }
 }
 
@@ -45,57 +47,6 @@ export function integer(
     throw new ConfigError(`${name} must be a whole number from ${range.min} to ${range.max}.`);
   }
   return n;
-}
-
-/** `SUPABASE_PUBLISHABLE_KEYS` / `SUPABASE_SECRET_KEYS` hold a JSON object of named keys. */
-export function firstKey(value: string | undefined): string | undefined {
-  if (!value) return undefined;
-  if (!value.startsWith("{")) return value;
-  try {
-    const keys = JSON.parse(value) as Record<string, unknown>;
-    const key = keys.default ?? Object.values(keys)[0];
-    return typeof key === "string" && key ? key : undefined;
-  } catch {
-    throw new ConfigError("SUPABASE_PUBLISHABLE_KEYS / SUPABASE_SECRET_KEYS is not valid JSON.");
-  }
-}
-
-/** A public JSON Web Key Set. */
-export function parseJwks(text: string): { keys: Record<string, unknown>[] } {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new ConfigError('SUPABASE_JWKS is not valid JSON: expected {"keys":[...]}.');
-  }
-  const keys = (parsed as { keys?: unknown })?.keys;
-  if (!Array.isArray(keys) || keys.some((k) => typeof k !== "object" || k === null)) {
-    throw new ConfigError('SUPABASE_JWKS must be a JSON Web Key Set: {"keys":[...]}.');
-  }
-  if (keys.some((k) => "d" in k || "k" in k)) {
-    throw new ConfigError("SUPABASE_JWKS must hold public keys only (no 'd' or 'k' members).");
-  }
-  return { keys };
-}
-
-/** A private EC/RSA JWK with a kid. */
-export function parsePrivateJwk(text: string): Record<string, unknown> {
-  let jwk: Record<string, unknown>;
-  try {
-    jwk = JSON.parse(text);
-  } catch {
-    throw new ConfigError("GATEWAY_SIGNING_KEY is not valid JSON: expected a private JWK.");
-  }
-  if (typeof jwk !== "object" || jwk === null || typeof jwk.d !== "string") {
-    throw new ConfigError("GATEWAY_SIGNING_KEY must be a private JWK (with a 'd' member).");
-  }
-  if (jwk.kty !== "EC" && jwk.kty !== "RSA") {
-    throw new ConfigError("GATEWAY_SIGNING_KEY must be an EC (ES256) or RSA (RS256) key.");
-  }
-  if (typeof jwk.kid !== "string" || !jwk.kid) {
-    throw new ConfigError("GATEWAY_SIGNING_KEY needs a 'kid' so verifiers can pick the key.");
-  }
-  return jwk;
 }
 
 /** Comma-separated bare origins, or `*`. */

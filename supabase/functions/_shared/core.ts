@@ -83,6 +83,7 @@ export function createCore(config: GatewayConfig, deps: GatewayDeps): Core {
       issuer: config.issuer,
       signingKey: config.signingKey,
       jwtSecret: config.jwtSecret,
+      onKeyError: (err) => log.error(err.message),
       ttlSeconds: config.tokenTtlSeconds,
       now,
       customizeClaims: hook
@@ -111,6 +112,7 @@ export function createCore(config: GatewayConfig, deps: GatewayDeps): Core {
     jwks: config.jwks,
     jwksUrl: config.jwksUrl,
     jwtSecret: config.jwtSecret,
+    hmacKeys: config.jwksHmacKeys,
     fetch: fetchImpl,
     now,
   });

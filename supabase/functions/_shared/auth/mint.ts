@@ -7,8 +7,10 @@
  * user, or a user whose metadata changed, gets a new token, never the old one. `forget` drops an
  * account's tokens at once (on /link and /unlink).
  */
-import { importJWK, SignJWT } from "jose";
+import { SignJWT } from "jose";
 import { TtlCache } from "../cache.ts";
+import { GatewayError } from "../errors.ts";
+import { importSigningKey, type SigningKey } from "./signing_key.ts";
 
 /** The subset of a user that goes into a token, as `resolve_chat_identity` returns it. */
 export interface ChatIdentity {
@@ -32,8 +34,11 @@ export interface MintedSession {
 /** Options for {@link createSessionMinter}. */
 export interface MinterOptions {
   issuer: string;
-  signingKey?: Record<string, unknown>;
+  /** Checked private key (`parseSigningKey`); imported and self-tested when the minter is built. */
+  signingKey?: SigningKey;
   jwtSecret?: string;
+  /** Told once when the signing key fails its import or self-test (start-up); default: stderr. */
+  onKeyError?: (error: Error) => void;
   ttlSeconds: number;
   now?: () => number;
   /** Supabase's custom access token hook: receives and returns the claims. */
@@ -150,13 +155,25 @@ function createSigner(
   options: MinterOptions,
 ): (claims: Record<string, unknown>) => Promise<string> {
   if (options.signingKey) {
-    const jwk = options.signingKey;
-    const alg = jwk.kty === "RSA" ? "RS256" : "ES256";
-    const keyPromise = importJWK(jwk as Parameters<typeof importJWK>[0], alg);
-    return async (claims) =>
-      await new SignJWT(claims)
-        .setProtectedHeader({ alg, kid: String(jwk.kid), typ: "JWT" })
-        .sign(await keyPromise);
+    const { alg, kid } = options.signingKey;
+    // Imported now, not on the first chat message, so a bad key is reported at start-up. The
+    // rejection is handled here (reported once), never left unhandled to kill the process.
+    const report = options.onKeyError ?? ((e: Error) => console.error(`error: ${e.message}`));
+    const ready: Promise<CryptoKey | undefined> = importSigningKey(options.signingKey).catch(
+      (err: Error) => {
+        report(err);
+        return undefined;
+      },
+    );
+    return async (claims) => {
+      const cryptoKey = await ready;
+      if (!cryptoKey) {
+        throw new GatewayError(500, "internal", "Chat sessions cannot be signed: see the logs.");
+      }
+      return await new SignJWT(claims)
+        .setProtectedHeader({ alg, kid, typ: "JWT" })
+        .sign(cryptoKey);
+    };
   }
   if (options.jwtSecret) {
     const secret = new TextEncoder().encode(options.jwtSecret);

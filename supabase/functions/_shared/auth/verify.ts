@@ -1,8 +1,10 @@
 /**
  * Verification of Supabase access tokens presented over HTTPS. Asymmetric tokens (ES256, RS256)
- * are checked against the project's JWKS (inline or fetched and cached); HS256 tokens against the
- * legacy secret only, so a public key can never be used as an HMAC secret. Verified tokens are
- * cached until they expire, so a client that reuses its token pays for the signature once.
+ * are checked against the project's JWKS (inline, else fetched and cached; a kid the inline set
+ * lacks causes one rate-limited fetch); HS256 tokens against the legacy secret only
+ * (`GATEWAY_JWT_SECRET` or an `oct` key of `SUPABASE_JWKS`), so a public key can never be used as
+ * an HMAC secret. Verified tokens are cached until they expire, so a client that reuses its token
+ * pays for the signature once.
  */
 import { createLocalJWKSet, decodeProtectedHeader, errors as joseErrors, jwtVerify } from "jose";
 import type { JWTPayload, JWTVerifyGetKey } from "jose";
@@ -22,9 +24,12 @@ export interface AccessClaims extends JWTPayload {
 /** Options for {@link createAccessTokenVerifier}. */
 export interface VerifierOptions {
   issuer: string;
+  /** Inline public keys (`SUPABASE_JWKS`); tried before `jwksUrl`. */
   jwks?: { keys: Record<string, unknown>[] };
   jwksUrl?: string;
   jwtSecret?: string;
+  /** Further HS256 secrets, as raw bytes (the `oct` keys of `SUPABASE_JWKS`). */
+  hmacKeys?: Uint8Array[];
   fetch?: typeof fetch;
   now?: () => number;
   /** Seconds of clock skew tolerated for exp/nbf/iat. */
@@ -48,7 +53,7 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
     maxEntries: options.maxCachedTokens ?? 10_000,
     now,
   });
-  const secret = options.jwtSecret ? new TextEncoder().encode(options.jwtSecret) : undefined;
+  const secrets = hmacSecrets(options);
   const keySet = createKeySet(options, now);
 
   return async (token) => {
@@ -73,8 +78,8 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
     let payload: JWTPayload;
     try {
       if (alg === "HS256") {
-        if (!secret) throw invalid("HS256 tokens are not accepted by this gateway.");
-        ({ payload } = await jwtVerify(token, secret, { ...common, algorithms: ["HS256"] }));
+        if (!secrets.length) throw invalid("HS256 tokens are not accepted by this gateway.");
+        ({ payload } = await verifyHmac(token, secrets, { ...common, algorithms: ["HS256"] }));
       } else if (alg && ASYMMETRIC_ALGS.includes(alg)) {
         ({ payload } = await jwtVerify(token, keySet, { ...common, algorithms: ASYMMETRIC_ALGS }));
       } else {
@@ -106,7 +111,6 @@ function toInvalid(err: unknown): GatewayError {
     // jose names the claim (exp, nbf, iss, aud); never the token itself.
     return invalid(`The access token's '${err.claim}' claim is not acceptable.`);
   }
-  if (err instanceof GatewayError) return err;
   if (err instanceof joseErrors.JWKSNoMatchingKey) {
     return invalid("The access token was signed by an unknown key.");
   }
@@ -118,27 +122,78 @@ function toInvalid(err: unknown): GatewayError {
 
 class JwksUnavailableError extends Error {}
 
-/** The JWKS as a key resolver: inline, or fetched, cached and refetched on an unknown kid. */
-function createKeySet(options: VerifierOptions, now: () => number): JWTVerifyGetKey {
-  if (options.jwks) {
-    return createLocalJWKSet(options.jwks as Parameters<typeof createLocalJWKSet>[0]);
+/** The distinct HS256 secrets: `GATEWAY_JWT_SECRET` (its UTF-8 bytes) and the JWKS `oct` keys. */
+function hmacSecrets(options: VerifierOptions): Uint8Array[] {
+  const all = [
+    ...(options.jwtSecret ? [new TextEncoder().encode(options.jwtSecret)] : []),
+    ...(options.hmacKeys ?? []),
+  ];
+  return all.filter((key, i) =>
+    all.findIndex((other) => other.length === key.length && other.every((b, j) => b === key[j])) ===
+      i
+  );
+}
+
+/** Verifies with each secret in turn (normally one: the same secret under both names). */
+async function verifyHmac(
+  token: string,
+  secrets: Uint8Array[],
+  options: Parameters<typeof jwtVerify>[2],
+): Promise<{ payload: JWTPayload }> {
+  for (let i = 0;; i++) {
+    try {
+      return await jwtVerify(token, secrets[i], options);
+    } catch (err) {
+      const last = i === secrets.length - 1;
+      if (last || !(err instanceof joseErrors.JWSSignatureVerificationFailed)) throw err;
+    }
   }
+}
+
+/**
+ * The JWKS as a key resolver. With an inline set, a kid it lacks (a key added since the function
+ * started) asks the JWKS URL, at most once per cooldown whatever the outcome; without one the URL
+ * is the source, cached for {@link JWKS_TTL_MS} and refetched on an unknown kid.
+ */
+function createKeySet(options: VerifierOptions, now: () => number): JWTVerifyGetKey {
+  const inline = options.jwks?.keys.length
+    ? createLocalJWKSet(options.jwks as Parameters<typeof createLocalJWKSet>[0])
+    : undefined;
+  const remote = createRemoteKeySet(options, now);
+  if (!inline) return remote.resolve;
+  return async (header, token) => {
+    try {
+      return await inline(header, token);
+    } catch (err) {
+      if (!(err instanceof joseErrors.JWKSNoMatchingKey) || !options.jwksUrl) throw err;
+    }
+    return await remote.resolveUnknown(header, token);
+  };
+}
+
+/** The fetched JWKS: `resolve` as the primary source, `resolveUnknown` as the inline fallback. */
+function createRemoteKeySet(options: VerifierOptions, now: () => number) {
   const url = options.jwksUrl;
   const doFetch = options.fetch ?? fetch;
   let local: JWTVerifyGetKey | undefined;
   let fetchedAt = 0;
+  let attemptedAt = -Infinity;
+  let failed = false;
   let pending: Promise<void> | undefined;
 
   const refresh = () => {
+    attemptedAt = now();
     pending ??= (async () => {
       try {
         if (!url) throw new JwksUnavailableError("no JWKS configured");
         const res = await doFetch(url, { headers: { accept: "application/json" } });
         if (!res.ok) throw new JwksUnavailableError(`JWKS answered ${res.status}`);
-        const set = await res.json();
-        local = createLocalJWKSet(set);
+        const body = await res.json();
+        local = createLocalJWKSet(Array.isArray(body) ? { keys: body } : body);
         fetchedAt = now();
+        failed = false;
       } catch (err) {
+        failed = true;
         if (err instanceof JwksUnavailableError) throw err;
         throw new JwksUnavailableError("JWKS could not be fetched");
       } finally {
@@ -148,7 +203,7 @@ function createKeySet(options: VerifierOptions, now: () => number): JWTVerifyGet
     return pending;
   };
 
-  return async (header, token) => {
+  const resolve: JWTVerifyGetKey = async (header, token) => {
     if (!local || now() - fetchedAt > JWKS_TTL_MS) await refresh();
     try {
       return await local!(header, token);
@@ -163,4 +218,14 @@ function createKeySet(options: VerifierOptions, now: () => number): JWTVerifyGet
       throw err;
     }
   };
+
+  const resolveUnknown: JWTVerifyGetKey = async (header, token) => {
+    if (pending) await pending;
+    else if (now() - attemptedAt > JWKS_REFETCH_COOLDOWN_MS) await refresh();
+    else if (failed) throw new JwksUnavailableError("JWKS fetch failed within the cooldown");
+    if (!local) throw new joseErrors.JWKSNoMatchingKey();
+    return await local(header, token);
+  };
+
+  return { resolve, resolveUnknown };
 }
