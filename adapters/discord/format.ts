@@ -2,8 +2,7 @@
  * Replies for Discord: plain command text escaped for Discord markdown (task titles are user
  * data), never pinging anyone (`allowed_mentions: {parse: []}`), private (ephemeral) unless the
  * command asks for a public reply, and within Discord's 2000-character limit. Longer text is
- * trimmed at a line or word boundary and ends with "… (truncated)": one message per interaction
- * keeps the immediate and the deferred path identical and needs no follow-up calls.
+ * trimmed at a line boundary (or a word, for one long line) and says how many lines it left out.
  */
 import { splitForLimit } from "../../supabase/functions/_shared/reply.ts";
 
@@ -32,7 +31,8 @@ export interface MessageBody {
   flags?: number;
 }
 
-const TRUNCATED = "\n… (truncated)";
+/** Room kept for the note saying what was left out. */
+const NOTE_ROOM = 40;
 
 /**
  * Escapes Discord markdown: inline markers (`* _ ~ \` | \ [ ] <`) everywhere, block markers
@@ -51,8 +51,14 @@ export function discordContent(text: string, limit = DISCORD_CONTENT_LIMIT): str
   const source = text.trim() === "" ? "Done." : text;
   const escaped = escapeMarkdown(source);
   if (escaped.length <= limit) return escaped;
-  const [first] = splitForLimit(source, limit - TRUNCATED.length, escapeMarkdown);
-  return escapeMarkdown(first) + TRUNCATED;
+  // Cut at a line (never mid-line when lines are short) and say how much is not shown.
+  const [first] = splitForLimit(source, limit - NOTE_ROOM, escapeMarkdown);
+  const shownLines = first.split("\n").length;
+  const hiddenLines = source.split("\n").length - shownLines;
+  const note = hiddenLines > 0
+    ? `\n… and ${hiddenLines} more line${hiddenLines === 1 ? "" : "s"} not shown`
+    : "\n… (the rest is not shown)";
+  return escapeMarkdown(first) + note;
 }
 
 /** A message body for `text`: escaped, trimmed, mentioning no one. */

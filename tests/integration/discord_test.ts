@@ -120,7 +120,10 @@ Deno.test({
         const done = await send(slash(aliceGuild, "done", { id: ids.alice }));
         assert.match(contentOf(done), new RegExp(`^Done: #${ids.alice} `));
         const bad = await send(slash(aliceGuild, "done", { id: "x" }));
-        assert.match(contentOf(bad), /Invalid arguments for done/);
+        assert.match(
+          contentOf(bad),
+          /^The task number must be a whole number, e\.g\. \/done id:3$/,
+        );
       });
 
       await t.step("autocomplete suggests the caller's own open tasks only", async () => {

@@ -184,7 +184,7 @@ Deno.test("deep link /start CODE links, plain /start explains", integration, asy
   const user = await newUser();
   const tg = randomExternalId();
   await postUpdate(gw, telegramMessage({ fromId: tg, text: "/start" }));
-  assertMatch(sentTexts(gw, tg).at(-1)!, /not linked yet[\s\S]*create_link_code[\s\S]*\/help/);
+  assertMatch(sentTexts(gw, tg).at(-1)!, /not linked yet[\s\S]*create a link code[\s\S]*\/help/);
   const code = await linkCodeFor(await tokenFor(user));
   await postUpdate(gw, telegramMessage({ fromId: tg, text: `/start ${code}` }));
   assertMatch(sentTexts(gw, tg).at(-1)!, /Linked!/);

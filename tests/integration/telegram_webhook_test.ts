@@ -138,14 +138,22 @@ Deno.test(
     });
     await t.step("wrong arguments get the usage", async () => {
       await postUpdate(gw, telegramMessage({ fromId: tg, text: "/done soon" }));
-      assertMatch(sentTexts(gw, tg).at(-1)!, /Usage: \/done <id>/);
+      assertEquals(
+        sentTexts(gw, tg).at(-1)!,
+        "The task number must be a whole number, e.g. /done 3",
+      );
       await postUpdate(gw, telegramMessage({ fromId: tg, text: "/add" }));
-      assertMatch(sentTexts(gw, tg).at(-1)!, /Usage: \/add/);
+      assertEquals(sentTexts(gw, tg).at(-1)!, "The task title is missing, e.g. /add Buy milk");
+      await postUpdate(gw, telegramMessage({ fromId: tg, text: "/done 3 4" }));
+      assertEquals(sentTexts(gw, tg).at(-1)!, "Too many words. Usage: /done <id>");
     });
     await t.step("an unlinked account is told how to link", async () => {
       const stranger = randomExternalId();
       await postUpdate(gw, telegramMessage({ fromId: stranger, text: "/tasks" }));
-      assertMatch(sentTexts(gw, stranger).at(-1)!, /not linked yet.*create_link_code.*\/link/s);
+      assertMatch(
+        sentTexts(gw, stranger).at(-1)!,
+        /not linked yet.*create a link code there, then send \/link <code> here/s,
+      );
     });
     await t.step("/add@ThisBot in a group works and replies to the message", async () => {
       const group = -4242;

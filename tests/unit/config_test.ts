@@ -252,3 +252,30 @@ Deno.test("config: each bad variable stops start-up naming it", async (t) => {
     });
   }
 });
+
+Deno.test("config: GATEWAY_APP_NAME and GATEWAY_LINK_URL, checked like the others", () => {
+  const config = loadConfig({
+    ...BASE,
+    GATEWAY_APP_NAME: "Acme Tasks",
+    GATEWAY_LINK_URL: "https://acme.example/settings/chat?tab=link",
+  });
+  assertEquals(config.appName, "Acme Tasks");
+  assertEquals(config.linkUrl, "https://acme.example/settings/chat?tab=link");
+  const bad: [string, string, RegExp][] = [
+    ["GATEWAY_APP_NAME", "x".repeat(61), /^GATEWAY_APP_NAME must be 1-60 characters/],
+    ["GATEWAY_APP_NAME", "Acme <b>", /^GATEWAY_APP_NAME must be 1-60 characters/],
+    ["GATEWAY_APP_NAME", "line\nbreak", /^GATEWAY_APP_NAME/],
+    ["GATEWAY_LINK_URL", "acme.example/link", /^GATEWAY_LINK_URL is not a URL/],
+    ["GATEWAY_LINK_URL", "javascript:alert(1)", /^GATEWAY_LINK_URL must be an http\(s\) URL/],
+  ];
+  for (const [name, value, message] of bad) {
+    let error: unknown;
+    try {
+      loadConfig({ ...BASE, [name]: value });
+    } catch (err) {
+      error = err;
+    }
+    assert(error instanceof ConfigError, `${name}=${value} accepted`);
+    assert(message.test(error.message), error.message);
+  }
+});

@@ -44,11 +44,15 @@ Deno.test("discord markdown and limits", async (t) => {
     );
   });
 
-  await t.step("long text is trimmed within the limit", () => {
+  await t.step("long text is trimmed at a line and says how much is left out", () => {
     const text = Array.from({ length: 300 }, (_, i) => `• #${i} task_${i} *x*`).join("\n");
     const content = discordContent(text);
     assert.ok(content.length <= DISCORD_CONTENT_LIMIT);
-    assert.ok(content.endsWith("\n… (truncated)"));
+    const lines = content.split("\n");
+    const note = /^… and (\d+) more lines not shown$/.exec(lines.at(-1)!);
+    assert.ok(note, lines.at(-1));
+    assert.equal(Number(note[1]) + lines.length - 1, 300, "every line is shown or counted");
+    assert.match(lines.at(-2)!, /^• #\d+ task\\_\d+ \\\*x\\\*$/, "the last line shown is whole");
     assert.ok(content.startsWith("• #0 task\\_0 \\*x\\*\n"));
     assert.equal(discordContent("   "), "Done.");
   });

@@ -117,7 +117,7 @@ Deno.test("demo: the demo commands' Discord options follow their schemas", () =>
   assert.deepEqual(byName(json, "add").options, [{
     type: OptionType.STRING,
     name: "title",
-    description: "What to do",
+    description: "The task title",
     required: true,
     min_length: 1,
     max_length: 500,
@@ -125,7 +125,7 @@ Deno.test("demo: the demo commands' Discord options follow their schemas", () =>
   assert.deepEqual(byName(json, "done").options, [{
     type: OptionType.INTEGER,
     name: "id",
-    description: "The task's number",
+    description: "The task number",
     required: true,
     min_value: 1,
     max_value: Number.MAX_SAFE_INTEGER,
@@ -134,12 +134,18 @@ Deno.test("demo: the demo commands' Discord options follow their schemas", () =>
   assert.deepEqual(byName(json, "link").options, [{
     type: OptionType.STRING,
     name: "code",
-    description: "The code the web app shows you",
+    description: "The link code",
     required: true,
     min_length: 4,
     max_length: 32,
   }]);
-  assert.equal(byName(json, "tasks").options, undefined);
+  assert.deepEqual(byName(json, "tasks").options, [{
+    type: OptionType.INTEGER,
+    name: "page",
+    description: "The page number",
+    min_value: 1,
+    max_value: 10_000,
+  }]);
 });
 
 Deno.test("discord:register task", async (t) => {

@@ -5,7 +5,7 @@ import { commandText, textArgs, usage } from "../../adapters/telegram/parse.ts";
 import { escapeHtml, telegramMessages, unescapeHtml } from "../../adapters/telegram/format.ts";
 import { telegramCommandMenu } from "../../adapters/telegram/setup.ts";
 import { defineCommand } from "../../supabase/functions/_shared/command.ts";
-import { parseArgs } from "../../supabase/functions/_shared/execute.ts";
+import { parseArgs } from "../../supabase/functions/_shared/args.ts";
 import { reply } from "../../supabase/functions/_shared/reply.ts";
 import { commands } from "../../supabase/functions/gateway/commands/mod.ts";
 

@@ -8,6 +8,7 @@ import type { SupabaseClient } from "@supabase/supabase-js";
 import { z } from "zod";
 import type { Channel, ChatAccount, Principal } from "./principal.ts";
 import type { Reply } from "./reply.ts";
+import type { AppLinks } from "./wording.ts";
 
 /** What a command may ask of the gateway for account linking (chat channels only). */
 export interface LinkingService {
@@ -29,6 +30,8 @@ export type LinkOutcome =
       | "already_linked"
       | "rate_limited";
     retryAfterSeconds?: number;
+    /** Wrong codes this account may still try before it is locked out. */
+    triesLeft?: number;
   };
 
 /** Everything a command's `run` can use. */
@@ -43,8 +46,8 @@ export interface CommandContext {
   /** Stable per delivery (update, interaction, Idempotency-Key); null when none was given. */
   idempotencyKey: string | null;
   linking: LinkingService | null;
-  /** Public settings commands may show (deep links, bot names). */
-  links: { telegramBotUsername?: string };
+  /** Public settings commands may show (the app's name, where to link, bot names). */
+  links: AppLinks;
   /** Lists the registry's commands (for /help). */
   catalogue(): readonly AnyCommand[];
 }

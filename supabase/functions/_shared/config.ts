@@ -5,7 +5,15 @@
  */
 import type { SigningKey } from "./auth/signing_key.ts";
 import { keyFromSet, parseJwks, parseSigningKey } from "./config_keys.ts";
-import { baseUrl, ConfigError, corsOrigins, integer, required } from "./config_values.ts";
+import {
+  baseUrl,
+  ConfigError,
+  corsOrigins,
+  displayName,
+  integer,
+  pageUrl,
+  required,
+} from "./config_values.ts";
 
 export { ConfigError };
 
@@ -52,6 +60,10 @@ export interface GatewayConfig {
   /** Allowed CORS origins; `["*"]` allows any. Empty: no CORS headers. */
   corsOrigins: string[];
   accessTokenHook?: string;
+  /** The app's name, as end users know it (`GATEWAY_APP_NAME`). */
+  appName?: string;
+  /** Where users create a link code (`GATEWAY_LINK_URL`). */
+  linkUrl?: string;
   telegram?: TelegramConfig;
   discord?: DiscordConfig;
 }
@@ -140,6 +152,8 @@ export function loadConfig(env: Env = Deno.env.toObject()): GatewayConfig {
     rateLimitPerMinute,
     corsOrigins: corsOrigins(get("GATEWAY_CORS_ORIGINS")),
     accessTokenHook: hook,
+    appName: displayName("GATEWAY_APP_NAME", get("GATEWAY_APP_NAME")),
+    linkUrl: pageUrl("GATEWAY_LINK_URL", get("GATEWAY_LINK_URL")),
     telegram,
     discord,
   };

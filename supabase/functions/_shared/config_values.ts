@@ -69,3 +69,30 @@ export function corsOrigins(value: string | undefined): string[] {
   }
   return origins;
 }
+
+/** A name people read (the app's): 1-60 characters, no control characters or markup. */
+export function displayName(name: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const plain = [...value].every((c) =>
+    c.charCodeAt(0) >= 0x20 && c !== "\x7f" && !"<>".includes(c)
+  );
+  if (value.length > 60 || !plain || !value.isWellFormed()) {
+    throw new ConfigError(`${name} must be 1-60 characters of plain text.`);
+  }
+  return value;
+}
+
+/** An absolute http(s) URL people open (kept as given, query allowed), or undefined. */
+export function pageUrl(name: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`${name} is not a URL (e.g. https://app.example.com/settings/chat).`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw new ConfigError(`${name} must be an http(s) URL.`);
+  }
+  return url.href;
+}

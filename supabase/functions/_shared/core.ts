@@ -119,7 +119,11 @@ export function createCore(config: GatewayConfig, deps: GatewayDeps): Core {
   const executor = createExecutor({
     registry,
     clients,
-    links: { telegramBotUsername: config.telegram?.botUsername },
+    links: {
+      telegramBotUsername: config.telegram?.botUsername,
+      appName: config.appName,
+      linkUrl: config.linkUrl,
+    },
   });
   const pending = new Set<Promise<unknown>>();
   const runtime = (globalThis as { EdgeRuntime?: { waitUntil(p: Promise<unknown>): void } })
@@ -164,7 +168,13 @@ export function createCore(config: GatewayConfig, deps: GatewayDeps): Core {
       return {
         async link(code): Promise<LinkOutcome> {
           const out = await rpc<
-            { ok: boolean; reason?: string; retry_after?: number; already_linked?: boolean }
+            {
+              ok: boolean;
+              reason?: string;
+              retry_after?: number;
+              already_linked?: boolean;
+              tries_left?: number;
+            }
           >("consume_link_code", {
             p_provider: account.provider,
             p_external_id: account.externalId,
@@ -178,6 +188,7 @@ export function createCore(config: GatewayConfig, deps: GatewayDeps): Core {
             ok: false,
             reason: out.reason as Exclude<LinkOutcome, { ok: true }>["reason"],
             retryAfterSeconds: out.retry_after,
+            triesLeft: out.tries_left,
           };
         },
         async unlink() {

@@ -3,7 +3,6 @@
  * RLS client, and the neutral reply returned. Channels call this after they have proven who is
  * calling; it is the only place a command's `run` is invoked.
  */
-import type { z } from "zod";
 import type { AnyCommand, CommandContext, LinkingService, Registry } from "./command.ts";
 import { offeredOn } from "./command.ts";
 import type { UserClients } from "./db.ts";
@@ -29,6 +28,8 @@ export interface Executor {
   /** The context a command (or its autocomplete) sees for this caller. */
   context(invocation: Omit<Invocation, "command" | "args">): CommandContext;
   registry: Registry;
+  /** What end users are told about the app (for replies written outside commands). */
+  links: CommandContext["links"];
 }
 
 /** Builds the executor. */
@@ -59,6 +60,7 @@ export function createExecutor(options: {
   };
   return {
     registry,
+    links,
     context,
     run(inv) {
       if (!offeredOn(inv.command, inv.channel)) {
@@ -74,51 +76,4 @@ export function createExecutor(options: {
       return inv.command.run(context(inv), inv.args);
     },
   };
-}
-
-/**
- * Checks raw arguments against the command's schema. Unknown keys are dropped (a caller cannot
- * smuggle `user_id` into a row); wrong types give 400 `invalid_args` naming each field. Text that
- * is not well-formed Unicode (a lone UTF-16 surrogate, as cutting an emoji with `.slice()` leaves)
- * or holds a NUL character is refused for every command, before any database sees it.
- */
-export function parseArgs(command: AnyCommand, raw: unknown): unknown {
-  const bad = illFormedField(raw);
-  if (bad !== undefined) {
-    const field = bad || "(arguments)";
-    throw new GatewayError(
-      400,
-      "invalid_args",
-      `Invalid arguments for ${command.name}: ${field}: text with a broken character ` +
-        "(a cut emoji or a NUL byte).",
-      { fields: [{ field, problem: "ill-formed text" }] },
-    );
-  }
-  const result = (command.args as z.ZodObject).safeParse(raw ?? {});
-  if (result.success) return result.data;
-  const fields = result.error.issues.map((issue) => ({
-    field: issue.path.join(".") || "(arguments)",
-    problem: issue.message,
-  }));
-  throw new GatewayError(
-    400,
-    "invalid_args",
-    `Invalid arguments for ${command.name}: ` +
-      fields.map((f) => `${f.field}: ${f.problem}`).join("; "),
-    { fields },
-  );
-}
-
-/** The path of the first string in `value` that is ill-formed or holds NUL, if any. */
-function illFormedField(value: unknown, path = "", depth = 0): string | undefined {
-  if (typeof value === "string") {
-    return !value.isWellFormed() || value.includes("\u0000") ? path : undefined;
-  }
-  if (typeof value !== "object" || value === null || depth > 8) return undefined;
-  for (const [key, inner] of Object.entries(value)) {
-    const found = illFormedField(key, path, depth) ??
-      illFormedField(inner, path ? `${path}.${key}` : key, depth + 1);
-    if (found !== undefined) return found;
-  }
-  return undefined;
 }

@@ -23,7 +23,7 @@
 import { type AnyCommand, offeredOn } from "./command.ts";
 import type { Core } from "./core.ts";
 import { asGatewayError, GatewayError, internalDetail } from "./errors.ts";
-import { parseArgs } from "./execute.ts";
+import { parseArgs } from "./args.ts";
 import { fingerprint, LEASE_SECONDS } from "./ledger.ts";
 import type { RequestRecord } from "./log.ts";
 import type { Channel, ChatAccount, Principal } from "./principal.ts";
@@ -118,17 +118,19 @@ export function createPipeline(core: Omit<Core, "pipeline">): Pipeline {
       // Who may call comes before what was sent.
       return finish(d, { ok: false, command, error: signInFirst() });
     }
+    if (d.args instanceof GatewayError) {
+      // The adapter could not read the arguments (e.g. too many words): show how to write them.
+      const text = d.channel === "http"
+        ? d.args.message
+        : `${d.args.message} Usage: ${usage(command, d.channel)}`;
+      return finish(d, { ok: false, command, error: reworded(d.args, text) });
+    }
     let args: unknown;
     try {
-      if (d.args instanceof GatewayError) throw d.args;
-      args = parseArgs(command, d.args);
+      args = parseArgs(command, d.args, d.channel);
     } catch (err) {
-      const error = asGatewayError(err);
-      if (error.status >= 500) throw err;
-      const text = d.channel === "http"
-        ? error.message
-        : `${error.message}\nUsage: ${usage(command, d.channel)}`;
-      return finish(d, { ok: false, command, error: reworded(error, text) });
+      if (!(err instanceof GatewayError) || err.status >= 500) throw err;
+      return finish(d, { ok: false, command, error: err });
     }
     const account = d.caller.kind === "chat" ? d.caller.account : null;
     let principal = caller;
@@ -143,7 +145,7 @@ export function createPipeline(core: Omit<Core, "pipeline">): Pipeline {
         ok: false,
         command,
         error: account
-          ? new GatewayError(401, "not_linked", notLinkedText(d.channel))
+          ? new GatewayError(401, "not_linked", notLinkedText(d.channel, core.executor.links))
           : signInFirst(),
       });
     }
@@ -280,7 +282,7 @@ function settle(command: AnyCommand, work: Promise<Reply>): Promise<Outcome> {
 }
 
 function signInFirst(): GatewayError {
-  return new GatewayError(401, "missing_token", notLinkedText("http"));
+  return new GatewayError(401, "missing_token", notLinkedText("http", {}));
 }
 
 function refuse(status: number, code: GatewayError["code"], message: string): Outcome {

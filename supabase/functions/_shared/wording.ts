@@ -6,6 +6,13 @@
 import type { AnyCommand } from "./command.ts";
 import type { Channel } from "./principal.ts";
 
+/** What end users are told about the app: its name and where they create a link code. */
+export interface AppLinks {
+  appName?: string;
+  linkUrl?: string;
+  telegramBotUsername?: string;
+}
+
 /** The platform's name, as users know it. */
 export const PLATFORM: Record<Channel, string> = {
   telegram: "Telegram",
@@ -24,8 +31,8 @@ export function usage(command: AnyCommand, channel: Channel): string {
   const names = Object.keys(command.jsonSchema.properties);
   if (channel === "http") return `POST /commands/${command.name}`;
   const args = names.map((k) => {
-    const slot = channel === "discord" ? `${k}:<${k}>` : `<${k}>`;
-    return required.includes(k) ? ` ${slot}` : ` [${slot}]`;
+    if (!required.includes(k)) return channel === "discord" ? ` [${k}:<${k}>]` : ` [${k}]`;
+    return channel === "discord" ? ` ${k}:<${k}>` : ` <${k}>`;
   }).join("");
   const name = channel === "telegram" ? telegramName(command.name) : command.name;
   return `/${name}${args}`;
@@ -36,23 +43,69 @@ export function linkSyntax(channel: Channel, code = "<code>"): string {
   return channel === "discord" ? `/link code:${code}` : `/link ${code}`;
 }
 
+/** Where the app is, in words: "Acme (https://acme.example/link)", or "the web app". */
+export function appPlace(links: AppLinks): string {
+  const name = links.appName ?? "the web app";
+  return links.linkUrl ? `${name} (${links.linkUrl})` : name;
+}
+
 /** The steps to link, shown to unlinked chat users. */
-export function howToLink(channel: Channel): string {
-  return "To link it: sign in to the web app and create a link code " +
-    `(it calls create_link_code), then send ${linkSyntax(channel)} here.`;
+export function howToLink(channel: Channel, links: AppLinks): string {
+  return `To link it: sign in to ${appPlace(links)}, create a link code there, ` +
+    `then send ${linkSyntax(channel)} here.`;
 }
 
 /** Shown when a chat account that is not linked uses a command that needs a user. */
-export function notLinkedText(channel: Channel): string {
+export function notLinkedText(channel: Channel, links: AppLinks): string {
   if (channel === "http") {
     return "Sign in first: this command needs a signed-in user's access token " +
       "(Authorization: Bearer <access token>).";
   }
-  return `This ${PLATFORM[channel]} account is not linked yet. ${howToLink(channel)}`;
+  return `This ${PLATFORM[channel]} account is not linked yet. ${howToLink(channel, links)}`;
 }
 
 /** Shown for a command name nobody defined (or one not offered on `channel`). */
 export function unknownCommandText(channel: Channel, name: string): string {
   if (channel === "http") return `There is no command '${name}'. GET /commands lists them.`;
   return "Unknown command. Send /help to see what I can do.";
+}
+
+/**
+ * A call of `command` on `channel` that shows a valid value for `field`: `/done 3`,
+ * `/done id:3`, or `{"id":3}`. Values come from the schema's `examples` (zod `.meta()`), else
+ * a plain one of the argument's type; undefined when the command has no such argument.
+ */
+export function example(
+  command: AnyCommand,
+  channel: Channel,
+  field: string,
+  value?: string | number | boolean,
+): string | undefined {
+  const props = command.jsonSchema.properties;
+  if (!props[field]) return undefined;
+  const required = command.jsonSchema.required ?? [];
+  const shown = Object.keys(props).filter((k) => k === field || required.includes(k));
+  const values = shown.map((k) =>
+    [k, k === field && value !== undefined ? value : sampleValue(props[k])] as const
+  );
+  if (channel === "http") {
+    return `POST /commands/${command.name} ${JSON.stringify(Object.fromEntries(values))}`;
+  }
+  const name = channel === "telegram" ? telegramName(command.name) : command.name;
+  const args = values.map(([k, v]) => channel === "discord" ? `${k}:${v}` : String(v));
+  return [`/${name}`, ...args].join(" ");
+}
+
+function sampleValue(
+  prop: AnyCommand["jsonSchema"]["properties"][string],
+): string | number | boolean {
+  const given = (prop.examples as unknown[] | undefined)?.[0];
+  if (typeof given === "string" || typeof given === "number" || typeof given === "boolean") {
+    return given;
+  }
+  if (prop.enum?.length) return prop.enum[0];
+  if (prop.type === "integer") return Math.max(1, Number(prop.minimum ?? 1));
+  if (prop.type === "number") return Number(prop.minimum ?? 1);
+  if (prop.type === "boolean") return true;
+  return "text";
 }

@@ -9,12 +9,14 @@ import {
   type LinkOutcome,
   listedOn,
 } from "../../_shared/command.ts";
-import { howToLink } from "../../_shared/wording.ts";
+import { appPlace, howToLink, linkSyntax, PLATFORM, usage } from "../../_shared/wording.ts";
 import { unwrap } from "../../_shared/db.ts";
 import { GatewayError } from "../../_shared/errors.ts";
 import { type Reply, reply } from "../../_shared/reply.ts";
 
-const CODE = z.string().trim().min(4).max(32).regex(/^[A-Za-z0-9 -]+$/, "letters and digits only");
+const CODE = z.string().trim().min(4).max(32)
+  .regex(/^[A-Za-z0-9 -]+$/, "letters and digits only")
+  .meta({ examples: ["K7MQ2XWR9P"] });
 
 export const whoami = defineCommand({
   name: "whoami",
@@ -48,7 +50,7 @@ export const help = defineCommand({
 export const start = defineCommand({
   name: "start",
   description: "Start the bot, or link your account with a code",
-  args: z.object({ code: CODE.optional().describe("Link code from the web app") }),
+  args: z.object({ code: CODE.optional().describe("The link code") }),
   requires: "none",
   channels: ["telegram"],
   hidden: true,
@@ -56,7 +58,7 @@ export const start = defineCommand({
     if (code) return await linkWith(ctx, code);
     const intro = ctx.principal
       ? `Welcome back, ${ctx.principal.claims.email || "friend"}.`
-      : "Welcome! This account is not linked yet.\n" + howToLink(ctx.channel);
+      : "Welcome! This account is not linked yet.\n" + howToLink(ctx.channel, ctx.links);
     return reply.text(`${intro}\n\n${helpText(ctx)}`);
   },
 });
@@ -64,7 +66,7 @@ export const start = defineCommand({
 export const link = defineCommand({
   name: "link",
   description: "Link this chat account to your web account",
-  args: z.object({ code: CODE.describe("The code the web app shows you") }),
+  args: z.object({ code: CODE.describe("The link code") }),
   requires: "none",
   channels: ["telegram", "discord"],
   run: (ctx, { code }) => linkWith(ctx, code),
@@ -74,12 +76,17 @@ export const unlink = defineCommand({
   name: "unlink",
   description: "Unlink this chat account from your web account",
   args: z.object({}),
-  requires: "user",
+  requires: "none",
   channels: ["telegram", "discord"],
   async run(ctx) {
-    const removed = await ctx.linking!.unlink();
+    const platform = PLATFORM[ctx.channel];
+    // Not linked (or unlinked meanwhile from the web app): say so rather than ask to link.
+    const removed = ctx.principal ? await ctx.linking!.unlink() : false;
     return reply.text(
-      removed ? "Unlinked. This chat account can no longer act for you." : "Nothing to unlink.",
+      removed
+        ? `Unlinked. This ${platform} account can no longer act for you.`
+        : `This ${platform} account is not linked, so there is nothing to unlink.`,
+      { unlinked: removed },
     );
   },
 });
@@ -98,9 +105,11 @@ export const linkCode = defineCommand({
     );
     const bot = ctx.links.telegramBotUsername;
     const telegram = bot ? `https://t.me/${bot}?start=${created.code}` : null;
-    const lines = [`Your link code: ${created.code} (valid until ${created.expires_at}).`];
-    if (telegram) lines.push(`Telegram: open ${telegram}`);
-    lines.push(`Or send /link ${created.code} to the bot.`);
+    const lines = [`Your link code: ${created.code} (valid for 10 minutes, once).`];
+    if (telegram) {
+      lines.push(`Telegram: open ${telegram}, or send ${linkSyntax("telegram", created.code)}.`);
+    } else lines.push(`Telegram: send ${linkSyntax("telegram", created.code)} to the bot.`);
+    lines.push(`Discord: use ${linkSyntax("discord", created.code)}.`);
     return reply.text(lines.join("\n"), {
       code: created.code,
       expires_at: created.expires_at,
@@ -114,25 +123,33 @@ async function linkWith(ctx: CommandContext, code: string): Promise<Reply> {
     throw new GatewayError(400, "invalid_args", "Linking works from Telegram or Discord.");
   }
   const outcome = await ctx.linking.link(code);
-  return reply.text(linkMessage(outcome), { linked: outcome.ok });
+  return reply.text(linkMessage(outcome, ctx), { linked: outcome.ok });
 }
 
-/** What the user reads after trying a code. */
-export function linkMessage(outcome: LinkOutcome): string {
+/** What the user reads after trying a code, in the syntax of the channel. */
+export function linkMessage(
+  outcome: LinkOutcome,
+  ctx: Pick<CommandContext, "channel" | "links" | "catalogue">,
+): string {
+  const place = appPlace(ctx.links);
+  const tip = ctx.catalogue().filter((c) => c.name === "tasks" || c.name === "add")
+    .map((c) => usage(c, ctx.channel)).join(" or ");
   if (outcome.ok) {
+    const next = tip ? ` Try ${tip}.` : "";
     return outcome.alreadyLinked
-      ? "This account is already linked to you. Try /tasks."
-      : "Linked! This chat account now acts as you. Try /tasks or /add <title>.";
+      ? `This account is already linked to you.${next}`
+      : `Linked! This ${PLATFORM[ctx.channel]} account now acts as you.${next}`;
   }
+  const tries = outcome.triesLeft === undefined ? "" : ` ${triesLeft(outcome.triesLeft)}`;
   switch (outcome.reason) {
     case "invalid_code":
-      return "That code is not valid. Check it, or create a new one in the web app.";
+      return `That code is not valid. Check it, or create a new one in ${place}.${tries}`;
     case "expired_code":
-      return "That code has expired (codes last 10 minutes). Create a new one in the web app.";
+      return `That code has expired (codes last 10 minutes). Create a new one in ${place}.${tries}`;
     case "used_code":
-      return "That code was already used. Create a new one in the web app.";
+      return `That code was already used. Create a new one in ${place}.${tries}`;
     case "already_linked":
-      return "This chat account is already linked to another user. Send /unlink first.";
+      return "This account is already linked to another user. Send /unlink first.";
     case "rate_limited": {
       const minutes = Math.max(1, Math.ceil((outcome.retryAfterSeconds ?? 900) / 60));
       return `Too many wrong codes. Try again in ${minutes} minute${minutes > 1 ? "s" : ""}.`;
@@ -140,13 +157,13 @@ export function linkMessage(outcome: LinkOutcome): string {
   }
 }
 
+function triesLeft(n: number): string {
+  if (n <= 0) return "That was the last try: linking is locked for 15 minutes.";
+  return `${n} ${n === 1 ? "try" : "tries"} left before linking is locked for 15 minutes.`;
+}
+
 function helpText(ctx: CommandContext): string {
-  const commands = listedOn(ctx.catalogue(), ctx.channel);
-  const lines = commands.map((c) => {
-    const args = Object.entries(c.jsonSchema.properties).map(([name]) =>
-      (c.jsonSchema.required ?? []).includes(name) ? ` <${name}>` : ` [${name}]`
-    ).join("");
-    return `/${c.name}${args} - ${c.description}`;
-  });
+  const lines = listedOn(ctx.catalogue(), ctx.channel)
+    .map((c) => `${usage(c, ctx.channel)} - ${c.description}`);
   return ["Commands:", ...lines].join("\n");
 }

@@ -7,6 +7,7 @@ import { type CommandContext, defineCommand } from "../../_shared/command.ts";
 import { unwrap } from "../../_shared/db.ts";
 import { GatewayError } from "../../_shared/errors.ts";
 import { reply } from "../../_shared/reply.ts";
+import { example } from "../../_shared/wording.ts";
 
 /** A task row as the commands return it. */
 export interface TaskRow {
@@ -18,24 +19,51 @@ export interface TaskRow {
 }
 
 const COLUMNS = "id, title, done, created_at, source";
-const LIST_LIMIT = 50;
+/** Tasks per page: a page of long titles still fits one Discord message. */
+export const PAGE_SIZE = 15;
 
 export const tasks = defineCommand({
   name: "tasks",
   description: "List your tasks",
-  args: z.object({}),
+  args: z.object({
+    page: z.number().int().min(1).max(10_000).optional()
+      .describe("The page number").meta({ examples: [2] }),
+  }),
   requires: "user",
   readOnly: true,
-  async run(ctx) {
-    const rows = unwrap<TaskRow[]>(
-      await ctx.db.from("tasks").select(COLUMNS)
-        .order("done", { ascending: true })
-        .order("created_at", { ascending: false })
-        .limit(LIST_LIMIT),
-      "tasks",
-    );
-    if (rows.length === 0) return reply.text("No tasks yet. Add one with /add <title>.", rows);
+  async run(ctx, { page = 1 }) {
+    const from = (page - 1) * PAGE_SIZE;
+    const result = await ctx.db.from("tasks").select(COLUMNS, { count: "exact" })
+      .order("done", { ascending: true })
+      .order("created_at", { ascending: false })
+      .order("id", { ascending: false })
+      .range(from, from + PAGE_SIZE - 1);
+    // Past the last page PostgREST answers 416: an empty page, whose total is counted apart.
+    let rows: TaskRow[] = [];
+    let total: number;
+    if (result.status === 416) {
+      const counted = await ctx.db.from("tasks").select("id", { count: "exact", head: true });
+      unwrap(counted, "tasks");
+      total = counted.count ?? 0;
+    } else {
+      rows = unwrap<TaskRow[]>(result, "tasks");
+      total = result.count ?? rows.length;
+    }
+    const add = ctx.catalogue().find((c) => c.name === "add");
+    if (total === 0) {
+      return reply.text(
+        `No tasks yet.${add ? ` Add one with ${example(add, ctx.channel, "title")}.` : ""}`,
+        rows,
+      );
+    }
+    if (rows.length === 0) {
+      return reply.text(`There is no page ${page}: you have ${total} tasks.`, rows);
+    }
     const lines = rows.map((t) => `${t.done ? "✓" : "•"} #${t.id} ${t.title}`);
+    const left = total - from - rows.length;
+    if (left > 0) {
+      lines.push(`… and ${left} more: ${example(tasks, ctx.channel, "page", page + 1)}`);
+    }
     return reply.text(lines.join("\n"), rows);
   },
 });
@@ -44,7 +72,8 @@ export const add = defineCommand({
   name: "add",
   description: "Add a task",
   args: z.object({
-    title: z.string().trim().min(1).max(500).describe("What to do"),
+    title: z.string().trim().min(1).max(500).describe("The task title")
+      .meta({ examples: ["Buy milk"] }),
   }),
   requires: "user",
   publicReply: false,
@@ -68,7 +97,8 @@ export const done = defineCommand({
   name: "done",
   description: "Mark a task as done",
   args: z.object({
-    id: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).describe("The task's number"),
+    id: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).describe("The task number")
+      .meta({ examples: [3] }),
   }),
   requires: "user",
   async run(ctx, { id }) {
