@@ -43,7 +43,7 @@ export function readUpdate(
   const message = update.message as Partial<Message> | null | undefined;
   if (typeof message !== "object" || message === null) return null;
   const { from, chat } = message;
-  if (typeof from !== "object" || from === null || !isInt(from.id) || from.is_bot !== false) {
+  if (typeof from !== "object" || from === null || !isInt(from.id) || from.is_bot === true) {
     return null;
   }
   if (message.sender_chat) return null; // sent on behalf of a channel or group: no person

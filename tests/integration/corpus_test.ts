@@ -47,7 +47,7 @@ const TELEGRAM_ANSWERED: Record<string, Expect> = {
   "teloxide-objects/effect-id": "hint",
   "teloxide-update/message": "hint",
   "teloxide-update/de-private-chat-text-message": "hint",
-  // Telegram's own examples (core.telegram.org/bots/webhooks): see KNOWN_FAILURES.
+  // Telegram's own examples (core.telegram.org/bots/webhooks), which predate `from.is_bot`.
   "core-telegram-org-webhooks/curl-message-with-text": "command",
   "core-telegram-org-webhooks/more-message-with-text": "command",
   "core-telegram-org-webhooks/message-with-a-reply": "command",
@@ -70,13 +70,8 @@ const EITHER = new Set([
  * (then move it out of this list and keep its entry in TELEGRAM_ANSWERED).
  */
 export const KNOWN_FAILURES: Record<string, string> = {
-  // KNOWN: Telegram's documented sample updates have no `from.is_bot` (the field came with Bot
-  // API 3.3, August 2017; the samples are older). readUpdate takes a missing is_bot for a bot
-  // and drops the message: a lost reply (real Telegram always sends is_bot today).
-  "core-telegram-org-webhooks/curl-message-with-text": "from.is_bot missing: not answered",
-  "core-telegram-org-webhooks/more-message-with-text": "from.is_bot missing: not answered",
-  "core-telegram-org-webhooks/message-with-a-reply": "from.is_bot missing: not answered",
-  "core-telegram-org-webhooks/message-with-entities": "from.is_bot missing: no hint",
+  // None today. Telegram's documented sample updates have no `from.is_bot` (the field came with
+  // Bot API 3.3, August 2017; the samples are older): once dropped as a bot, now answered.
 };
 
 /** Extra replays of real payloads rewritten to our commands (`{bot}`: the test bot). */
