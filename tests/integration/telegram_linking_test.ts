@@ -81,7 +81,7 @@ Deno.test(
     notify pgrst, 'reload schema';`);
     await new Promise((r) => setTimeout(r, 500)); // PostgREST reloads its schema cache
     const notes = defineCommand({
-      name: "notes",
+      name: "team-notes",
       description: "Team notes",
       args: z.object({}),
       requires: "user",
@@ -100,7 +100,7 @@ Deno.test(
 
     const web = await webClient(token).from("test_team_notes").select("body");
     assertEquals(web.data, [{ body: "red plan" }]);
-    await postUpdate(gw, telegramMessage({ fromId: tg, text: "/notes" }));
+    await postUpdate(gw, telegramMessage({ fromId: tg, text: "/team_notes" }));
     assertEquals(sentTexts(gw, tg).at(-1), "red plan");
     await gw.close();
   },

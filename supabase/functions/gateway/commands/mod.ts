@@ -1,19 +1,22 @@
 /**
  * The app's command registry: the one list every channel serves. Add a command here and it
- * appears in Telegram /help, Discord registration and the HTTPS catalogue.
+ * appears in Telegram /help, Discord registration and the HTTPS catalogue (see "Use it in your
+ * app" in the README, and templates/command/ for a command with its migration and test).
  */
 import type { AnyCommand } from "../../_shared/command.ts";
 import { help, link, linkCode, start, unlink, whoami } from "./account.ts";
 import { add, done, tasks } from "./tasks.ts";
 
 export const commands: readonly AnyCommand[] = [
+  // The gateway's own: linking, help, who am I. Keep these.
   start,
   help,
   link,
   unlink,
   whoami,
+  linkCode,
+  // The app's commands: the demo's tasks. Replace them with yours.
   tasks,
   add,
   done,
-  linkCode,
 ];
