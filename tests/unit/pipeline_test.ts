@@ -98,6 +98,7 @@ function harness(
     registry,
     ledger,
     log: silentLogger,
+    now: Date.now,
     limit: createRateLimiter({ perMinute: options.perMinute ?? 0, burst: options.burst }),
     executor: createExecutor({ registry, clients: { forToken: () => ({}) as never }, links: {} }),
     identities: {

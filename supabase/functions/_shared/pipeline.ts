@@ -104,7 +104,7 @@ export function retryable(err: GatewayError): boolean {
 /** Builds the pipeline over the core's services. */
 export function createPipeline(core: Omit<Core, "pipeline">): Pipeline {
   const { registry, identities, executor, ledger, limit, log } = core;
-  const charged = new TtlCache<string, true>({ maxEntries: 20_000 });
+  const charged = new TtlCache<string, true>({ maxEntries: 20_000, now: core.now });
 
   async function carry<S>(d: Delivery<S>, caller: Principal | null): Promise<Result<S>> {
     const { record } = d;
@@ -250,7 +250,7 @@ export function createPipeline(core: Omit<Core, "pipeline">): Pipeline {
       const result = await carry(d, principal);
       record.replayed = result.replayed;
       if (result.replayed) ticket.refund();
-      else if (chargeKey !== undefined) charged.set(chargeKey, true, Date.now() + CHARGED_TTL_MS);
+      else if (chargeKey !== undefined) charged.set(chargeKey, true, core.now() + CHARGED_TTL_MS);
       return result;
     } catch (err) {
       ticket.refund();
