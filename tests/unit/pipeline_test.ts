@@ -262,15 +262,52 @@ Deno.test("pipeline: a failed delivery releases; a failed completion keeps the a
   assert(!answered.replayed && answered.outcome.ok, "an answered delivery stays answered");
 });
 
-Deno.test("pipeline: read-only commands start alongside the claim", async () => {
+Deno.test("pipeline: a chat platform's read-only delivery runs without the ledger", async () => {
+  const h = harness();
+  const result = await h.pipeline(h.delivery({ command: "read", args: {} }));
+  assert(!result.replayed && result.outcome.ok);
+  assertEquals(h.log, [], "no claim, no completion");
+  assertEquals(h.runs(), 1);
+  const repeat = await h.pipeline(h.delivery({ command: "read", args: {} }));
+  assert(repeat.replayed, "a redelivery to this instance replays what it answered");
+  assert(repeat.stored.ok && repeat.stored.reply.text === result.outcome.reply.text);
+  assertEquals(h.runs(), 1);
+  assertEquals(h.delivered.length, 1, "answered once");
+});
+
+Deno.test("pipeline: a failed read-only delivery is not remembered", async () => {
+  const h = harness();
+  let fail = true;
+  const d = h.delivery({
+    command: "read",
+    args: {},
+    deliver: () => fail ? Promise.reject(new Error("send failed")) : Promise.resolve(),
+  });
+  await assertRejects(() => h.pipeline(d));
+  fail = false;
+  const again = await h.pipeline(d);
+  assert(!again.replayed && again.outcome.ok, "the redelivery runs again");
+  assertEquals(h.runs(), 2);
+});
+
+Deno.test("pipeline: an Idempotency-Key read starts alongside the claim", async () => {
   const h = harness();
   let order = "";
   h.setEffect(() => (order += "run;", Promise.resolve({ text: "r" })));
-  const result = await h.pipeline(h.delivery({ command: "read", args: {} }));
+  const keyed = () =>
+    h.delivery({
+      channel: "http",
+      caller: { kind: "token", token: "good" },
+      command: "read",
+      args: {},
+      id: "http:k",
+      checkReuse: true,
+    });
+  const result = await h.pipeline(keyed());
   assert(!result.replayed && result.outcome.ok);
   assertEquals(order, "run;");
-  assertEquals(h.log[0], "claim tg:1:100");
-  const repeat = await h.pipeline(h.delivery({ command: "read", args: {} }));
+  assertEquals(h.log[0], `claim http:k@${USER.userId}`);
+  const repeat = await h.pipeline(keyed());
   assert(repeat.replayed, "a repeat drops the early result and replays");
 });
 

@@ -67,17 +67,23 @@ export function createServiceRpc(
   }
   return async <T>(fn: string, args: Record<string, unknown>) => {
     let res: Response;
+    let text: string;
+    // A timer cleared with the call (AbortSignal.timeout would live on for the whole timeout).
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), DB_TIMEOUT_MS);
     try {
       res = await fetchImpl(`${config.restUrl}/rpc/${fn}`, {
         method: "POST",
         headers,
         body: JSON.stringify(args),
-        signal: AbortSignal.timeout(DB_TIMEOUT_MS),
+        signal: abort.signal,
       });
+      text = await res.text();
     } catch (err) {
       throw fetchFailure(err);
+    } finally {
+      clearTimeout(timer);
     }
-    const text = await res.text();
     if (!res.ok) {
       let body: { code?: string; message?: string } = {};
       try {

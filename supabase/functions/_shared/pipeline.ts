@@ -19,6 +19,11 @@
  *   a 503.
  * - A delivery that was answered is never turned into a failure afterwards: a completion that
  *   fails is logged, and a repeat then meets the lease (409) and, after it, an idempotent rerun.
+ * - A read-only command delivered by a chat platform runs without the ledger: it has no effect
+ *   to guard, and the ledger's claim and completion would be two of its three database calls. A
+ *   redelivery this instance already answered is replayed from memory; one that reaches another
+ *   instance (only after a lost acknowledgement) is answered again, with the same read.
+ *   HTTPS Idempotency-Key requests keep the ledger: their contract is a stored answer.
  */
 import { type AnyCommand, offeredOn } from "./command.ts";
 import type { Core } from "./core.ts";
@@ -95,6 +100,8 @@ export type Pipeline = <Stored>(delivery: Delivery<Stored>) => Promise<Result<St
 /** How long a charged delivery id is remembered: longer than platforms keep redelivering. */
 const CHARGED_TTL_MS = 10 * 60_000;
 const FREE: Ticket = { refund() {} };
+/** A charged delivery: its stored answer when it ran without the ledger (read-only), to replay. */
+type Charged = { stored?: unknown };
 
 /** Whether a thrown pipeline error asks the platform to try again later. */
 export function retryable(err: GatewayError): boolean {
@@ -104,9 +111,13 @@ export function retryable(err: GatewayError): boolean {
 /** Builds the pipeline over the core's services. */
 export function createPipeline(core: Omit<Core, "pipeline">): Pipeline {
   const { registry, identities, executor, ledger, limit, log } = core;
-  const charged = new TtlCache<string, true>({ maxEntries: 20_000, now: core.now });
+  const charged = new TtlCache<string, Charged>({ maxEntries: 20_000, now: core.now });
 
-  async function carry<S>(d: Delivery<S>, caller: Principal | null): Promise<Result<S>> {
+  async function carry<S>(
+    d: Delivery<S>,
+    caller: Principal | null,
+    remember: (stored: S) => void,
+  ): Promise<Result<S>> {
     const { record } = d;
     const found = registry.get(d.command);
     const command = found && offeredOn(found, d.channel) ? found : undefined;
@@ -163,6 +174,12 @@ export function createPipeline(core: Omit<Core, "pipeline">): Pipeline {
         }),
       );
     if (d.id === undefined) return finish(d, await run());
+    if (command.readOnly && !d.checkReuse) {
+      const outcome = await run();
+      await finish(d, outcome);
+      remember(d.stored(outcome));
+      return { replayed: false, outcome };
+    }
 
     const key = d.caller.kind === "token" ? `${d.id}@${principal!.userId}` : d.id;
     const print = d.checkReuse
@@ -238,7 +255,12 @@ export function createPipeline(core: Omit<Core, "pipeline">): Pipeline {
     // A delivery this instance already charged (a redelivery of an answered update) is free.
     const chargeKey = d.id === undefined ? undefined : `${caller}\n${d.id}`;
     let ticket: Ticket = FREE;
-    if (chargeKey === undefined || !charged.get(chargeKey)) {
+    const earlier = chargeKey === undefined ? undefined : charged.get(chargeKey);
+    if (earlier && "stored" in earlier) {
+      record.replayed = true;
+      return { replayed: true, stored: earlier.stored as S };
+    }
+    if (!earlier) {
       try {
         ticket = limit(caller);
       } catch (err) {
@@ -247,10 +269,11 @@ export function createPipeline(core: Omit<Core, "pipeline">): Pipeline {
       }
     }
     try {
-      const result = await carry(d, principal);
+      let answer: Charged = {};
+      const result = await carry(d, principal, (stored) => (answer = { stored }));
       record.replayed = result.replayed;
       if (result.replayed) ticket.refund();
-      else if (chargeKey !== undefined) charged.set(chargeKey, true, core.now() + CHARGED_TTL_MS);
+      else if (chargeKey !== undefined) charged.set(chargeKey, answer, core.now() + CHARGED_TTL_MS);
       return result;
     } catch (err) {
       ticket.refund();
