@@ -30,6 +30,9 @@ const BOB = "b0b00000-0000-4000-8000-000000000002"; // writes (so reads stay the
 const TG = { alice: "424242", bob: "525252" };
 const DC = { alice: "424243", bob: "525253" };
 const quick = Deno.args.includes("--quick");
+/** `--only <text>`: just the scenarios whose name contains it (and direct PostgREST), no memory run. */
+const only = Deno.args.includes("--only") ? Deno.args[Deno.args.indexOf("--only") + 1] : undefined;
+const wanted = (name: string) => !only || name.startsWith("direct") || name.includes(only);
 const SECONDS = quick ? 3 : 5;
 const ROUNDS = quick ? 1 : 3;
 const MEMORY_REQUESTS = 100_000;
@@ -108,7 +111,8 @@ const rssMb = async (pid: number) => {
   const status = await Deno.readTextFile(`/proc/${pid}/status`);
   return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
 };
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+const median = (xs: number[]) =>
+  xs.length ? [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] : NaN;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const aliceToken = await devAccessToken(keys.signingKey, `${supabaseUrl}/auth/v1`, {
@@ -296,7 +300,7 @@ try {
   const calls: Record<string, Record<string, number>> = {};
   const callScenarios = await scenarios(gw, 0);
   for (const [i, [name, s]] of Object.entries(callScenarios).entries()) {
-    if (name.startsWith("direct")) continue;
+    if (name.startsWith("direct") || !wanted(name)) continue;
     await fetch(`http://127.0.0.1:${gateway.port}/__bench/calls`).then((r) => r.text());
     const r = await measure(s, 1, 1, (i + 1) * 100_000);
     await sleep(300);
@@ -311,6 +315,7 @@ try {
   for (let round = 1; round <= ROUNDS; round++) {
     const all = await scenarios(gw, round);
     for (const [i, [name, s]] of Object.entries(all).entries()) {
+      if (!wanted(name)) continue;
       results[name] ??= { c1: [], c32: [] };
       // Update ids are the ledger's keys: every run of every scenario gets its own range.
       const base = round * 100_000_000 + (i + 1) * 10_000_000;
@@ -332,13 +337,13 @@ try {
       );
     }
   }
-  const rate = (name: string) => median(results[name].c32.map((r) => r.perSecond));
-  const p50 = (name: string) => median(results[name].c1.map((r) => r.p50));
-  const p99 = (name: string) => median(results[name].c1.map((r) => r.p99));
+  const rate = (name: string) => median(results[name]?.c32.map((r) => r.perSecond) ?? []);
+  const p50 = (name: string) => median(results[name]?.c1.map((r) => r.p50) ?? []);
+  const p99 = (name: string) => median(results[name]?.c1.map((r) => r.p99) ?? []);
 
   // Memory: 100,000 requests after warm-up, HTTPS and chat, sampled every 10,000.
   const memory: Record<string, number[]> = {};
-  if (!quick) {
+  if (!quick && !only) {
     const all = await scenarios(gw, 9);
     for (const name of ["HTTPS read", "Telegram read"]) {
       log(`memory: ${name}, warm-up then ${MEMORY_REQUESTS} requests`);
@@ -362,7 +367,7 @@ try {
   // Where the CPU goes: one profiled gateway per channel, c=32 for a few seconds.
   log("profiles");
   const profiles: Record<string, ReturnType<typeof summariseProfile>> = {};
-  for (const name of ["HTTPS read", "Telegram read", "Discord read"]) {
+  for (const name of ["HTTPS read", "Telegram read", "Discord read"].filter(wanted)) {
     const dir = await Deno.makeTempDir({ dir: STATE, prefix: "prof-" });
     const g = await spawnGateway(freePort(), ["--cpu-prof", `--cpu-prof-dir=${dir}`]);
     const s = (await scenarios(`http://127.0.0.1:${g.port}/functions/v1/gateway`, 7))[name];

@@ -100,7 +100,11 @@ function harness(
     log: silentLogger,
     now: Date.now,
     limit: createRateLimiter({ perMinute: options.perMinute ?? 0, burst: options.burst }),
-    executor: createExecutor({ registry, clients: { forToken: () => ({}) as never }, links: {} }),
+    executor: createExecutor({
+      registry,
+      clients: { ready: () => Promise.resolve(), forToken: () => ({}) as never },
+      links: {},
+    }),
     identities: {
       principalFor: () => (lookups++, Promise.resolve(options.linked === false ? null : USER)),
       forget() {},

@@ -4,8 +4,12 @@
  * token until it expires. `ServiceRpc` calls the narrow service-role SQL functions (identity
  * look-up, link codes, delivery ledger) and nothing else. `dbFailure` maps PostgREST errors to
  * the contract's statuses.
+ *
+ * supabase-js (about a third of the gateway's start-up) is imported on the first request that
+ * needs a user's client, not at boot: health checks, PINGs, preflights and refusals never wait
+ * for it, and the first command waits once.
  */
-import { createClient, type SupabaseClient } from "@supabase/supabase-js";
+import type { SupabaseClient } from "@supabase/supabase-js";
 import { TtlCache } from "./cache.ts";
 import type { GatewayConfig } from "./config.ts";
 import { GatewayError } from "./errors.ts";
@@ -18,8 +22,15 @@ export const DB_TIMEOUT_MS = 5_000;
 
 /** Creates (or reuses) a client acting as the user whose token it carries. */
 export interface UserClients {
+  /** Resolves once clients can be made (supabase-js is loaded); call before `forToken`. */
+  ready(): Promise<void>;
   forToken(token: string, expiresAt: number): SupabaseClient;
 }
+
+let supabaseJs: typeof import("@supabase/supabase-js") | undefined;
+let loading: Promise<void> | undefined;
+const loadSupabaseJs = () =>
+  loading ??= import("@supabase/supabase-js").then((m) => void (supabaseJs = m));
 
 /** Builds the per-user client factory. */
 export function createUserClients(
@@ -29,10 +40,12 @@ export function createUserClients(
 ): UserClients {
   const clients = new TtlCache<string, SupabaseClient>({ maxEntries: 2_000, now });
   return {
+    ready: () => supabaseJs ? Promise.resolve() : loadSupabaseJs(),
     forToken(token, expiresAt) {
       let client = clients.get(token);
       if (!client) {
-        client = createClient(config.supabaseUrl, config.anonKey, {
+        if (!supabaseJs) throw new Error("UserClients.forToken before ready()");
+        client = supabaseJs.createClient(config.supabaseUrl, config.anonKey, {
           accessToken: () => Promise.resolve(token),
           auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
           // Fail fast: a gateway answers 503 and lets the platform retry, instead of waiting

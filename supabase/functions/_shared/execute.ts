@@ -62,7 +62,7 @@ export function createExecutor(options: {
     registry,
     links,
     context,
-    run(inv) {
+    async run(inv) {
       if (!offeredOn(inv.command, inv.channel)) {
         throw new GatewayError(
           404,
@@ -73,7 +73,8 @@ export function createExecutor(options: {
       if (inv.command.requires === "user" && !inv.principal) {
         throw new GatewayError(401, "not_linked", "Sign in (or link this account) first.");
       }
-      return inv.command.run(context(inv), inv.args);
+      if (inv.principal) await clients.ready();
+      return await inv.command.run(context(inv), inv.args);
     },
   };
 }
