@@ -53,7 +53,6 @@ export async function answerCommand(
     args: optionArgs(interaction.data?.options),
     id: `dc:${interaction.id}`,
     stored: (outcome) => render(outcome, ephemeral),
-    completeLater: true,
     record,
   });
   const settled = work.then(

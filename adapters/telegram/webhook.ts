@@ -73,7 +73,6 @@ export function telegramWebhookRoute(core: Core): Route {
           deliver: reply,
           // Replies are not kept: Telegram does not repeat an update it saw answered.
           stored: () => ({ replied: true }),
-          completeLater: true,
           record,
         });
         return ack();

@@ -68,11 +68,23 @@ const USER: Principal = {
 
 /** A pipeline over stand-ins; `effect` decides what the `write` and `read` commands do. */
 function harness(
-  options: { perMinute?: number; burst?: number; linked?: boolean; failComplete?: boolean } = {},
+  options: {
+    perMinute?: number;
+    burst?: number;
+    linked?: boolean;
+    failComplete?: boolean;
+    slowComplete?: boolean;
+  } = {},
 ) {
   const { ledger, rows, log } = memoryLedger();
   if (options.failComplete) {
-    ledger.complete = () => Promise.reject(new GatewayError(503, "db_unavailable", "down"));
+    ledger.complete = ledger.completeSoon = () =>
+      Promise.reject(new GatewayError(503, "db_unavailable", "down"));
+  }
+  if (options.slowComplete) {
+    const complete = ledger.completeSoon;
+    ledger.completeSoon = (key, result) =>
+      new Promise((resolve) => setTimeout(resolve, 30)).then(() => complete(key, result));
   }
   let effect: () => Promise<Reply> = () => Promise.resolve({ text: "done" });
   let runs = 0;
@@ -292,6 +304,18 @@ Deno.test("pipeline: a failed read-only delivery is not remembered", async () =>
   const again = await h.pipeline(d);
   assert(!again.replayed && again.outcome.ok, "the redelivery runs again");
   assertEquals(h.runs(), 2);
+});
+
+Deno.test("pipeline: completions are off the response path; a repeat here waits for one", async () => {
+  const h = harness({ slowComplete: true });
+  const keyed = () =>
+    h.delivery({ channel: "http", caller: { kind: "token", token: "good" }, id: "http:k" });
+  const first = await h.pipeline(keyed());
+  assert(!first.replayed && first.outcome.ok);
+  assertEquals(h.rows.get(`http:k@${USER.userId}`)?.done, false, "answered before completing");
+  const repeat = await h.pipeline(keyed());
+  assert(repeat.replayed, "replayed once the completion is written, not refused as busy");
+  assertEquals(h.runs(), 1);
 });
 
 Deno.test("pipeline: an Idempotency-Key read starts alongside the claim", async () => {

@@ -17,6 +17,9 @@
  *   stored for replays). Anything else releases the claim and is thrown: 503 when nothing was
  *   done, 504 when a write may have landed. Read-only commands have no effects, so their 504 is
  *   a 503.
+ * - Completions are written off the response path, batched: the answer does not wait for them.
+ *   A repeat that reaches this instance meanwhile waits for its completion and is replayed; one
+ *   that reaches another instance first meets the lease (409, retry later).
  * - A delivery that was answered is never turned into a failure afterwards: a completion that
  *   fails is logged, and a repeat then meets the lease (409) and, after it, an idempotent rerun.
  * - A read-only command delivered by a chat platform runs without the ledger: it has no effect
@@ -73,8 +76,6 @@ export interface Delivery<Stored = unknown> {
   deliver?: (outcome: Outcome) => Promise<void>;
   /** What the ledger keeps to replay to a repeat of this delivery. */
   stored(outcome: Outcome): Stored;
-  /** Complete off the response path: for platforms that do not repeat an answered delivery. */
-  completeLater?: boolean;
   record: RequestRecord;
 }
 
@@ -112,6 +113,8 @@ export function retryable(err: GatewayError): boolean {
 export function createPipeline(core: Omit<Core, "pipeline">): Pipeline {
   const { registry, identities, executor, ledger, limit, log } = core;
   const charged = new TtlCache<string, Charged>({ maxEntries: 20_000, now: core.now });
+  /** Completions on their way to the database, by ledger key. */
+  const completing = new Map<string, Promise<void>>();
 
   async function carry<S>(
     d: Delivery<S>,
@@ -185,6 +188,7 @@ export function createPipeline(core: Omit<Core, "pipeline">): Pipeline {
     const print = d.checkReuse
       ? await fingerprint(`${command.name}\n${JSON.stringify(args)}`)
       : null;
+    await completing.get(key); // a repeat of a delivery this instance just answered
     // A read-only command starts alongside the claim; its outcome is used only if the claim is ours.
     const early = command.readOnly ? run() : undefined;
     early?.catch(() => {});
@@ -218,18 +222,16 @@ export function createPipeline(core: Omit<Core, "pipeline">): Pipeline {
       await ledger.release(key).catch(() => {/* the lease runs out on its own */});
       throw err;
     }
-    const stored = d.stored(outcome);
-    const completion = d.completeLater
-      ? ledger.completeSoon(key, stored)
-      : ledger.complete(key, stored);
-    const logged = completion.catch((err) =>
+    const logged = ledger.completeSoon(key, d.stored(outcome)).catch((err) =>
       log.warn("ledger completion failed", {
         request_id: record.request_id,
         detail: internalDetail(err),
       })
     );
-    if (d.completeLater) core.background(logged);
-    else await logged;
+    completing.set(key, logged);
+    core.background(logged.finally(() => {
+      if (completing.get(key) === logged) completing.delete(key);
+    }));
     return { replayed: false, outcome };
   }
 
