@@ -32,7 +32,7 @@ const DC = { alice: "424243", bob: "525253" };
 const quick = Deno.args.includes("--quick");
 /** `--only <text>`: just the scenarios whose name contains it (and direct PostgREST), no memory run. */
 const only = Deno.args.includes("--only") ? Deno.args[Deno.args.indexOf("--only") + 1] : undefined;
-const wanted = (name: string) => !only || name.startsWith("direct") || name.includes(only);
+const wanted = (name: string) => !only || name.startsWith("direct") || new RegExp(only).test(name);
 const SECONDS = quick ? 3 : 5;
 const ROUNDS = quick ? 1 : 3;
 const MEMORY_REQUESTS = 100_000;
