@@ -11,15 +11,21 @@ import type { Core } from "../../supabase/functions/_shared/core.ts";
 import type { AnyCommand } from "../../supabase/functions/_shared/command.ts";
 import { asGatewayError, internalDetail } from "../../supabase/functions/_shared/errors.ts";
 import type { RequestRecord } from "../../supabase/functions/_shared/log.ts";
-import type { Outcome, Result } from "../../supabase/functions/_shared/pipeline.ts";
+import type { Outcome } from "../../supabase/functions/_shared/pipeline.ts";
+import { GatewayError } from "../../supabase/functions/_shared/errors.ts";
 import {
+  type ActionRowComponent,
+  BUTTON_STYLE,
   deferredResponse,
+  discordParts,
+  EPHEMERAL,
   type InteractionResponse,
   type MessageBody,
   messageResponse,
+  ResponseType,
 } from "./format.ts";
 import { chatAccount, type Interaction, optionArgs } from "./interaction.ts";
-import { editOriginal } from "./webhook.ts";
+import { editOriginal, sendFollowUps, type WebhookTarget } from "./webhook.ts";
 import { offeredOn } from "../../supabase/functions/_shared/command.ts";
 
 /** Shown when the database (or another dependency) failed before anything was done. */
@@ -30,6 +36,9 @@ export const UNKNOWN_TEXT = "The service did not answer in time, so this may or 
 /** Edited into a deferred reply whose command failed for a reason the caller cannot fix. */
 export const FAILED_TEXT = "Something went wrong; try again.";
 const BUSY_TEXT = "This command is already being handled.";
+/** A button whose custom_id does not verify: changed by someone, or from an older deployment. */
+export const FORGED_TEXT = "This button is not valid (it was changed, or is from an older " +
+  "version). Nothing was done.";
 
 /** The registry's command for a slash-command name, if it is offered on Discord. */
 export function discordCommand(core: Core, name: unknown): AnyCommand | undefined {
@@ -37,43 +46,131 @@ export function discordCommand(core: Core, name: unknown): AnyCommand | undefine
   return command && offeredOn(command, "discord") ? command : undefined;
 }
 
+/** What the gateway answers to an interaction, and the follow-ups of a long reply. */
+interface Rendered {
+  response: InteractionResponse;
+  followUps: MessageBody[];
+}
+
 /** The response to a slash command; never throws for a failure the user should hear about. */
-export async function answerCommand(
+export function answerCommand(
   core: Core,
   interaction: Interaction,
   deadline: number,
   record: RequestRecord,
 ): Promise<InteractionResponse> {
   const name = interaction.data?.name;
-  const ephemeral = !discordCommand(core, name)?.publicReply;
-  const work = core.pipeline<InteractionResponse>({
-    channel: "discord",
-    caller: { kind: "chat", account: chatAccount(interaction) },
+  return answer(core, interaction, deadline, record, {
     command: typeof name === "string" ? name : "",
     args: optionArgs(interaction.data?.options),
+  }, false);
+}
+
+/**
+ * The response to a pressed button (MESSAGE_COMPONENT): the button's call, once its custom_id
+ * verifies, runs as the presser. A reply that replaces the message updates it (type 7); other
+ * replies and errors answer privately (type 4, ephemeral).
+ */
+export async function answerPress(
+  core: Core,
+  interaction: Interaction,
+  deadline: number,
+  record: RequestRecord,
+): Promise<InteractionResponse> {
+  record.pressed = true;
+  const call = await core.actions.decode(interaction.data?.custom_id);
+  if (!call) {
+    record.error_code = "invalid_action";
+    return messageResponse(FORGED_TEXT, true);
+  }
+  return answer(core, interaction, deadline, record, call, true);
+}
+
+async function answer(
+  core: Core,
+  interaction: Interaction,
+  deadline: number,
+  record: RequestRecord,
+  call: {
+    command: string;
+    args: Record<string, unknown> | GatewayError;
+    then?: { command: string; args: Record<string, unknown> };
+  },
+  pressed: boolean,
+): Promise<InteractionResponse> {
+  const ephemeral = !discordCommand(core, call.command)?.publicReply;
+  let rendered: Rendered | undefined;
+  const work = core.pipeline<Rendered>({
+    channel: "discord",
+    caller: { kind: "chat", account: chatAccount(interaction) },
+    command: call.command,
+    args: call.args,
+    ...(call.then ? { then: call.then } : {}),
     id: `dc:${interaction.id}`,
-    stored: (outcome) => render(outcome, ephemeral),
+    // Rendered here (button tokens are signed asynchronously) and kept for a replay.
+    deliver: async (outcome) => void (rendered = await render(core, outcome, ephemeral, pressed)),
+    stored: () => rendered!,
     record,
   });
   const settled = work.then(
-    (result) => responseFor(result, ephemeral),
-    (err) => failureResponse(core, err, record),
+    (result): Rendered => result.replayed ? { ...result.stored, followUps: [] } : rendered!,
+    (err): Rendered => ({ response: failureResponse(core, err, record), followUps: [] }),
   );
+  const target = {
+    apiBase: core.config.discord!.apiBase,
+    applicationId: interaction.application_id,
+    token: interaction.token,
+  };
   const finished = await within(settled, deadline - performance.now());
-  if (finished) return finished.value;
+  if (finished) {
+    const { followUps } = finished.value;
+    if (followUps.length) core.background(sendFollowUps(core, target, followUps));
+    return finished.value.response;
+  }
   record.deferred = true;
-  core.background(finishDeferred(core, interaction, settled));
-  return deferredResponse(ephemeral);
+  core.background(finishDeferred(core, target, settled, pressed));
+  return pressed ? { type: ResponseType.DEFERRED_UPDATE_MESSAGE } : deferredResponse(ephemeral);
 }
 
-function responseFor(result: Result<InteractionResponse>, ephemeral: boolean) {
-  return result.replayed ? result.stored : render(result.outcome, ephemeral);
-}
-
-/** The interaction response for an outcome: the reply, or a private error message. */
-function render(outcome: Outcome, ephemeral: boolean): InteractionResponse {
-  if (outcome.ok) return messageResponse(outcome.reply.text, ephemeral);
-  return messageResponse(outcome.error.message, true);
+/** The interaction response for an outcome: the reply with its buttons, or a private error. */
+async function render(
+  core: Core,
+  outcome: Outcome,
+  ephemeral: boolean,
+  pressed: boolean,
+): Promise<Rendered> {
+  if (!outcome.ok) {
+    return { response: messageResponse(outcome.error.message, true), followUps: [] };
+  }
+  const [first, ...rest] = discordParts(outcome.reply.text);
+  const rows = outcome.reply.actions ?? [];
+  const components: ActionRowComponent[] = await Promise.all(rows.map(async (row) => ({
+    type: 1 as const,
+    components: await Promise.all(row.map(async (a) => ({
+      type: 2 as const,
+      style: BUTTON_STYLE[a.style ?? "secondary"],
+      label: a.label,
+      custom_id: await core.actions.encode(a),
+    }))),
+  })));
+  const body: MessageBody = {
+    content: first,
+    allowed_mentions: { parse: [] },
+    ...(components.length ? { components } : {}),
+  };
+  const flags = ephemeral ? { flags: EPHEMERAL } : {};
+  const followUps = rest.map((content): MessageBody => ({
+    content,
+    allowed_mentions: { parse: [] },
+    ...flags,
+  }));
+  if (pressed && outcome.reply.replaces) {
+    return { response: { type: ResponseType.UPDATE_MESSAGE, data: { ...body } }, followUps };
+  }
+  return {
+    response: { type: ResponseType.CHANNEL_MESSAGE_WITH_SOURCE, data: { ...body, ...flags } },
+    followUps,
+  };
 }
 
 /** What the user reads when the delivery could not be done. */
@@ -92,21 +189,28 @@ function failureResponse(core: Core, err: unknown, record: RequestRecord): Inter
   return messageResponse(error.status === 504 ? UNKNOWN_TEXT : UNAVAILABLE_TEXT, true);
 }
 
-/** Waits for the deferred delivery and edits its reply into the original message. */
+/**
+ * Waits for the deferred delivery and edits its reply into the original message (for a press,
+ * the message the button is on). A pressed button whose answer is a new, private message gets
+ * it as a follow-up instead.
+ */
 async function finishDeferred(
   core: Core,
-  interaction: Interaction,
-  settled: Promise<InteractionResponse>,
+  target: WebhookTarget,
+  settled: Promise<Rendered>,
+  pressed: boolean,
 ): Promise<void> {
-  const response = await settled;
-  const content = String(response.data?.content ?? FAILED_TEXT);
+  const { response, followUps } = await settled;
+  const data = (response.data ?? {}) as Partial<MessageBody>;
+  const content = String(data.content ?? FAILED_TEXT);
+  if (pressed && response.type !== ResponseType.UPDATE_MESSAGE) {
+    await sendFollowUps(core, target, [{ ...data, content } as MessageBody, ...followUps]);
+    return;
+  }
   // The message's visibility was fixed by the deferred response; an edit cannot change it.
-  const { flags: _fixed, ...body } = { ...(response.data ?? {}), content } as MessageBody;
-  await editOriginal(core, {
-    apiBase: core.config.discord!.apiBase,
-    applicationId: interaction.application_id,
-    token: interaction.token,
-  }, body);
+  const { flags: _fixed, ...body } = { ...data, content } as MessageBody;
+  await editOriginal(core, target, body);
+  await sendFollowUps(core, target, followUps);
 }
 
 /** The promise's value if it settles within `ms`; undefined once the budget is spent. */

@@ -1,8 +1,8 @@
 /**
  * The Discord channel: `POST /discord`, Discord's interactions endpoint. The signature and the
  * timestamp are checked before anything else (401, no database call); then PING answers PONG,
- * slash commands run once per interaction as the linked user (deferred past a time budget), and
- * autocomplete suggests from the caller's own rows. Other interaction types answer 400.
+ * slash commands and pressed buttons run once per interaction as the linked user (deferred past a
+ * time budget), and autocomplete suggests from the caller's own rows. Other interaction types answer 400.
  */
 import { readBody } from "../../supabase/functions/_shared/body.ts";
 import type { Core } from "../../supabase/functions/_shared/core.ts";
@@ -10,7 +10,7 @@ import { GatewayError } from "../../supabase/functions/_shared/errors.ts";
 import { json } from "../../supabase/functions/_shared/http.ts";
 import type { Route } from "../../supabase/functions/_shared/router.ts";
 import { answerAutocomplete } from "./autocomplete.ts";
-import { answerCommand } from "./command.ts";
+import { answerCommand, answerPress } from "./command.ts";
 import { ResponseType } from "./format.ts";
 import { InteractionType, parseInteraction } from "./interaction.ts";
 import { createSignatureCheck, requireSignatureHeaders, signatureHeaders } from "./verify.ts";
@@ -37,6 +37,8 @@ export function discordEndpoint(core: Core, deferAfterMs: number): Route {
           return json({ type: ResponseType.PONG });
         case InteractionType.APPLICATION_COMMAND:
           return json(await answerCommand(core, interaction, deadline, record));
+        case InteractionType.MESSAGE_COMPONENT:
+          return json(await answerPress(core, interaction, deadline, record));
         case InteractionType.APPLICATION_COMMAND_AUTOCOMPLETE:
           return json(await answerAutocomplete(core, interaction, record));
         default:

@@ -15,6 +15,8 @@ export const ResponseType = {
   PONG: 1,
   CHANNEL_MESSAGE_WITH_SOURCE: 4,
   DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE: 5,
+  DEFERRED_UPDATE_MESSAGE: 6,
+  UPDATE_MESSAGE: 7,
   APPLICATION_COMMAND_AUTOCOMPLETE_RESULT: 8,
 } as const;
 
@@ -29,6 +31,36 @@ export interface MessageBody {
   content: string;
   allowed_mentions: { parse: never[] };
   flags?: number;
+  components?: ActionRowComponent[];
+}
+
+/** A row of buttons (component type 1 holding type 2 buttons). */
+export interface ActionRowComponent {
+  type: 1;
+  components: { type: 2; style: number; label: string; custom_id: string }[];
+}
+
+/** Discord's button styles. */
+export const BUTTON_STYLE = { primary: 1, secondary: 2, success: 3, danger: 4 } as const;
+/** Most follow-up messages a long reply is sent in, after the first (the rest is cut). */
+export const MAX_FOLLOW_UPS = 4;
+
+/**
+ * The escaped parts of a long text, each within the limit: the first is the response, the rest
+ * go as follow-up messages. Beyond {@link MAX_FOLLOW_UPS} follow-ups the last part says what is
+ * left out.
+ */
+export function discordParts(text: string): string[] {
+  const source = text.trim() === "" ? "Done." : text;
+  if (escapeMarkdown(source).length <= DISCORD_CONTENT_LIMIT) return [escapeMarkdown(source)];
+  const parts = splitForLimit(source, DISCORD_CONTENT_LIMIT, escapeMarkdown);
+  if (parts.length <= MAX_FOLLOW_UPS + 1) return parts.map(escapeMarkdown);
+  const kept = parts.slice(0, MAX_FOLLOW_UPS + 1);
+  kept[MAX_FOLLOW_UPS] = parts.slice(MAX_FOLLOW_UPS).join("\n");
+  return [
+    ...kept.slice(0, MAX_FOLLOW_UPS).map(escapeMarkdown),
+    discordContent(kept[MAX_FOLLOW_UPS]),
+  ];
 }
 
 /** Room kept for the note saying what was left out. */

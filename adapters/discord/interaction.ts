@@ -38,7 +38,7 @@ export interface Interaction {
   application_id: string;
   type: number;
   token: string;
-  data?: { name?: string; options?: InteractionOption[] };
+  data?: { name?: string; options?: InteractionOption[]; custom_id?: string };
   guild_id?: string;
   member?: { user?: DiscordUser };
   user?: DiscordUser;

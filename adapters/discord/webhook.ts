@@ -18,16 +18,45 @@ const RETRY_PAUSE_MS = 1_000;
 /** Discord asks API clients to identify themselves this way. */
 export const USER_AGENT = "DiscordBot (https://supabase.com, 1.0)";
 
+/** Where an interaction's messages are: its application and (secret) token. */
+export interface WebhookTarget {
+  apiBase: string;
+  applicationId: string;
+  token: string;
+}
+
 /** Edits the interaction's original response; resolves true once Discord accepted the edit. */
-export async function editOriginal(
+export function editOriginal(
   core: Pick<Core, "fetch" | "sleep" | "log">,
-  target: { apiBase: string; applicationId: string; token: string },
+  target: WebhookTarget,
   body: Omit<MessageBody, "flags">,
 ): Promise<boolean> {
-  const url = `${target.apiBase}/webhooks/${target.applicationId}/` +
-    `${encodeURIComponent(target.token)}/messages/@original`;
+  return call(core, "PATCH", `${webhookUrl(target)}/messages/@original`, body);
+}
+
+/** Sends follow-up messages in order (a long reply's later parts); stops at the first failure. */
+export async function sendFollowUps(
+  core: Pick<Core, "fetch" | "sleep" | "log">,
+  target: WebhookTarget,
+  bodies: MessageBody[],
+): Promise<void> {
+  for (const body of bodies) {
+    if (!(await call(core, "POST", webhookUrl(target), body))) return;
+  }
+}
+
+function webhookUrl(target: WebhookTarget): string {
+  return `${target.apiBase}/webhooks/${target.applicationId}/${encodeURIComponent(target.token)}`;
+}
+
+async function call(
+  core: Pick<Core, "fetch" | "sleep" | "log">,
+  method: "PATCH" | "POST",
+  url: string,
+  body: Omit<MessageBody, "flags"> | MessageBody,
+): Promise<boolean> {
   const init = {
-    method: "PATCH",
+    method,
     headers: { "content-type": "application/json", "user-agent": USER_AGENT },
     body: JSON.stringify(body),
   };
@@ -50,7 +79,11 @@ export async function editOriginal(
       // Discord could not be reached: retry after the pause.
     }
     if (waitMs === undefined || attempt >= MAX_ATTEMPTS) {
-      core.log.warn("discord edit failed", { status, discord_code: code ?? null, attempt });
+      core.log.warn(method === "PATCH" ? "discord edit failed" : "discord follow-up failed", {
+        status,
+        discord_code: code ?? null,
+        attempt,
+      });
       return false;
     }
     await core.sleep(waitMs);

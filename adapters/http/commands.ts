@@ -123,6 +123,9 @@ async function readArgs(
 /** The contract's answer for an outcome: what is sent, and what a replay sends again. */
 function answer(outcome: Outcome): StoredAnswer {
   if (!outcome.ok) return { status: outcome.error.status, body: errorBody(outcome.error) };
-  const { text, data } = outcome.reply;
-  return { status: 200, body: { ok: true, text, data: data ?? null } };
+  const { text, data, actions } = outcome.reply;
+  return {
+    status: 200,
+    body: { ok: true, text, data: data ?? null, ...(actions?.length ? { actions } : {}) },
+  };
 }

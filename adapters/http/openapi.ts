@@ -197,15 +197,20 @@ export function openApi(serverUrl: string, commands: readonly AnyCommand[]) {
             data: { description: "The command's structured result (null when it has none)" },
             actions: {
               type: "array",
-              description: "Buttons the command offers: commands to call next",
+              description: "Buttons the command offers, in rows: each calls " +
+                "POST /commands/{command} with `args` when pressed (absent when there are none)",
               items: {
-                type: "object",
-                required: ["label", "command"],
-                properties: {
-                  label: { type: "string" },
-                  command: { type: "string" },
-                  args: { type: "object" },
-                  style: { type: "string" },
+                type: "array",
+                items: {
+                  type: "object",
+                  required: ["label", "command", "args"],
+                  additionalProperties: false,
+                  properties: {
+                    label: { type: "string" },
+                    command: { type: "string" },
+                    args: { type: "object" },
+                    style: { enum: ["primary", "secondary", "success", "danger"] },
+                  },
                 },
               },
             },

@@ -90,3 +90,50 @@ export function isUpdate(value: unknown): value is Update {
   return typeof value === "object" && value !== null &&
     isInt((value as { update_id?: unknown }).update_id);
 }
+
+/** A pressed inline button (a `callback_query`) the gateway answers. */
+export interface TelegramPress {
+  /** Who pressed: the action runs as this account's linked user, whoever the message was for. */
+  account: ChatAccount;
+  queryId: string;
+  /** The button's `callback_data`, not yet verified. */
+  data: unknown;
+  /** The message the button is on (absent for inline-mode messages: then replies are not sent). */
+  message?: ReplyTarget;
+}
+
+/** The update's button press, or null when it is not one the gateway handles. */
+export function readPress(update: Update): TelegramPress | null {
+  const query = update.callback_query as Partial<Update["callback_query"]> | null | undefined;
+  if (typeof query !== "object" || query === null) return null;
+  const { from, id } = query as { from?: Partial<Message["from"]>; id?: unknown };
+  if (typeof id !== "string" || id === "") return null;
+  if (typeof from !== "object" || from === null || !isInt(from.id) || from.is_bot === true) {
+    return null;
+  }
+  const message = query.message as Partial<Message> | null | undefined;
+  const chat = message?.chat;
+  const target = typeof chat === "object" && chat !== null && isInt(chat.id) &&
+      isInt(message?.message_id)
+    ? {
+      chatId: chat.id,
+      private: chat.type === "private",
+      messageId: message!.message_id!,
+      ...(message!.is_topic_message === true && isInt(message!.message_thread_id)
+        ? { threadId: message!.message_thread_id }
+        : {}),
+    }
+    : undefined;
+  return {
+    account: {
+      provider: "telegram",
+      externalId: String(from.id),
+      username: typeof from.username === "string" ? from.username : undefined,
+      displayName: [from.first_name, from.last_name]
+        .filter((part) => typeof part === "string" && part).join(" ") || undefined,
+    },
+    queryId: id,
+    data: query.data,
+    ...(target ? { message: target } : {}),
+  };
+}

@@ -18,14 +18,25 @@ import type { Outcome } from "../../supabase/functions/_shared/pipeline.ts";
 import { retryable } from "../../supabase/functions/_shared/pipeline.ts";
 import type { Route } from "../../supabase/functions/_shared/router.ts";
 import { secretChecker } from "./secret.ts";
-import { createSender } from "./send.ts";
-import { isUpdate, readUpdate, type TelegramRequest } from "./update.ts";
+import { createSender, type InlineKeyboard } from "./send.ts";
+import {
+  isUpdate,
+  readPress,
+  readUpdate,
+  type ReplyTarget,
+  type TelegramPress,
+  type TelegramRequest,
+} from "./update.ts";
+import type { RequestRecord } from "../../supabase/functions/_shared/log.ts";
 
 /** Telegram updates are small; this leaves room for long messages with many entities. */
 const UPDATE_LIMIT = 1024 * 1024;
 const SECRET_HEADER = "x-telegram-bot-api-secret-token";
 const PLAIN_TEXT_HINT = "Send /help to see what I can do.";
 const FAILED_TEXT = "Something went wrong; try again.";
+/** A button whose data does not verify: changed by someone, or from an older deployment. */
+const FORGED_TEXT = "This button is not valid (it was changed, or is from an older version). " +
+  "Nothing was done.";
 
 /** The Telegram webhook route (loaded on first use through `mod.ts`). */
 export function telegramWebhookRoute(core: Core): Route {
@@ -55,14 +66,17 @@ export function telegramWebhookRoute(core: Core): Route {
         return ack();
       }
       record.update_id = update.update_id;
+      const press = readPress(update);
+      if (press) return await answerPress(press, record);
       const request = readUpdate(update, core.registry, config.botUsername);
       if (!request) return ack();
-      const reply = (outcome: Outcome) => {
+      const reply = async (outcome: Outcome) => {
         const text = replyText(request, outcome);
-        return text === null ? Promise.resolve() : send(request.target, text);
+        if (text === null) return;
+        await send.send(request.target, text, outcome.ok ? await keyboard(outcome) : undefined);
       };
-      try {
-        await core.pipeline({
+      return await carry(record, request.target, () =>
+        core.pipeline({
           channel: "telegram",
           caller: { kind: "chat", account: request.account },
           command: request.command,
@@ -74,26 +88,92 @@ export function telegramWebhookRoute(core: Core): Route {
           // Replies are not kept: Telegram does not repeat an update it saw answered.
           stored: () => ({ replied: true }),
           record,
-        });
-        return ack();
-      } catch (err) {
-        const error = asGatewayError(err);
-        record.error_code = error.code;
-        if (error.code === "internal") {
-          // A fault of ours that a redelivery would meet again: say so and let the update go.
-          core.log.error("telegram update failed", {
-            request_id: record.request_id,
-            detail: internalDetail(err),
-          });
-          await send(request.target, FAILED_TEXT).catch(() => {});
-          return ack();
-        }
-        if (!retryable(error)) return ack();
-        // Non-2xx: Telegram keeps the update and redelivers it later.
-        throw new GatewayError(503, error.code, "Not handled; Telegram will redeliver.");
-      }
+        }));
     },
   };
+
+  /** The reply's buttons as an inline keyboard. */
+  async function keyboard(outcome: Outcome & { ok: true }): Promise<InlineKeyboard | undefined> {
+    const rows = outcome.reply.actions;
+    if (!rows?.length) return undefined;
+    return await Promise.all(rows.map((row) =>
+      Promise.all(row.map(async (a) => ({
+        text: a.label,
+        callback_data: await core.actions.encode(a),
+      })))
+    ));
+  }
+
+  /**
+   * A pressed button: its call runs as the presser, keyed by the callback query id, and the
+   * press is always answered (a notice for errors). A reply that replaces the pressed message
+   * edits it in place; other replies are sent to the chat.
+   */
+  async function answerPress(press: TelegramPress, record: RequestRecord) {
+    record.pressed = true;
+    const call = await core.actions.decode(press.data);
+    if (!call) {
+      record.error_code = "invalid_action";
+      await send.answerPress(press.queryId, FORGED_TEXT);
+      return ack();
+    }
+    const deliver = async (outcome: Outcome) => {
+      if (!outcome.ok) {
+        await send.answerPress(press.queryId, outcome.quiet ? undefined : outcome.error.message);
+        return;
+      }
+      const { reply: r } = outcome;
+      const buttons = await keyboard(outcome);
+      if (press.message && r.replaces) {
+        await send.edit(press.message.chatId, press.message.messageId, r.text, buttons);
+      } else if (press.message) {
+        await send.send(press.message, r.text, buttons);
+      }
+      await send.answerPress(press.queryId);
+    };
+    const target = press.message;
+    return await carry(record, target, () =>
+      core.pipeline({
+        channel: "telegram",
+        caller: { kind: "chat", account: press.account },
+        command: call.command,
+        args: call.args,
+        ...(call.then ? { then: call.then } : {}),
+        id: `tg:${config.botId}:press:${press.queryId}`,
+        deliver,
+        stored: () => ({ replied: true }),
+        record,
+      }), () => send.answerPress(press.queryId, FAILED_TEXT));
+  }
+
+  /** Runs a delivery and turns its failure into Telegram's answer (200, or 503 to redeliver). */
+  async function carry(
+    record: RequestRecord,
+    target: ReplyTarget | undefined,
+    work: () => Promise<unknown>,
+    onFault?: () => Promise<void>,
+  ): Promise<Response> {
+    try {
+      await work();
+      return ack();
+    } catch (err) {
+      const error = asGatewayError(err);
+      record.error_code = error.code;
+      if (error.code === "internal") {
+        // A fault of ours that a redelivery would meet again: say so and let the update go.
+        core.log.error("telegram update failed", {
+          request_id: record.request_id,
+          detail: internalDetail(err),
+        });
+        if (onFault) await onFault().catch(() => {});
+        else if (target) await send.send(target, FAILED_TEXT).catch(() => {});
+        return ack();
+      }
+      if (!retryable(error)) return ack();
+      // Non-2xx: Telegram keeps the update and redelivers it later.
+      throw new GatewayError(503, error.code, "Not handled; Telegram will redeliver.");
+    }
+  }
 }
 
 /** The text to send for an outcome, or null to stay silent. */

@@ -159,11 +159,18 @@ Deno.test({
       });
 
       await t.step("other interaction types are a 400 JSON error", async () => {
-        for (const type of [3, 5, 42]) {
+        for (const type of [5, 42]) {
           const res = await postInteraction(gw, keys, interaction(type, aliceDm, "tasks"));
           assert.equal(res.status, 400);
           assert.equal((await res.json()).error.code, "invalid_args");
         }
+        // A button press without a valid custom_id runs nothing and says so, privately.
+        const press = await postInteraction(gw, keys, interaction(3, aliceDm, "tasks"));
+        assert.equal(press.status, 200);
+        const answer = await press.json();
+        assert.equal(answer.type, 4);
+        assert.match(String(answer.data.content), /not valid/);
+        assert.equal(answer.data.flags, 64);
         const big = { ...interaction(2, aliceDm, "tasks"), pad: "x".repeat(70_000) };
         assert.equal((await postInteraction(gw, keys, big)).status, 413);
       });

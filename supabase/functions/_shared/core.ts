@@ -3,6 +3,7 @@
  * the ledger, the per-user client factory and the command executor. Channel adapters receive this
  * and only translate requests and replies; nothing here knows about Telegram or Discord formats.
  */
+import { type ActionCodec, createActionCodec } from "./actions.ts";
 import { createSessionMinter } from "./auth/mint.ts";
 import { type AccessTokenVerifier, createAccessTokenVerifier } from "./auth/verify.ts";
 import {
@@ -53,6 +54,8 @@ export interface Core {
   ledger: Ledger;
   rpc: ServiceRpc;
   clients: UserClients;
+  /** Button tokens for chat platforms: encodes actions, verifies pressed ones. */
+  actions: ActionCodec;
   /** Takes one request for a caller key (user id or chat account); throws 429 when over. */
   limit: RateLimiter;
   log: Logger;
@@ -136,6 +139,7 @@ export function createCore(config: GatewayConfig, deps: GatewayDeps): Core {
     verifyAccessToken,
     identities,
     ledger: createLedger(rpc),
+    actions: createActionCodec(config.serviceKey),
     rpc,
     clients,
     limit: createRateLimiter({ perMinute: config.rateLimitPerMinute, now }),

@@ -70,6 +70,12 @@ export interface Delivery<Stored = unknown> {
   /** A reused id must carry the same command and arguments (HTTPS Idempotency-Key). */
   checkReuse?: boolean;
   /**
+   * A read-only command to run after this one succeeds, as the same caller (a pressed button's
+   * follow-on, e.g. the list to refresh): its reply, headed by the first one's text, replaces
+   * the message. When it cannot run, the first reply stands.
+   */
+  then?: { command: string; args: Record<string, unknown> };
+  /**
    * Sends the outcome before the delivery is completed (Telegram's sendMessage): a throw
    * releases the claim so the platform's retry runs the delivery again.
    */
@@ -163,19 +169,33 @@ export function createPipeline(core: Omit<Core, "pipeline">): Pipeline {
           : signInFirst(),
       });
     }
+    const invoke = (c: AnyCommand, a: unknown, idempotencyKey: string | null) =>
+      executor.run({
+        channel: d.channel,
+        command: c,
+        args: a,
+        principal,
+        chat: account,
+        idempotencyKey,
+        linking: account ? core.linkingFor(account, principal) : null,
+      });
+    const follow = async (first: Reply): Promise<Reply> => {
+      const next = d.then && registry.get(d.then.command);
+      if (!d.then || !next?.readOnly || !offeredOn(next, d.channel)) return first;
+      try {
+        const second = await invoke(next, parseArgs(next, d.then.args, d.channel), null);
+        return { ...second, text: `${first.text}\n\n${second.text}`, replaces: true };
+      } catch (err) {
+        // The command itself was done: its own reply is the answer.
+        log.warn("follow-on command failed", {
+          request_id: record.request_id,
+          detail: internalDetail(err),
+        });
+        return first;
+      }
+    };
     const run = (): Promise<Outcome> =>
-      settle(
-        command,
-        executor.run({
-          channel: d.channel,
-          command,
-          args,
-          principal,
-          chat: account,
-          idempotencyKey: d.id ?? null,
-          linking: account ? core.linkingFor(account, principal) : null,
-        }),
-      );
+      settle(command, invoke(command, args, d.id ?? null).then(follow));
     if (d.id === undefined) return finish(d, await run());
     if (command.readOnly && !d.checkReuse) {
       const outcome = await run();

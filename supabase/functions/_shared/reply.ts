@@ -3,16 +3,29 @@
  * its own format and splits it at its own limits. `data` is structured output for HTTPS callers.
  */
 
+import type { ActionRows } from "./actions.ts";
+
 /** A command's answer. */
 export interface Reply {
   text: string;
   data?: unknown;
+  /** Buttons under the reply (see `actions.ts`): each calls a command as the one who presses. */
+  actions?: ActionRows;
+  /**
+   * When the reply answers a pressed button: replace the message the button was on (a list
+   * refreshed in place) instead of sending a new one.
+   */
+  replaces?: boolean;
 }
 
 /** Helpers to build replies. */
 export const reply = {
   text(text: string, data?: unknown): Reply {
     return data === undefined ? { text } : { text, data };
+  },
+  /** The same reply with buttons (rows from `rows()` in `actions.ts`). */
+  withActions(r: Reply, actions: ActionRows): Reply {
+    return actions.length ? { ...r, actions } : r;
   },
 };
 

@@ -5,7 +5,7 @@
  */
 import type { AnyCommand } from "../../_shared/command.ts";
 import { help, link, linkCode, start, unlink, whoami } from "./account.ts";
-import { add, done, tasks } from "./tasks.ts";
+import { add, done, tasks, undo } from "./tasks.ts";
 
 export const commands: readonly AnyCommand[] = [
   // The gateway's own: linking, help, who am I. Keep these.
@@ -19,4 +19,5 @@ export const commands: readonly AnyCommand[] = [
   tasks,
   add,
   done,
+  undo,
 ];

@@ -6,7 +6,8 @@ import { z } from "zod";
 import { type CommandContext, defineCommand } from "../../_shared/command.ts";
 import { unwrap } from "../../_shared/db.ts";
 import { GatewayError } from "../../_shared/errors.ts";
-import { reply } from "../../_shared/reply.ts";
+import { type Reply, reply } from "../../_shared/reply.ts";
+import { action, rows as buttonRows } from "../../_shared/actions.ts";
 import { example } from "../../_shared/wording.ts";
 
 /** A task row as the commands return it. */
@@ -31,42 +32,59 @@ export const tasks = defineCommand({
   }),
   requires: "user",
   readOnly: true,
-  async run(ctx, { page = 1 }) {
-    const from = (page - 1) * PAGE_SIZE;
-    const result = await ctx.db.from("tasks").select(COLUMNS, { count: "exact" })
-      .order("done", { ascending: true })
-      .order("created_at", { ascending: false })
-      .order("id", { ascending: false })
-      .range(from, from + PAGE_SIZE - 1);
-    // Past the last page PostgREST answers 416: an empty page, whose total is counted apart.
-    let rows: TaskRow[] = [];
-    let total: number;
-    if (result.status === 416) {
-      const counted = await ctx.db.from("tasks").select("id", { count: "exact", head: true });
-      unwrap(counted, "tasks");
-      total = counted.count ?? 0;
-    } else {
-      rows = unwrap<TaskRow[]>(result, "tasks");
-      total = result.count ?? rows.length;
-    }
-    const add = ctx.catalogue().find((c) => c.name === "add");
-    if (total === 0) {
-      return reply.text(
-        `No tasks yet.${add ? ` Add one with ${example(add, ctx.channel, "title")}.` : ""}`,
-        rows,
-      );
-    }
-    if (rows.length === 0) {
-      return reply.text(`There is no page ${page}: you have ${total} tasks.`, rows);
-    }
-    const lines = rows.map((t) => `${t.done ? "✓" : "•"} #${t.id} ${t.title}`);
-    const left = total - from - rows.length;
-    if (left > 0) {
-      lines.push(`… and ${left} more: ${example(tasks, ctx.channel, "page", page + 1)}`);
-    }
-    return reply.text(lines.join("\n"), rows);
-  },
+  run: (ctx, { page = 1 }): Promise<Reply> => taskPage(ctx, page),
 });
+
+/**
+ * One page of the caller's tasks, with a "Done" button per open task shown (which then shows
+ * this page again, refreshed) and "More" when there are more pages.
+ */
+async function taskPage(ctx: CommandContext, page: number): Promise<Reply> {
+  const from = (page - 1) * PAGE_SIZE;
+  const result = await ctx.db.from("tasks").select(COLUMNS, { count: "exact" })
+    .order("done", { ascending: true })
+    .order("created_at", { ascending: false })
+    .order("id", { ascending: false })
+    .range(from, from + PAGE_SIZE - 1);
+  // Past the last page PostgREST answers 416: an empty page, whose total is counted apart.
+  let rows: TaskRow[] = [];
+  let total: number;
+  if (result.status === 416) {
+    const counted = await ctx.db.from("tasks").select("id", { count: "exact", head: true });
+    unwrap(counted, "tasks");
+    total = counted.count ?? 0;
+  } else {
+    rows = unwrap<TaskRow[]>(result, "tasks");
+    total = result.count ?? rows.length;
+  }
+  const addCommand = ctx.catalogue().find((c) => c.name === "add");
+  if (total === 0) {
+    return reply.text(
+      `No tasks yet.${
+        addCommand ? ` Add one with ${example(addCommand, ctx.channel, "title")}.` : ""
+      }`,
+      rows,
+    );
+  }
+  if (rows.length === 0) {
+    return reply.text(`There is no page ${page}: you have ${total} tasks.`, rows);
+  }
+  const lines = rows.map((t) => `${t.done ? "✓" : "•"} #${t.id} ${t.title}`);
+  const left = total - from - rows.length;
+  if (left > 0) {
+    lines.push(`… and ${left} more: ${example(tasks, ctx.channel, "page", page + 1)}`);
+  }
+  const buttons = buttonRows(
+    rows.filter((t) => !t.done).map((t) =>
+      action(done, { id: t.id }, `Done #${t.id}`, { then: [tasks, { page }] })
+    ),
+  );
+  if (left > 0) buttons.push([action(tasks, { page: page + 1 }, "More", { style: "primary" })]);
+  return {
+    ...reply.withActions(reply.text(lines.join("\n"), rows), buttons),
+    replaces: true,
+  };
+}
 
 export const add = defineCommand({
   name: "add",
@@ -93,28 +111,53 @@ export const add = defineCommand({
   },
 });
 
+const taskId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER).describe("The task number")
+  .meta({ examples: [3] });
+
 export const done = defineCommand({
   name: "done",
   description: "Mark a task as done",
-  args: z.object({
-    id: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).describe("The task number")
-      .meta({ examples: [3] }),
-  }),
+  args: z.object({ id: taskId }),
   requires: "user",
-  async run(ctx, { id }) {
-    const row = unwrap<TaskRow | null>(
-      await ctx.db.from("tasks").update({ done: true }).eq("id", id).select(COLUMNS)
-        .maybeSingle(),
-      "done",
-    );
-    // RLS hides other users' rows: "not found" is all a caller learns about them.
-    if (!row) throw new GatewayError(404, "not_found", `You have no task #${id}.`);
-    return reply.text(`Done: #${row.id} ${row.title}`, row);
+  async run(ctx, { id }): Promise<Reply> {
+    const row = await setDone(ctx, id, true);
+    return {
+      ...reply.withActions(reply.text(`Done: #${row.id} ${row.title}`, row), [[
+        action(undo, { id: row.id }, "Undo"),
+      ]]),
+      replaces: true,
+    };
   },
   autocomplete: {
     id: (ctx, partial) => openTaskChoices(ctx, partial),
   },
 });
+
+export const undo = defineCommand({
+  name: "undo",
+  description: "Mark a done task as not done",
+  args: z.object({ id: taskId }),
+  requires: "user",
+  async run(ctx, { id }): Promise<Reply> {
+    const row = await setDone(ctx, id, false);
+    return {
+      ...reply.withActions(reply.text(`Not done: #${row.id} ${row.title}`, row), [[
+        action(done, { id: row.id }, "Done"),
+      ]]),
+      replaces: true,
+    };
+  },
+});
+
+async function setDone(ctx: CommandContext, id: number, value: boolean): Promise<TaskRow> {
+  const row = unwrap<TaskRow | null>(
+    await ctx.db.from("tasks").update({ done: value }).eq("id", id).select(COLUMNS).maybeSingle(),
+    value ? "done" : "undo",
+  );
+  // RLS hides other users' rows: "not found" is all a caller learns about them.
+  if (!row) throw new GatewayError(404, "not_found", `You have no task #${id}.`);
+  return row;
+}
 
 /** The caller's open tasks matching what they typed, for autocomplete. */
 async function openTaskChoices(ctx: CommandContext, partial: string) {

@@ -1,0 +1,186 @@
+/**
+ * Actions: buttons on a reply. An action is a label and a call of a registered command with its
+ * arguments; pressing it is another way to send that command, run as the person who pressed it,
+ * through the same pipeline as typing it (rate limit, ledger, RLS). Commands build actions with
+ * {@link action}, which checks the arguments against the command's schema at once, so a bad
+ * button is a bug a test meets, never a surprise at click time.
+ *
+ * On chat platforms an action travels as a short token (Telegram `callback_data`, at most 64
+ * bytes; Discord `custom_id`, at most 100 characters): `<command>:<JSON args>~<MAC>`, the MAC an
+ * HMAC-SHA256 (truncated to 96 bits) under a key derived from the gateway's service key. A token
+ * that does not verify (forged, altered, from another deployment) runs nothing. Rotating the
+ * service key makes the buttons already sent stop working (they say so).
+ */
+import type { AnyCommand } from "./command.ts";
+
+/** How a button looks where the platform has styles (Discord; Telegram ignores it). */
+export type ActionStyle = "primary" | "secondary" | "success" | "danger";
+
+/** A command call. */
+export interface ActionCall {
+  command: string;
+  args: Record<string, unknown>;
+  /**
+   * A read-only command to run after this one succeeds (e.g. the list a "Done" was pressed
+   * on): its reply, headed by this one's text, is what the presser sees.
+   */
+  then?: { command: string; args: Record<string, unknown> };
+}
+
+/** One button: a label and the command call it makes. */
+export interface Action extends ActionCall {
+  label: string;
+  style?: ActionStyle;
+}
+
+/** Buttons in rows, as shown under a reply. */
+export type ActionRows = Action[][];
+
+/** Telegram's limit for `callback_data`, in bytes: the tighter of the two platforms. */
+export const ACTION_TOKEN_LIMIT = 64;
+/** Most rows and buttons per row (Discord's limits: 5 rows of 5). */
+export const MAX_ACTION_ROWS = 5;
+export const MAX_ACTIONS_PER_ROW = 5;
+const MAC_BYTES = 12;
+const MAC_CHARS = 16; // base64url of 12 bytes
+const encoder = new TextEncoder();
+
+/**
+ * Builds an action calling `command` with `args`, checked against its schema now. Throws (a bug
+ * in the command) when the arguments do not parse, the label is empty or too long, or the call
+ * would not fit in a platform's button token.
+ */
+export function action(
+  command: AnyCommand,
+  args: Record<string, unknown>,
+  label: string,
+  options: { style?: ActionStyle; then?: [AnyCommand, Record<string, unknown>] } = {},
+): Action {
+  checkArgs(label, command, args);
+  const then = options.then;
+  if (then) {
+    if (!then[0].readOnly) {
+      throw new Error(`Action "${label}": only a read-only command can follow (/${then[0].name}).`);
+    }
+    checkArgs(label, then[0], then[1]);
+  }
+  if (!label.trim() || label.length > 40) {
+    throw new Error(`Action label "${label}" must be 1-40 characters.`);
+  }
+  const built: Action = {
+    label,
+    command: command.name,
+    args,
+    ...(then ? { then: { command: then[0].name, args: then[1] } } : {}),
+    ...(options.style ? { style: options.style } : {}),
+  };
+  const size = encoder.encode(payload(built)).length + 1 + MAC_CHARS;
+  if (size > ACTION_TOKEN_LIMIT) {
+    throw new Error(
+      `Action "${label}" takes ${size} bytes as a button; Telegram allows ${ACTION_TOKEN_LIMIT}.`,
+    );
+  }
+  return built;
+}
+
+function checkArgs(label: string, command: AnyCommand, args: Record<string, unknown>): void {
+  const parsed = command.args.safeParse(args);
+  if (parsed.success) return;
+  throw new Error(
+    `Action "${label}": arguments for /${command.name} do not match its schema: ` +
+      parsed.error.issues.map((i: { path: PropertyKey[]; message: string }) =>
+        `${i.path.map(String).join(".") || "(arguments)"}: ${i.message}`
+      ).join("; "),
+  );
+}
+
+/** Lays buttons out in rows of `perRow`, within the platforms' limits. */
+export function rows(actions: Action[], perRow = MAX_ACTIONS_PER_ROW): ActionRows {
+  const out: ActionRows = [];
+  for (let i = 0; i < actions.length; i += perRow) out.push(actions.slice(i, i + perRow));
+  if (out.length > MAX_ACTION_ROWS) {
+    throw new Error(`At most ${MAX_ACTION_ROWS} rows of ${MAX_ACTIONS_PER_ROW} buttons.`);
+  }
+  return out;
+}
+
+/** `<command>:<args>` and, when something follows, `><command>:<args>`. */
+function payload(call: ActionCall): string {
+  const one = (c: string, a: Record<string, unknown>) => `${c}:${JSON.stringify(a)}`;
+  return one(call.command, call.args) +
+    (call.then ? `>${one(call.then.command, call.then.args)}` : "");
+}
+
+function parseCall(text: string): { command: string; args: Record<string, unknown> } | null {
+  const colon = text.indexOf(":");
+  if (colon < 1) return null;
+  try {
+    const args = JSON.parse(text.slice(colon + 1));
+    if (typeof args !== "object" || args === null || Array.isArray(args)) return null;
+    return { command: text.slice(0, colon), args };
+  } catch {
+    return null;
+  }
+}
+
+/** Encodes actions into tokens and checks tokens that come back. */
+export interface ActionCodec {
+  encode(action: Action): Promise<string>;
+  /** The call a token makes, or null when it does not verify or is malformed. */
+  decode(token: unknown): Promise<ActionCall | null>;
+}
+
+/** Builds the codec; the key is derived from `secret` (the service key) for this purpose only. */
+export function createActionCodec(secret: string): ActionCodec {
+  const key = (async () => {
+    const base = await crypto.subtle.importKey(
+      "raw",
+      encoder.encode(secret),
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["sign"],
+    );
+    const derived = await crypto.subtle.sign("HMAC", base, encoder.encode("gateway actions v1"));
+    return crypto.subtle.importKey("raw", derived, { name: "HMAC", hash: "SHA-256" }, false, [
+      "sign",
+    ]);
+  })();
+  const mac = async (text: string) => {
+    const full = await crypto.subtle.sign("HMAC", await key, encoder.encode(text));
+    return base64url(new Uint8Array(full, 0, MAC_BYTES));
+  };
+  return {
+    async encode(a) {
+      const text = payload(a);
+      return `${text}~${await mac(text)}`;
+    },
+    async decode(token) {
+      if (typeof token !== "string" || token.length > 200) return null;
+      const cut = token.lastIndexOf("~");
+      if (cut < 0 || token.length - cut - 1 !== MAC_CHARS) return null;
+      const text = token.slice(0, cut);
+      if (!sameText(await mac(text), token.slice(cut + 1))) return null;
+      // Command names have no ">": the first one after the first call's arguments splits them.
+      const split = text.search(/}>[a-z0-9_-]+:/);
+      const first = parseCall(split < 0 ? text : text.slice(0, split + 1));
+      if (!first) return null;
+      if (split < 0) return first;
+      const then = parseCall(text.slice(split + 2));
+      return then ? { ...first, then } : null;
+    },
+  };
+}
+
+/** Compares two strings of equal length in time that depends on the length only. */
+function sameText(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}
+
+function base64url(bytes: Uint8Array): string {
+  let s = "";
+  for (const b of bytes) s += String.fromCharCode(b);
+  return btoa(s).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
