@@ -209,6 +209,12 @@ export function openApi(serverUrl: string, commands: readonly AnyCommand[]) {
                     label: { type: "string" },
                     command: { type: "string" },
                     args: { type: "object" },
+                    then: {
+                      type: "object",
+                      description: "A read-only command to call afterwards (the view to refresh)",
+                      required: ["command", "args"],
+                      properties: { command: { type: "string" }, args: { type: "object" } },
+                    },
                     style: { enum: ["primary", "secondary", "success", "danger"] },
                   },
                 },
