@@ -23,6 +23,7 @@ import { createDiscordSink, createTelegramSink, sinkMounts } from "../dev/sinks/
 import { REPO_ROOT } from "../dev/paths.ts";
 import { ensureWrk, type Scenario, wrk, type WrkResult } from "./wrk.ts";
 import { summariseProfile } from "./profile.ts";
+import { createActionCodec } from "../supabase/functions/_shared/actions.ts";
 
 const STATE = `${REPO_ROOT}/.local/bench`;
 const ALICE = "a11ce000-0000-4000-8000-000000000001"; // reads
@@ -131,6 +132,7 @@ const bobToken = await devAccessToken(keys.signingKey, `${supabaseUrl}/auth/v1`,
   email: "bob@example.com",
 });
 const json = { "content-type": "application/json" };
+const codec = createActionCodec(keys.serviceRoleKey);
 
 /** The scenarios, for a gateway at `gw`. Counters make ids unique; `round` keeps them apart. */
 async function scenarios(gw: string, round: number): Promise<Record<string, Scenario>> {
@@ -204,6 +206,37 @@ async function scenarios(gw: string, round: number): Promise<Record<string, Scen
       headers: tgHeaders,
       body: telegramBody(TG.bob, "/add Bench task"),
     },
+    // A button calling the same command as "Telegram read" / "Discord read" (/tasks, page 1):
+    // the press runs it as the presser and edits the message in place.
+    "Telegram press": {
+      method: "POST",
+      url: `${gw}/telegram`,
+      headers: tgHeaders,
+      body: JSON.stringify({
+        update_id: 0,
+        callback_query: {
+          id: "Q",
+          from: { id: Number(TG.alice), is_bot: false, first_name: "Bench" },
+          chat_instance: "1",
+          message: {
+            message_id: 1,
+            date: 1764700000,
+            chat: { id: Number(TG.alice), type: "private", first_name: "Bench" },
+            text: "…",
+          },
+          data: await codec.encode({ label: "Page 1", command: "tasks", args: { page: 1 } }),
+        },
+      }).replace('"update_id":0', '"update_id":{{n}}').replace('"id":"Q"', '"id":"q{{n}}"'),
+    },
+    "Discord press": {
+      method: "POST",
+      url: `${gw}/discord`,
+      headers: json,
+      lines: await signedDiscord(`dcp-${round}`, DC.alice, {
+        custom_id: await codec.encode({ label: "Page 1", command: "tasks", args: { page: 1 } }),
+        component_type: 2,
+      }, 3),
+    },
     "Discord read": {
       method: "POST",
       url: `${gw}/discord`,
@@ -233,7 +266,12 @@ async function prebuilt(name: string, headers: string[], line: (n: number) => st
   return { file, lineHeaders: headers };
 }
 
-async function signedDiscord(name: string, userId: string, data: Record<string, unknown>) {
+async function signedDiscord(
+  name: string,
+  userId: string,
+  data: Record<string, unknown>,
+  type = 2,
+) {
   const timestamp = String(Math.floor(Date.now() / 1000) + 60); // valid for the whole run
   const rows: string[][] = [];
   for (let n = 0; n < LINES; n++) {
@@ -241,10 +279,11 @@ async function signedDiscord(name: string, userId: string, data: Record<string, 
     const body = JSON.stringify({
       id,
       application_id: env.DISCORD_APPLICATION_ID,
-      type: 2,
+      type,
       token: `bench${id}`,
       version: 1,
-      data: { id: "1", type: 1, ...data },
+      data: type === 2 ? { id: "1", type: 1, ...data } : data,
+      ...(type === 3 ? { message: { id: "1", channel_id: "2" } } : {}),
       channel_id: "2",
       user: { id: userId, username: "bench" },
     });
@@ -269,6 +308,11 @@ const PAIRS: [string, string][] = [
   ["Telegram write", "direct write"],
   ["Discord read", "direct read"],
   ["Discord write", "direct write"],
+];
+/** A button press against the same command typed: the added p50 is reported. */
+const PRESS_VS_TYPED: [string, string][] = [
+  ["Telegram press", "Telegram read"],
+  ["Discord press", "Discord read"],
 ];
 const CHAT_VS_HTTPS: [string, string, number][] = [
   ["Telegram read", "HTTPS read", 0.7],
@@ -409,6 +453,13 @@ try {
       `| ${name} | ${f(rate(name), 0)} | ${f(rate(name) / rate(base))}x | ${f(p50(name), 3)} | ${
         f(p50(name) - p50(base), 3)
       } | ${f(p99(name), 3)} |`,
+    );
+  }
+  for (const [name, typed] of PRESS_VS_TYPED) {
+    console.log(
+      `| ${name} (/tasks) | ${f(rate(name), 0)} | ${f(rate(name) / rate(typed))}x typed | ${
+        f(p50(name), 3)
+      } | ${f(p50(name) - p50(typed), 3)} over typed | ${f(p99(name), 3)} |`,
     );
   }
   const targets: { what: string; value: string; target: string; ok: boolean }[] = [];

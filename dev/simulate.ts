@@ -4,7 +4,9 @@
  * stack as Telegram or Discord would (the right webhook secret; an Ed25519 signature made with the
  * local application key) and print what the bot answered. Discord options are written as in
  * Discord's client (`code:ABC`, `title:Buy milk`; `name=value` works too) and typed from the
- * registry, as Discord types them from the registered commands. Local development only.
+ * registry, as Discord types them from the registered commands. `--press "<label>"` presses a
+ * button of the last reply (Telegram: from the sink; Discord: the last answer with buttons, kept
+ * in the state folder). Local development only.
  */
 import { unescapeHtml } from "../adapters/telegram/format.ts";
 import { commands } from "../supabase/functions/gateway/commands/mod.ts";
@@ -16,7 +18,8 @@ import { runningStack } from "./stack_lock.ts";
 
 const STATE_DIR = stackStateDir();
 const USAGE = `usage: deno task simulate telegram <user id> "<text>"
-       deno task simulate discord <user id> [/]<command> [option:value ...]`;
+       deno task simulate discord <user id> [/]<command> [option:value ...]
+       deno task simulate telegram|discord <user id> --press "<button label>"`;
 
 const [channel, userId, ...rest] = Deno.args;
 if (
@@ -31,8 +34,11 @@ const front = (await runningStack(STATE_DIR))?.url ??
 const gateway = `${front}/functions/v1/gateway`;
 const secrets = await loadOrCreateChannelSecrets(STATE_DIR);
 
+const pressed = rest[0] === "--press" ? rest.slice(1).join(" ") : undefined;
 try {
-  if (channel === "telegram") await telegram(userId, rest.join(" "));
+  if (pressed !== undefined && channel === "telegram") await telegramPress(userId, pressed);
+  else if (pressed !== undefined) await discordPress(userId, pressed);
+  else if (channel === "telegram") await telegram(userId, rest.join(" "));
   else await discord(userId, rest.join(" "));
 } catch (err) {
   if (err instanceof TypeError) {
@@ -70,27 +76,122 @@ async function telegram(fromId: string, text: string) {
   await res.body?.cancel();
   console.error(`webhook answered ${res.status}`);
   const replies = (await sent()).slice(before).filter((c) => String(c.params.chat_id) === fromId);
-  for (const reply of replies) console.log(unescapeHtml(reply.params.text));
+  for (const reply of replies) printTelegram(reply.params);
+}
+
+type TelegramCall = {
+  method: string;
+  params: Record<string, unknown> & { chat_id: number | string; text?: string };
+  response?: { result?: { message_id?: number } };
+};
+type Keyboard = { inline_keyboard: { text: string; callback_data: string }[][] };
+
+function printTelegram(params: TelegramCall["params"]) {
+  console.log(unescapeHtml(String(params.text ?? "")));
+  const keyboard = params.reply_markup as Keyboard | undefined;
+  for (const row of keyboard?.inline_keyboard ?? []) {
+    console.log(row.map((b) => `[${b.text}]`).join(" "));
+  }
+}
+
+/** Presses a button of the latest message to this chat that has one with that label. */
+async function telegramPress(fromId: string, label: string) {
+  const calls = () =>
+    fetch(`${front}/__sinks/telegram/sent`).then((r) => r.json()) as Promise<TelegramCall[]>;
+  const all = await calls();
+  const mine = all.filter((c) =>
+    String(c.params.chat_id) === fromId &&
+    (c.method === "sendMessage" || c.method === "editMessageText")
+  );
+  const message = mine.reverse().find((c) =>
+    (c.params.reply_markup as Keyboard | undefined)?.inline_keyboard.flat()
+      .some((b) => b.text === label)
+  );
+  if (!message) throw new Error(`no button "${label}" in the messages sent to ${fromId}`);
+  const button = (message.params.reply_markup as Keyboard).inline_keyboard.flat()
+    .find((b) => b.text === label)!;
+  const messageId = Number(message.params.message_id ?? message.response?.result?.message_id);
+  const id = Number(fromId);
+  const queryId = `${Date.now()}${Math.floor(Math.random() * 1e6)}`;
+  const res = await fetch(`${gateway}/telegram`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      "x-telegram-bot-api-secret-token": secrets.telegramWebhookSecret,
+    },
+    body: JSON.stringify({
+      update_id: Math.floor(Date.now() / 1000) * 1000 + Math.floor(Math.random() * 1000),
+      callback_query: {
+        id: queryId,
+        from: { id, is_bot: false, first_name: "Local", username: `local${fromId}` },
+        chat_instance: "1",
+        message: {
+          message_id: messageId,
+          date: Math.floor(Date.now() / 1000),
+          chat: { id, type: "private", first_name: "Local" },
+          text: "",
+        },
+        data: button.callback_data,
+      },
+    }),
+  });
+  await res.body?.cancel();
+  console.error(`webhook answered ${res.status}`);
+  for (const call of (await calls()).slice(all.length)) {
+    if (call.method === "answerCallbackQuery") {
+      if (call.params.text) console.log(`(notice) ${call.params.text}`);
+    } else if (String(call.params.chat_id) === fromId) {
+      if (call.method === "editMessageText") console.error(`(message ${messageId} edited)`);
+      printTelegram(call.params);
+    }
+  }
 }
 
 async function discord(userId: string, line: string) {
   const { name, options } = discordCommandLine(line, commands);
+  await discordSend(userId, 2, {
+    id: "1",
+    name,
+    type: 1,
+    ...(options.length ? { options } : {}),
+  });
+}
+
+type DiscordAnswer = {
+  type?: number;
+  data?: {
+    content?: string;
+    components?: { components: { label: string; custom_id: string }[] }[];
+  };
+};
+function lastAnswerFile(userId: string): string {
+  return `${STATE_DIR}/simulate-discord-${userId}.json`;
+}
+
+/** Presses a button of the last answer this user got that has one with that label. */
+async function discordPress(userId: string, label: string) {
+  const last = await Deno.readTextFile(lastAnswerFile(userId))
+    .then((t) => JSON.parse(t) as DiscordAnswer, () => undefined);
+  const button = last?.data?.components?.flatMap((r) => r.components).find((b) =>
+    b.label === label
+  );
+  if (!button) throw new Error(`no button "${label}" in the last answer to ${userId}`);
+  await discordSend(userId, 3, { custom_id: button.custom_id, component_type: 2 });
+}
+
+async function discordSend(userId: string, type: number, data: Record<string, unknown>) {
   const id = String((BigInt(Date.now()) - 1420070400000n) << 22n);
   const token = `local-${crypto.randomUUID()}`;
   const body = JSON.stringify({
     id,
     application_id: secrets.discordApplicationId,
-    type: 2,
+    type,
     token,
     version: 1,
     channel_id: "1",
     user: { id: userId, username: `local${userId}`, global_name: "Local" },
-    data: {
-      id: "1",
-      name,
-      type: 1,
-      ...(options.length ? { options } : {}),
-    },
+    data,
+    ...(type === 3 ? { message: { id: "1", channel_id: "1" } } : {}),
   });
   await fetch(`${front}/__sinks/discord/interactions`, {
     method: "POST",
@@ -122,7 +223,10 @@ async function discord(userId: string, line: string) {
     },
     body,
   });
-  const answer = await res.json();
-  console.error(`endpoint answered ${res.status}`);
+  const answer = await res.json() as DiscordAnswer;
+  console.error(`endpoint answered ${res.status}${answer.type === 7 ? " (message updated)" : ""}`);
   console.log(answer.data?.content ?? JSON.stringify(answer));
+  const rows = answer.data?.components ?? [];
+  for (const row of rows) console.log(row.components.map((b) => `[${b.label}]`).join(" "));
+  if (rows.length) await Deno.writeTextFile(lastAnswerFile(userId), JSON.stringify(answer));
 }

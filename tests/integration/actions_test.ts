@@ -32,6 +32,10 @@ import {
   slash,
 } from "../discord_fixtures.ts";
 import { PAGE_SIZE } from "../../supabase/functions/gateway/commands/tasks.ts";
+import { commands } from "../../supabase/functions/gateway/commands/mod.ts";
+import { defineCommand } from "../../supabase/functions/_shared/command.ts";
+import { reply } from "../../supabase/functions/_shared/reply.ts";
+import { z } from "zod";
 
 type Button = { text: string; callback_data: string };
 
@@ -334,3 +338,39 @@ Deno.test("HTTPS replies carry their actions as data", integration, async () => 
     await gw.close();
   }
 });
+
+Deno.test(
+  "Discord: a reply over 2,000 characters is sent whole, in follow-ups",
+  integration,
+  async () => {
+    const long = defineCommand({
+      name: "long",
+      description: "A long reply",
+      args: z.object({}),
+      requires: "none",
+      run: () =>
+        Promise.resolve(
+          reply.text(
+            Array.from({ length: 150 }, (_, i) => `line ${i + 1} of the report`).join("\n"),
+          ),
+        ),
+    });
+    const keys = await discordKeys();
+    const gw = await startGateway({ env: discordEnv(keys), commands: [...commands, long] });
+    try {
+      const body = slash({ userId: randomExternalId() }, "long");
+      const answer = await interact(gw, keys, body);
+      const first = String(answer.data?.content);
+      assert(first.length <= 2000);
+      await gw.handler.core.drain();
+      const state = gw.discord.interaction(String(body.token))!;
+      const rest = [...state.followups.values()].map((m) => String(m.content));
+      assert(rest.length >= 1, "follow-ups were sent");
+      const all = [first, ...rest].join("\n");
+      for (let i = 1; i <= 150; i++) assertMatch(all, new RegExp(`line ${i} of`));
+      assert(!/not shown/.test(all), "nothing was cut");
+    } finally {
+      await gw.close();
+    }
+  },
+);
