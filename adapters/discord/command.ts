@@ -63,7 +63,7 @@ export function answerCommand(
   return answer(core, interaction, deadline, record, {
     command: typeof name === "string" ? name : "",
     args: optionArgs(interaction.data?.options),
-  }, false);
+  }, "none");
 }
 
 /**
@@ -83,7 +83,12 @@ export async function answerPress(
     record.error_code = "invalid_action";
     return messageResponse(FORGED_TEXT, true);
   }
-  return answer(core, interaction, deadline, record, call, true);
+  // Only the one the message was for (or anyone, on a private message) may have it replaced.
+  const message = interaction.message;
+  const presser = chatAccount(interaction).externalId;
+  const owner = message?.interaction_metadata?.user?.id ?? message?.interaction?.user?.id;
+  const own = ((message?.flags ?? 0) & EPHEMERAL) !== 0 || owner === undefined || owner === presser;
+  return answer(core, interaction, deadline, record, call, own ? "replace" : "private");
 }
 
 async function answer(
@@ -96,9 +101,10 @@ async function answer(
     args: Record<string, unknown> | GatewayError;
     then?: { command: string; args: Record<string, unknown> };
   },
-  pressed: boolean,
+  pressed: "none" | "replace" | "private",
 ): Promise<InteractionResponse> {
-  const ephemeral = !discordCommand(core, call.command)?.publicReply;
+  // A press on someone else's message is answered privately, never by overwriting theirs.
+  const ephemeral = pressed === "private" || !discordCommand(core, call.command)?.publicReply;
   let rendered: Rendered | undefined;
   const work = core.pipeline<Rendered>({
     channel: "discord",
@@ -108,7 +114,8 @@ async function answer(
     ...(call.then ? { then: call.then } : {}),
     id: `dc:${interaction.id}`,
     // Rendered here (button tokens are signed asynchronously) and kept for a replay.
-    deliver: async (outcome) => void (rendered = await render(core, outcome, ephemeral, pressed)),
+    deliver: async (outcome) =>
+      void (rendered = await render(core, outcome, ephemeral, pressed === "replace")),
     stored: () => rendered!,
     record,
   });
@@ -128,8 +135,10 @@ async function answer(
     return finished.value.response;
   }
   record.deferred = true;
-  core.background(finishDeferred(core, target, settled, pressed));
-  return pressed ? { type: ResponseType.DEFERRED_UPDATE_MESSAGE } : deferredResponse(ephemeral);
+  core.background(finishDeferred(core, target, settled, pressed !== "none"));
+  return pressed !== "none"
+    ? { type: ResponseType.DEFERRED_UPDATE_MESSAGE }
+    : deferredResponse(ephemeral);
 }
 
 /** The interaction response for an outcome: the reply with its buttons, or a private error. */

@@ -42,6 +42,12 @@ export interface Interaction {
   guild_id?: string;
   member?: { user?: DiscordUser };
   user?: DiscordUser;
+  /** The message a pressed button is on (MESSAGE_COMPONENT). */
+  message?: {
+    flags?: number;
+    interaction_metadata?: { user?: { id?: string } };
+    interaction?: { user?: { id?: string } };
+  };
 }
 
 const SNOWFLAKE = /^\d{1,20}$/;

@@ -100,6 +100,12 @@ export interface TelegramPress {
   data: unknown;
   /** The message the button is on (absent for inline-mode messages: then replies are not sent). */
   message?: ReplyTarget;
+  /**
+   * Whether the message was for the presser (their private chat, or in a group the bot's answer
+   * to their own message): only then may a reply replace it. Another member's press is answered
+   * with a new message, so one member never overwrites what another was shown.
+   */
+  ownMessage: boolean;
 }
 
 /** The update's button press, or null when it is not one the gateway handles. */
@@ -135,5 +141,9 @@ export function readPress(update: Update): TelegramPress | null {
     queryId: id,
     data: query.data,
     ...(target ? { message: target } : {}),
+    ownMessage: target !== undefined &&
+      (target.private
+        ? target.chatId === from.id
+        : (message?.reply_to_message as Partial<Message> | undefined)?.from?.id === from.id),
   };
 }

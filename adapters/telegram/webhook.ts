@@ -124,7 +124,7 @@ export function telegramWebhookRoute(core: Core): Route {
       }
       const { reply: r } = outcome;
       const buttons = await keyboard(outcome);
-      if (press.message && r.replaces) {
+      if (press.message && r.replaces && press.ownMessage) {
         await send.edit(press.message.chatId, press.message.messageId, r.text, buttons);
       } else if (press.message) {
         await send.send(press.message, r.text, buttons);

@@ -309,6 +309,18 @@ Deno.test("demo: buttons on Discord run as the presser, once", integration, asyn
         assertEquals(answer.type, 7);
       }
       assertEquals([...seen].sort(), [...ids].sort(), `seen ${seen.size} of 60`);
+
+      // Someone else pressing "More" on carol's public message gets their own answer, privately:
+      // carol's message is not overwritten.
+      const first = await interact(gw, keys, slash(carol.caller, "tasks"));
+      const more = buttonsOf(first).find((b) => b.label === "More")!;
+      const onCarols = {
+        ...press(bob.caller, more.custom_id),
+        message: { id: "1", interaction_metadata: { user: { id: carol.caller.userId } } },
+      };
+      const theirs = await interact(gw, keys, onCarols);
+      assertEquals(theirs.type, 4);
+      assertEquals(theirs.data?.flags, 64);
     });
   } finally {
     await gw.close();
