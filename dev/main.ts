@@ -4,7 +4,7 @@
  * stops every child on Ctrl-C or SIGTERM. `--reset` wipes the local database first.
  */
 import { stackPortsFromEnv } from "./ports.ts";
-import { type Stack, startStack } from "./stack.ts";
+import type { Stack } from "./stack.ts";
 import { stackStateDir } from "./paths.ts";
 
 const STATE_DIR = stackStateDir();
@@ -13,6 +13,9 @@ const reset = Deno.args.includes("--reset");
 const started = performance.now();
 let stack: Stack;
 try {
+  // Imported here: a command that fails its own checks (a bad name, a schema the channels cannot
+  // serve) throws while the registry loads, and that is one line too.
+  const { startStack } = await import("./stack.ts");
   stack = await startStack({
     stateDir: STATE_DIR,
     ports: stackPortsFromEnv(),

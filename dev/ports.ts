@@ -64,7 +64,8 @@ export function assertPortFree(port: number, envName: string): void {
   } catch (err) {
     if (err instanceof Deno.errors.AddrInUse) {
       throw new Error(
-        `port ${port} on 127.0.0.1 is already in use by another program: stop it or set ` +
+        `port ${port} on 127.0.0.1 is already in use (another program, or a local stack with another ` +
+          `STACK_STATE_DIR): stop it or set ` +
           `${envName} to a free port`,
       );
     }

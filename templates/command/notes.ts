@@ -43,19 +43,24 @@ export const note = defineCommand({
   },
 });
 
+/** Notes listed at most. */
+const SHOWN = 20;
+
 export const notes = defineCommand({
   name: "notes",
   description: "List your notes",
   args: z.object({}),
   requires: "user",
-  readOnly: true, // may start alongside the delivery-ledger claim (it has no effects)
+  readOnly: true, // has no effects: chat deliveries of it skip the delivery ledger
   async run(ctx) {
-    const rows = unwrap<NoteRow[]>(
-      await ctx.db.from("notes").select("id, body, created_at")
-        .order("created_at", { ascending: false }).limit(20),
-      "notes",
-    );
+    const result = await ctx.db.from("notes").select("id, body, created_at", { count: "exact" })
+      .order("created_at", { ascending: false }).limit(SHOWN);
+    const rows = unwrap<NoteRow[]>(result, "notes");
     if (rows.length === 0) return reply.text("No notes yet.", rows);
-    return reply.text(rows.map((n) => `#${n.id} ${n.body}`).join("\n"), rows);
+    const lines = rows.map((n) => `#${n.id} ${n.body}`);
+    // Say what was left out (see /tasks in commands/tasks.ts for paging with a "More" button).
+    const left = (result.count ?? rows.length) - rows.length;
+    if (left > 0) lines.push(`… and ${left} older not shown`);
+    return reply.text(lines.join("\n"), rows);
   },
 });

@@ -117,8 +117,8 @@ Deno.test("a busy front-door port is named before PostgreSQL starts", integratio
     assertEquals(res.code, 1);
     assertEquals(
       res.stderr,
-      `error: port ${ports.front} on 127.0.0.1 is already in use by another program: ` +
-        "stop it or set STACK_PORT to a free port",
+      `error: port ${ports.front} on 127.0.0.1 is already in use (another program, or a local ` +
+        "stack with another STACK_STATE_DIR): stop it or set STACK_PORT to a free port",
     );
     const made = await Deno.stat(`${stateDir}/db`).then(() => true, () => false);
     assert(!made, "PostgreSQL was set up although the stack could not start");
