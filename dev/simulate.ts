@@ -56,7 +56,24 @@ async function telegram(fromId: string, text: string) {
     >;
   const before = (await sent()).length;
   const id = Number(fromId);
-  const res = await fetch(`${gateway}/telegram`, {
+  const res = await postUpdate({
+    message: {
+      message_id: Math.floor(Math.random() * 1e6),
+      date: Math.floor(Date.now() / 1000),
+      chat: { id, type: "private", first_name: "Local" },
+      from: { id, is_bot: false, first_name: "Local", username: `local${fromId}` },
+      text,
+    },
+  });
+  await res.body?.cancel();
+  console.error(`webhook answered ${res.status}`);
+  const replies = (await sent()).slice(before).filter((c) => String(c.params.chat_id) === fromId);
+  for (const reply of replies) printTelegram(reply.params);
+}
+
+/** Posts an update (a fresh update_id added) to the gateway's webhook, as Telegram does. */
+function postUpdate(update: Record<string, unknown>): Promise<Response> {
+  return fetch(`${gateway}/telegram`, {
     method: "POST",
     headers: {
       "content-type": "application/json",
@@ -64,19 +81,9 @@ async function telegram(fromId: string, text: string) {
     },
     body: JSON.stringify({
       update_id: Math.floor(Date.now() / 1000) * 1000 + Math.floor(Math.random() * 1000),
-      message: {
-        message_id: Math.floor(Math.random() * 1e6),
-        date: Math.floor(Date.now() / 1000),
-        chat: { id, type: "private", first_name: "Local" },
-        from: { id, is_bot: false, first_name: "Local", username: `local${fromId}` },
-        text,
-      },
+      ...update,
     }),
   });
-  await res.body?.cancel();
-  console.error(`webhook answered ${res.status}`);
-  const replies = (await sent()).slice(before).filter((c) => String(c.params.chat_id) === fromId);
-  for (const reply of replies) printTelegram(reply.params);
 }
 
 type TelegramCall = {
@@ -113,27 +120,19 @@ async function telegramPress(fromId: string, label: string) {
   const messageId = Number(message.params.message_id ?? message.response?.result?.message_id);
   const id = Number(fromId);
   const queryId = `${Date.now()}${Math.floor(Math.random() * 1e6)}`;
-  const res = await fetch(`${gateway}/telegram`, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      "x-telegram-bot-api-secret-token": secrets.telegramWebhookSecret,
-    },
-    body: JSON.stringify({
-      update_id: Math.floor(Date.now() / 1000) * 1000 + Math.floor(Math.random() * 1000),
-      callback_query: {
-        id: queryId,
-        from: { id, is_bot: false, first_name: "Local", username: `local${fromId}` },
-        chat_instance: "1",
-        message: {
-          message_id: messageId,
-          date: Math.floor(Date.now() / 1000),
-          chat: { id, type: "private", first_name: "Local" },
-          text: "",
-        },
-        data: button.callback_data,
+  const res = await postUpdate({
+    callback_query: {
+      id: queryId,
+      from: { id, is_bot: false, first_name: "Local", username: `local${fromId}` },
+      chat_instance: "1",
+      message: {
+        message_id: messageId,
+        date: Math.floor(Date.now() / 1000),
+        chat: { id, type: "private", first_name: "Local" },
+        text: "",
       },
-    }),
+      data: button.callback_data,
+    },
   });
   await res.body?.cancel();
   console.error(`webhook answered ${res.status}`);
