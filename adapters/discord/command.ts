@@ -13,6 +13,7 @@ import { asGatewayError, internalDetail } from "../../supabase/functions/_shared
 import type { RequestRecord } from "../../supabase/functions/_shared/log.ts";
 import type { Outcome } from "../../supabase/functions/_shared/pipeline.ts";
 import { GatewayError } from "../../supabase/functions/_shared/errors.ts";
+import { INVALID_ACTION_TEXT } from "../../supabase/functions/_shared/actions.ts";
 import {
   type ActionRowComponent,
   BUTTON_STYLE,
@@ -36,9 +37,6 @@ export const UNKNOWN_TEXT = "The service did not answer in time, so this may or 
 /** Edited into a deferred reply whose command failed for a reason the caller cannot fix. */
 export const FAILED_TEXT = "Something went wrong; try again.";
 const BUSY_TEXT = "This command is already being handled.";
-/** A button whose custom_id does not verify: changed by someone, or from an older deployment. */
-export const FORGED_TEXT = "This button is not valid (it was changed, or is from an older " +
-  "version). Nothing was done.";
 
 /** The registry's command for a slash-command name, if it is offered on Discord. */
 export function discordCommand(core: Core, name: unknown): AnyCommand | undefined {
@@ -81,7 +79,7 @@ export async function answerPress(
   const call = await core.actions.decode(interaction.data?.custom_id);
   if (!call) {
     record.error_code = "invalid_action";
-    return messageResponse(FORGED_TEXT, true);
+    return messageResponse(INVALID_ACTION_TEXT, true);
   }
   // Only the one the message was for (or anyone, on a private message) may have it replaced.
   const message = interaction.message;

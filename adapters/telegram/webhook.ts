@@ -23,20 +23,17 @@ import {
   isUpdate,
   readPress,
   readUpdate,
-  type ReplyTarget,
   type TelegramPress,
   type TelegramRequest,
 } from "./update.ts";
 import type { RequestRecord } from "../../supabase/functions/_shared/log.ts";
+import { INVALID_ACTION_TEXT } from "../../supabase/functions/_shared/actions.ts";
 
 /** Telegram updates are small; this leaves room for long messages with many entities. */
 const UPDATE_LIMIT = 1024 * 1024;
 const SECRET_HEADER = "x-telegram-bot-api-secret-token";
 const PLAIN_TEXT_HINT = "Send /help to see what I can do.";
 const FAILED_TEXT = "Something went wrong; try again.";
-/** A button whose data does not verify: changed by someone, or from an older deployment. */
-const FORGED_TEXT = "This button is not valid (it was changed, or is from an older version). " +
-  "Nothing was done.";
 
 /** The Telegram webhook route (loaded on first use through `mod.ts`). */
 export function telegramWebhookRoute(core: Core): Route {
@@ -75,7 +72,7 @@ export function telegramWebhookRoute(core: Core): Route {
         if (text === null) return;
         await send.send(request.target, text, outcome.ok ? await keyboard(outcome) : undefined);
       };
-      return await carry(record, request.target, () =>
+      return await carry(record, () =>
         core.pipeline({
           channel: "telegram",
           caller: { kind: "chat", account: request.account },
@@ -88,7 +85,7 @@ export function telegramWebhookRoute(core: Core): Route {
           // Replies are not kept: Telegram does not repeat an update it saw answered.
           stored: () => ({ replied: true }),
           record,
-        }));
+        }), () => send.send(request.target, FAILED_TEXT));
     },
   };
 
@@ -114,7 +111,7 @@ export function telegramWebhookRoute(core: Core): Route {
     const call = await core.actions.decode(press.data);
     if (!call) {
       record.error_code = "invalid_action";
-      await send.answerPress(press.queryId, FORGED_TEXT);
+      await send.answerPress(press.queryId, INVALID_ACTION_TEXT);
       return ack();
     }
     const deliver = async (outcome: Outcome) => {
@@ -131,8 +128,7 @@ export function telegramWebhookRoute(core: Core): Route {
       }
       await send.answerPress(press.queryId);
     };
-    const target = press.message;
-    return await carry(record, target, () =>
+    return await carry(record, () =>
       core.pipeline({
         channel: "telegram",
         caller: { kind: "chat", account: press.account },
@@ -149,9 +145,8 @@ export function telegramWebhookRoute(core: Core): Route {
   /** Runs a delivery and turns its failure into Telegram's answer (200, or 503 to redeliver). */
   async function carry(
     record: RequestRecord,
-    target: ReplyTarget | undefined,
     work: () => Promise<unknown>,
-    onFault?: () => Promise<void>,
+    tellFault: () => Promise<void>,
   ): Promise<Response> {
     try {
       await work();
@@ -165,8 +160,7 @@ export function telegramWebhookRoute(core: Core): Route {
           request_id: record.request_id,
           detail: internalDetail(err),
         });
-        if (onFault) await onFault().catch(() => {});
-        else if (target) await send.send(target, FAILED_TEXT).catch(() => {});
+        await tellFault().catch(() => {});
         return ack();
       }
       if (!retryable(error)) return ack();

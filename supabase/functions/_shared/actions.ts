@@ -33,6 +33,10 @@ export interface Action extends ActionCall {
   style?: ActionStyle;
 }
 
+/** What a presser reads when a button's token does not verify: nothing ran. */
+export const INVALID_ACTION_TEXT = "This button is not valid (it was changed, or is from an " +
+  "older version). Nothing was done.";
+
 /** Buttons in rows, as shown under a reply. */
 export type ActionRows = Action[][];
 
