@@ -6,13 +6,16 @@
  * counts and resets them. SIGTERM exits cleanly, so `--cpu-prof` writes its profile.
  */
 import { directRestFetch } from "../dev/direct_rest.ts";
+import { createHttp1Fetch } from "../supabase/functions/_shared/http1.ts";
 import { loadConfig } from "../supabase/functions/_shared/config.ts";
 import { createLogger, silentLogger } from "../supabase/functions/_shared/log.ts";
 import { createGateway } from "../supabase/functions/gateway/gateway.ts";
 
 const config = loadConfig();
 const restUrl = Deno.env.get("BENCH_REST_URL");
-const base = restUrl ? directRestFetch(config.supabaseUrl, restUrl) : fetch;
+// BENCH_HTTP=fetch: Deno's fetch instead of the gateway's own HTTP/1.1 client, to compare.
+const http = Deno.env.get("BENCH_HTTP") === "fetch" ? fetch : createHttp1Fetch();
+const base = restUrl ? directRestFetch(config.supabaseUrl, restUrl, http) : http;
 let calls: Record<string, number> = {};
 const counted: typeof fetch = (input, init) => {
   const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;

@@ -115,6 +115,55 @@ async function spawnGateway(port: number, flags: string[] = []) {
   return { child, coldMs: performance.now() - started, port };
 }
 
+/** CPU ticks (1/100 s) of a process: user + system. */
+const cpuTicks = (pid: number) => {
+  try {
+    const f = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ");
+    return { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) };
+  } catch {
+    return { ppid: -1, ticks: 0 }; // gone
+  }
+};
+const processes = () =>
+  [...Deno.readDirSync("/proc")].filter((e) => /^\d+$/.test(e.name)).map((e) => Number(e.name));
+const cmdline = (pid: number) => {
+  try {
+    return Deno.readTextFileSync(`/proc/${pid}/cmdline`);
+  } catch {
+    return "";
+  }
+};
+/**
+ * CPU so far of the gateway, this bench's PostgREST (a child of this process) and its PostgreSQL
+ * (the postmaster on the bench's data directory and its backends), and the machine's steal time
+ * (CPU the hypervisor gave to others): on a shared machine, throughput moves with steal, while
+ * CPU per request does not.
+ */
+function cpuNow(gatewayPid: number) {
+  const all = processes().map((pid) => ({ pid, ...cpuTicks(pid) }));
+  const postmaster = all.find((p) => cmdline(p.pid).includes(`${STATE}/db`))?.pid;
+  const sum = (ps: typeof all) => ps.reduce((n, p) => n + p.ticks, 0);
+  const stat = Deno.readTextFileSync("/proc/stat").split("\n")[0].trim().split(/\s+/).map(Number);
+  return {
+    gateway: cpuTicks(gatewayPid).ticks,
+    postgrest: sum(all.filter((p) => p.ppid === Deno.pid && cmdline(p.pid).includes("postgrest"))),
+    postgres: sum(all.filter((p) => p.pid === postmaster || p.ppid === postmaster)),
+    steal: stat[8],
+    total: stat.slice(1, 9).reduce((a, b) => a + b, 0),
+  };
+}
+/** µs of CPU per request for each part between two {@link cpuNow} readings, and steal in %. */
+function cpuPerRequest(a: ReturnType<typeof cpuNow>, b: ReturnType<typeof cpuNow>, n: number) {
+  const us = (ticks: number) => (ticks * 10_000) / Math.max(n, 1);
+  return {
+    gateway: us(b.gateway - a.gateway),
+    postgrest: us(b.postgrest - a.postgrest),
+    postgres: us(b.postgres - a.postgres),
+    stealPct: (100 * (b.steal - a.steal)) / Math.max(b.total - a.total, 1),
+  };
+}
+type CpuShare = ReturnType<typeof cpuPerRequest>;
+
 const rssMb = async (pid: number) => {
   const status = await Deno.readTextFile(`/proc/${pid}/status`);
   return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
@@ -362,20 +411,23 @@ try {
     );
   }
 
-  const results: Record<string, { c1: WrkResult[]; c32: WrkResult[] }> = {};
+  const results: Record<string, { c1: WrkResult[]; c32: WrkResult[]; cpu: CpuShare[] }> = {};
   for (let round = 1; round <= ROUNDS; round++) {
     await db.psql("analyze tasks"); // as autovacuum would, after the last round's writes
     const all = await scenarios(gw, round);
     for (const [i, [name, s]] of Object.entries(all).entries()) {
       if (!wanted(name)) continue;
-      results[name] ??= { c1: [], c32: [] };
+      results[name] ??= { c1: [], c32: [], cpu: [] };
       // Update ids are the ledger's keys: every run of every scenario gets its own range.
       const base = round * 100_000_000 + (i + 1) * 10_000_000;
       if (round === 1) await measure(s, 8, 1, base + 5_000_000); // warm-up
       await sleep(200);
       const c1 = await measure(s, 1, SECONDS, base);
       await sleep(200);
+      const before = cpuNow(gateway.child.pid);
       const c32 = await measure(s, 32, SECONDS, base + 2_000_000);
+      const cpu = cpuPerRequest(before, cpuNow(gateway.child.pid), c32.requests);
+      results[name].cpu.push(cpu);
       for (const r of [c1, c32]) {
         if (r.errors) log(`${name}: ${r.errors} errors`);
         if (r.wrapped) log(`${name}: pre-built requests ran out (replays were measured)`);
@@ -383,15 +435,19 @@ try {
       results[name].c1.push(c1);
       results[name].c32.push(c32);
       log(
-        `round ${round} ${name}: c=32 ${c32.perSecond.toFixed(0)}/s; c=1 p50 ${
-          c1.p50.toFixed(3)
-        } ms p99 ${c1.p99.toFixed(3)} ms`,
+        `round ${round} ${name}: c=32 ${c32.perSecond.toFixed(0)}/s (CPU µs/request: gateway ${
+          cpu.gateway.toFixed(0)
+        }, PostgREST ${cpu.postgrest.toFixed(0)}, PostgreSQL ${cpu.postgres.toFixed(0)}; steal ${
+          cpu.stealPct.toFixed(0)
+        }%); c=1 p50 ${c1.p50.toFixed(3)} ms p99 ${c1.p99.toFixed(3)} ms`,
       );
     }
   }
   const rate = (name: string) => median(results[name]?.c32.map((r) => r.perSecond) ?? []);
   const p50 = (name: string) => median(results[name]?.c1.map((r) => r.p50) ?? []);
   const p99 = (name: string) => median(results[name]?.c1.map((r) => r.p99) ?? []);
+  const cpuOf = (name: string, part: keyof CpuShare) =>
+    median(results[name]?.cpu.map((c) => c[part]) ?? []);
 
   // Memory: 100,000 requests after warm-up, HTTPS and chat, sampled every 10,000.
   const memory: Record<string, number[]> = {};
@@ -442,24 +498,33 @@ try {
       `average now ${loadLine()}\n`,
   );
   console.log(
-    "| scenario | c=32 req/s | vs direct | c=1 p50 ms | added p50 ms | c=1 p99 ms |",
+    "| scenario | c=32 req/s | vs direct | c=1 p50 ms | added p50 ms | c=1 p99 ms | " +
+      "gateway CPU µs/req | PostgREST + PostgreSQL CPU µs/req | steal |",
   );
-  console.log("|---|---|---|---|---|---|");
+  console.log("|---|---|---|---|---|---|---|---|---|");
+  const cpuCells = (name: string) =>
+    `${f(cpuOf(name, "gateway"), 0)} | ${f(cpuOf(name, "postgrest"), 0)} + ${
+      f(cpuOf(name, "postgres"), 0)
+    } | ${f(cpuOf(name, "stealPct"), 0)}%`;
   for (const name of ["direct read", "direct write"]) {
-    console.log(`| ${name} | ${f(rate(name), 0)} | | ${f(p50(name), 3)} | | ${f(p99(name), 3)} |`);
+    console.log(
+      `| ${name} | ${f(rate(name), 0)} | | ${f(p50(name), 3)} | | ${f(p99(name), 3)} | ${
+        cpuCells(name)
+      } |`,
+    );
   }
   for (const [name, base] of PAIRS) {
     console.log(
       `| ${name} | ${f(rate(name), 0)} | ${f(rate(name) / rate(base))}x | ${f(p50(name), 3)} | ${
         f(p50(name) - p50(base), 3)
-      } | ${f(p99(name), 3)} |`,
+      } | ${f(p99(name), 3)} | ${cpuCells(name)} |`,
     );
   }
   for (const [name, typed] of PRESS_VS_TYPED) {
     console.log(
       `| ${name} (/tasks) | ${f(rate(name), 0)} | ${f(rate(name) / rate(typed))}x typed | ${
         f(p50(name), 3)
-      } | ${f(p50(name) - p50(typed), 3)} over typed | ${f(p99(name), 3)} |`,
+      } | ${f(p50(name) - p50(typed), 3)} over typed | ${f(p99(name), 3)} | ${cpuCells(name)} |`,
     );
   }
   const targets: { what: string; value: string; target: string; ok: boolean }[] = [];

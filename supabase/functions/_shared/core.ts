@@ -28,12 +28,14 @@ import { createLedger, type Ledger } from "./ledger.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { createPipeline, type Pipeline } from "./pipeline.ts";
 import type { ChatAccount, Principal } from "./principal.ts";
+import { createHttp1Fetch } from "./http1.ts";
 import { createRateLimiter, type RateLimiter } from "./rate_limit.ts";
 
 /** What the environment provides; every member is optional and defaults to the real thing. */
 export interface GatewayDeps {
   /** The commands to serve. */
   commands: readonly AnyCommand[];
+  /** Outgoing HTTP (default: {@link createHttp1Fetch}, which hands HTTPS to the global fetch). */
   fetch?: typeof fetch;
   now?: () => number;
   log?: Logger;
@@ -74,7 +76,7 @@ export interface Core {
 
 /** Builds the core; throws at start-up on a configuration it cannot serve. */
 export function createCore(config: GatewayConfig, deps: GatewayDeps): Core {
-  const fetchImpl = deps.fetch ?? fetch;
+  const fetchImpl = deps.fetch ?? createHttp1Fetch();
   const now = deps.now ?? Date.now;
   const log = deps.log ?? createLogger();
   const rpc = createServiceRpc(config, fetchImpl);
