@@ -33,7 +33,9 @@ const DC = { alice: "424243", bob: "525253" };
 const quick = Deno.args.includes("--quick");
 /** `--only <text>`: just the scenarios whose name contains it (and direct PostgREST), no memory run. */
 const only = Deno.args.includes("--only") ? Deno.args[Deno.args.indexOf("--only") + 1] : undefined;
-const wanted = (name: string) => !only || name.startsWith("direct") || new RegExp(only).test(name);
+const wanted = (name: string) =>
+  !only || name.startsWith("direct") || name.startsWith("proxy floor") ||
+  new RegExp(only).test(name);
 const SECONDS = quick ? 3 : 5;
 const ROUNDS = quick ? 1 : 3;
 const MEMORY_REQUESTS = 100_000;
@@ -93,6 +95,9 @@ const env = {
   BENCH_REST_URL: rest.url,
   BENCH_QUIET: "1",
 };
+
+let floorUrl = "";
+let floor: Deno.ChildProcess | undefined;
 
 /** Spawns the gateway; resolves with the process and ms from spawn to the first 200 /health. */
 async function spawnGateway(port: number, flags: string[] = []) {
@@ -170,6 +175,14 @@ const rssMb = async (pid: number) => {
 };
 const median = (xs: number[]) =>
   xs.length ? [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] : NaN;
+/** The median of the pairwise slopes of equally spaced samples (per step). */
+const theilSen = (ys: number[]) => {
+  const slopes: number[] = [];
+  for (let i = 0; i < ys.length; i++) {
+    for (let j = i + 1; j < ys.length; j++) slopes.push((ys[j] - ys[i]) / (j - i));
+  }
+  return slopes.length ? median(slopes) : NaN;
+};
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const aliceToken = await devAccessToken(keys.signingKey, `${supabaseUrl}/auth/v1`, {
@@ -206,6 +219,13 @@ async function scenarios(gw: string, round: number): Promise<Record<string, Scen
     "direct read": {
       method: "GET",
       url: `${rest.url}/tasks?select=id,title,done,created_at,source` +
+        `&order=done.asc,created_at.desc,id.desc&offset=0&limit=15`,
+      headers: { ...user(aliceToken), prefer: "count=exact" },
+    },
+    // The same request through a bare Deno pass-through proxy (bench/floor_proxy.ts).
+    "proxy floor read": {
+      method: "GET",
+      url: `${floorUrl}/tasks?select=id,title,done,created_at,source` +
         `&order=done.asc,created_at.desc,id.desc&offset=0&limit=15`,
       headers: { ...user(aliceToken), prefer: "count=exact" },
     },
@@ -350,6 +370,7 @@ async function signedDiscord(
 
 /** What is compared with what: [gateway scenario, baseline scenario]. */
 const PAIRS: [string, string][] = [
+  ["proxy floor read", "direct read"],
   ["HTTPS read", "direct read"],
   ["HTTPS write", "direct write"],
   ["HTTPS write, Idempotency-Key", "direct write"],
@@ -393,6 +414,19 @@ try {
   }
 
   const gateway = await spawnGateway(freePort());
+  const floorPort = freePort();
+  floor = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--no-prompt", `${REPO_ROOT}/bench/floor_proxy.ts`],
+    env: { BENCH_REST_URL: rest.url, BENCH_PORT: String(floorPort) },
+    stdout: "null",
+    stderr: "inherit",
+  }).spawn();
+  floorUrl = `http://127.0.0.1:${floorPort}`;
+  for (let i = 0; i < 500; i++) {
+    const up = await fetch(`${floorUrl}/`).then((r) => r.body?.cancel(), () => "down");
+    if (up !== "down") break;
+    await sleep(10);
+  }
   const gw = `http://127.0.0.1:${gateway.port}/functions/v1/gateway`;
 
   // Calls per command: 200 requests one at a time, then the background completions settle.
@@ -400,7 +434,7 @@ try {
   const calls: Record<string, Record<string, number>> = {};
   const callScenarios = await scenarios(gw, 0);
   for (const [i, [name, s]] of Object.entries(callScenarios).entries()) {
-    if (name.startsWith("direct") || !wanted(name)) continue;
+    if (name.startsWith("direct") || name.startsWith("proxy floor") || !wanted(name)) continue;
     await fetch(`http://127.0.0.1:${gateway.port}/__bench/calls`).then((r) => r.text());
     const r = await measure(s, 1, 1, (i + 1) * 100_000);
     await sleep(300);
@@ -424,9 +458,10 @@ try {
       await sleep(200);
       const c1 = await measure(s, 1, SECONDS, base);
       await sleep(200);
-      const before = cpuNow(gateway.child.pid);
+      const pid = name.startsWith("proxy floor") ? floor!.pid : gateway.child.pid;
+      const before = cpuNow(pid);
       const c32 = await measure(s, 32, SECONDS, base + 2_000_000);
-      const cpu = cpuPerRequest(before, cpuNow(gateway.child.pid), c32.requests);
+      const cpu = cpuPerRequest(before, cpuNow(pid), c32.requests);
       results[name].cpu.push(cpu);
       for (const r of [c1, c32]) {
         if (r.errors) log(`${name}: ${r.errors} errors`);
@@ -471,6 +506,9 @@ try {
   }
   gateway.child.kill("SIGTERM");
   await gateway.child.status;
+  floor.kill("SIGTERM");
+  await floor.status;
+  floor = undefined;
 
   // Where the CPU goes: one profiled gateway per channel, c=32 for a few seconds.
   log("profiles");
@@ -562,10 +600,11 @@ try {
     ok: cold <= 100,
   });
   for (const [name, samples] of Object.entries(memory)) {
-    // A trend, not noise: the last three samples against the first three.
-    const growth = median(samples.slice(-3)) - median(samples.slice(0, 3));
+    // A trend, not noise: the Theil-Sen slope (the median of the slopes between every two
+    // samples), which a heap's saw-tooth or one resize does not move, over the whole run.
+    const growth = theilSen(samples) * (samples.length - 1);
     targets.push({
-      what: `RSS growth over ${MEMORY_REQUESTS} ${name}`,
+      what: `RSS trend over ${MEMORY_REQUESTS} ${name} (Theil-Sen slope x run)`,
       value: `${f(growth, 1)} MB`,
       target: "< 10 MB",
       ok: growth < 10,
@@ -594,6 +633,7 @@ try {
     JSON.stringify({ results, calls, profiles, memory, colds, targets }, null, 2) + "\n",
   );
 } finally {
+  floor?.kill("SIGTERM");
   await sinkServer.shutdown();
   await rest.stop();
   await db.stop();
