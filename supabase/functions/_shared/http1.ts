@@ -9,13 +9,16 @@
  *
  * It serves only what it can serve exactly: `http:` URLs given as strings or URLs, in printable
  * ASCII, with a string, byte or empty body, when no `HTTP_PROXY` is set. Everything else (HTTPS,
- * Request objects, streams, forms, a proxied environment) goes to the fallback `fetch`. Answers are read whole (Content-Length, chunked, or to the end of the
- * connection), never compressed (it asks for `identity`). An aborted signal closes the
- * connection and rejects with the signal's reason, as `fetch` does. An idle connection keeps a
- * read pending, so one the server closes leaves the pool at once instead of failing the next
- * request; if a reused connection still fails before any byte of the answer, idempotent methods
- * are sent again once on a new connection (as browsers and Go's client do) and other methods fail
- * as a dropped connection.
+ * Request objects, streams, forms, a proxied environment) goes to the fallback `fetch`. Answers
+ * are read whole (Content-Length, chunked, or to the end of the connection), never compressed
+ * (it asks for `identity`), and redirects are followed as `fetch` follows them (`redirect:
+ * "manual"` and `"error"` are honoured). An aborted signal, also while the TCP connect is
+ * pending, closes the connection and rejects with the signal's reason, as `fetch` does. An idle
+ * connection keeps a read pending, so one the server closes leaves the pool at once instead of
+ * failing the next request; if a reused connection still fails before any byte of the answer,
+ * idempotent methods are sent again once on a new connection (as browsers and Go's client do)
+ * and other methods fail as a dropped connection. Response heads are read one character per
+ * byte, as `fetch` reads them.
  */
 
 /** Options for {@link createHttp1Fetch}. */
@@ -49,6 +52,7 @@ const OWN = new Set([
   "transfer-encoding",
   "accept-encoding",
 ]);
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE"]);
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -123,7 +127,12 @@ export function createHttp1Fetch(options: Http1FetchOptions = {}): Http1Fetch {
     Deno.unrefTimer(timer as unknown as number);
   };
 
-  const acquire = async (origin: string, hostname: string, port: number) => {
+  const acquire = async (
+    origin: string,
+    hostname: string,
+    port: number,
+    signal: AbortSignal | null | undefined,
+  ) => {
     const c = pools.get(origin)?.pop();
     if (c) {
       c.idle = false;
@@ -132,7 +141,7 @@ export function createHttp1Fetch(options: Http1FetchOptions = {}): Http1Fetch {
       c.tcp.ref();
       return { c, reused: true };
     }
-    const tcp = await Deno.connect({ hostname, port });
+    const tcp = await connect(hostname, port, signal);
     tcp.setNoDelay(true);
     const fresh: Connection = {
       tcp,
@@ -184,9 +193,10 @@ export function createHttp1Fetch(options: Http1FetchOptions = {}): Http1Fetch {
     for (;;) {
       // The head ends at the first empty line.
       let headEnd = -1;
-      let scan = c.start;
+      // Bytes of this head already scanned, counted from `c.start` (fill may move the buffer).
+      let scanned = 0;
       for (;;) {
-        for (let i = Math.max(scan, c.start + 3); i < c.end; i++) {
+        for (let i = c.start + Math.max(scanned, 3); i < c.end; i++) {
           if (
             c.buf[i] === 10 && c.buf[i - 1] === 13 && c.buf[i - 2] === 10 && c.buf[i - 3] === 13
           ) {
@@ -195,7 +205,7 @@ export function createHttp1Fetch(options: Http1FetchOptions = {}): Http1Fetch {
           }
         }
         if (headEnd >= 0) break;
-        scan = c.end;
+        scanned = c.end - c.start;
         if (c.end - c.start > 64 * 1024) throw new Error("the answer's head is too large");
         if (!(await fill(c))) {
           throw new Dropped(!started.any && c.end === c.start, "connection closed before answer");
@@ -203,7 +213,7 @@ export function createHttp1Fetch(options: Http1FetchOptions = {}): Http1Fetch {
         started.any = true;
       }
       started.any = true;
-      const head = decoder.decode(c.buf.subarray(c.start, headEnd - 4));
+      const head = latin1(c.buf.subarray(c.start, headEnd - 4));
       c.start = headEnd;
       const lines = head.split("\r\n");
       const status = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/.exec(lines[0]);
@@ -236,7 +246,7 @@ export function createHttp1Fetch(options: Http1FetchOptions = {}): Http1Fetch {
       }
       let body: Uint8Array | null = null;
       if (method === "HEAD" || code === 204 || code === 304) {
-        body = null;
+        body = null; // no body follows, whatever the headers say
       } else if (chunked) {
         body = await readChunked(c);
       } else if (length >= 0) {
@@ -254,6 +264,7 @@ export function createHttp1Fetch(options: Http1FetchOptions = {}): Http1Fetch {
         c.start = c.end;
         keepAlive = false;
       }
+      if (code === 205) body = null; // a Response with this status may not have a body
       return { code, statusText: status[3] ?? "", pairs, body, keepAlive };
     }
   };
@@ -314,7 +325,9 @@ export function createHttp1Fetch(options: Http1FetchOptions = {}): Http1Fetch {
   ): Promise<Response> => {
     const origin = `${hostname}:${port}`;
     for (let attempt = 0;; attempt++) {
-      const { c, reused } = await acquire(origin, hostname, port).catch((err) => {
+      if (signal?.aborted) throw signal.reason;
+      const { c, reused } = await acquire(origin, hostname, port, signal).catch((err) => {
+        if (signal?.aborted) throw signal.reason;
         throw new TypeError(
           `error sending request for url (${url}): client error (Connect): ${err}`,
           {
@@ -329,13 +342,16 @@ export function createHttp1Fetch(options: Http1FetchOptions = {}): Http1Fetch {
         if (signal?.aborted) throw signal.reason;
         await writeAll(c, request);
         const answer = await readAnswer(c, method, started);
-        if (answer.keepAlive) release(origin, c);
-        else close(c);
-        return new Response(answer.body as Uint8Array<ArrayBuffer> | null, {
+        // Built before the connection is released: if this throws, the closed connection must
+        // not be in the pool.
+        const response = new Response(answer.body as Uint8Array<ArrayBuffer> | null, {
           status: answer.code,
           statusText: answer.statusText,
           headers: answer.pairs,
         });
+        if (answer.keepAlive) release(origin, c);
+        else close(c);
+        return response;
       } catch (err) {
         close(c);
         if (signal?.aborted) throw signal.reason;
@@ -350,7 +366,7 @@ export function createHttp1Fetch(options: Http1FetchOptions = {}): Http1Fetch {
     }
   };
 
-  const client = ((input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+  const direct = (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const href = typeof input === "string" ? input : input instanceof URL ? input.href : null;
     const body = init?.body;
     const parts = href === null ? null : URL_PARTS.exec(href);
@@ -404,6 +420,56 @@ export function createHttp1Fetch(options: Http1FetchOptions = {}): Http1Fetch {
     } catch (err) {
       return Promise.reject(err);
     }
+  };
+
+  /** Follows a redirect as fetch does with `redirect: "follow"` (its default). */
+  const follow = async (
+    res: Response,
+    url: string,
+    init: RequestInit | undefined,
+    hops: number,
+  ): Promise<Response> => {
+    if (init?.redirect === "error") throw new TypeError(`redirect refused for url (${url})`);
+    if (hops > 20) throw new TypeError(`too many redirects for url (${url})`);
+    const to = new URL(res.headers.get("location")!, url);
+    const headers = new Headers(init?.headers);
+    let method = (init?.method ?? "GET").toUpperCase();
+    let body = init?.body;
+    if (
+      (res.status === 303 && method !== "GET" && method !== "HEAD") ||
+      ((res.status === 301 || res.status === 302) && method === "POST")
+    ) {
+      method = "GET";
+      body = undefined;
+      for (
+        const name of ["content-type", "content-encoding", "content-language", "content-location"]
+      ) {
+        headers.delete(name);
+      }
+    }
+    if (to.origin !== new URL(url).origin) {
+      for (const name of ["authorization", "cookie", "proxy-authorization"]) headers.delete(name);
+    }
+    const nextInit = { ...init, method, body, headers };
+    let next = await direct(to.href, nextInit);
+    if (REDIRECTS.has(next.status) && next.headers.has("location")) {
+      next = await follow(next, to.href, nextInit, hops + 1);
+    }
+    Object.defineProperty(next, "redirected", { value: true });
+    if (!next.url) Object.defineProperty(next, "url", { value: to.href });
+    return next;
+  };
+
+  const client = ((input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const answer = direct(input, init);
+    if (init?.redirect === "manual" || (typeof input !== "string" && !(input instanceof URL))) {
+      return answer;
+    }
+    return answer.then((res) =>
+      REDIRECTS.has(res.status) && res.headers.has("location")
+        ? follow(res, String(input), init, 1)
+        : res
+    );
   }) as Http1Fetch;
   client.close = () => {
     for (const pool of pools.values()) for (const c of pool.splice(0)) close(c);
@@ -417,6 +483,48 @@ function proxyConfigured(): boolean {
   } catch {
     return false; // no permission to read the environment: no proxy set by it either
   }
+}
+
+/** Connects, giving up as soon as the signal aborts (a black-holed host holds a connect for minutes). */
+function connect(
+  hostname: string,
+  port: number,
+  signal: AbortSignal | null | undefined,
+): Promise<Deno.TcpConn> {
+  const connecting = Deno.connect({ hostname, port, signal: signal ?? undefined });
+  if (!signal) return connecting;
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    connecting.then((tcp) => {
+      signal.removeEventListener("abort", onAbort);
+      if (signal.aborted) tcp.close();
+      else resolve(tcp);
+    }, (err) => {
+      signal.removeEventListener("abort", onAbort);
+      reject(err);
+    });
+  });
+}
+
+/**
+ * An answer's head as fetch reads it: one character per byte (a header value may carry raw
+ * UTF-8, which `Headers` accepts only as bytes).
+ */
+function latin1(bytes: Uint8Array): string {
+  let ascii = true;
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i] > 0x7f) {
+      ascii = false;
+      break;
+    }
+  }
+  if (ascii) return decoder.decode(bytes);
+  let out = "";
+  for (let i = 0; i < bytes.length; i += 8192) {
+    out += String.fromCharCode(...bytes.subarray(i, i + 8192));
+  }
+  return out;
 }
 
 function errorText(err: unknown): string {
