@@ -1,0 +1,190 @@
+/**
+ * The pipeline's shortcuts across two gateway instances on one database (each with its own
+ * caches, limits and in-memory answers, as two Edge Function isolates have): a delivery repeated
+ * to the other instance while the first still runs it, the same after it finished, and a
+ * read-only chat delivery (never claimed) redelivered to the other instance. A gated test
+ * command holds the first run open for as long as the test needs.
+ */
+import { z } from "zod";
+import { assert, assertEquals, assertMatch } from "../assert.ts";
+import { defineCommand } from "../../supabase/functions/_shared/command.ts";
+import { unwrap } from "../../supabase/functions/_shared/db.ts";
+import { reply } from "../../supabase/functions/_shared/reply.ts";
+import { commands } from "../../supabase/functions/gateway/commands/mod.ts";
+import { contentOf, discordEnv, discordKeys, interact, slash } from "../discord_fixtures.ts";
+import {
+  integration,
+  linkCodeFor,
+  linkTelegram,
+  newUser,
+  postUpdate,
+  psql,
+  randomExternalId,
+  runCommand,
+  sentTexts,
+  startGateway,
+  taskCount,
+  telegramMessage,
+  tokenFor,
+} from "../fixtures.ts";
+
+/** Runs of `gated-add` wait here until the test opens the gate. */
+let gate = Promise.resolve();
+let started = 0;
+const gatedAdd = defineCommand({
+  name: "gated-add",
+  description: "Add a task once the test lets it (tests)",
+  args: z.object({ title: z.string().min(1).describe("What to do") }),
+  requires: "user",
+  async run(ctx, { title }) {
+    started++;
+    await gate;
+    const row = unwrap<{ id: number }>(
+      await ctx.db.from("tasks").upsert(
+        { title, source: ctx.channel, idempotency_key: ctx.idempotencyKey },
+        { onConflict: "user_id,idempotency_key" },
+      ).select("id").single(),
+    );
+    return reply.text(`Added #${row.id}: ${title}`);
+  },
+});
+
+function closeGate(): () => void {
+  let open!: () => void;
+  gate = new Promise((r) => open = r);
+  return open;
+}
+
+async function until(what: string, check: () => boolean | Promise<boolean>) {
+  const deadline = Date.now() + 5_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const telegramLedgerRows = (updateId: unknown) =>
+  psql(`select count(*) from gateway_private.deliveries where key like 'tg:%:${updateId}'`);
+
+Deno.test(
+  "two instances share one ledger: repeats are held, run once, answered",
+  integration,
+  async (t) => {
+    const keys = await discordKeys();
+    const options = { commands: [...commands, gatedAdd], env: discordEnv(keys) };
+    const a = await startGateway(options);
+    const b = await startGateway(options);
+    const user = await newUser();
+    const token = await tokenFor(user);
+    try {
+      await t.step(
+        "Telegram: a repeat to the other instance while the first runs is 503, then silent",
+        async () => {
+          const tg = randomExternalId();
+          assertMatch(await linkTelegram(a, tg, await linkCodeFor(token)), /Linked/);
+          const before = await taskCount(user.id);
+          const update = telegramMessage({ fromId: tg, text: "/gated_add held twice" });
+          const open = closeGate();
+          const was = started;
+          const first = postUpdate(a, update);
+          await until("the first run to start", () => started > was);
+          const held = await postUpdate(b, update);
+          assertEquals(held.status, 503, "in progress on the other instance: redeliver later");
+          assertEquals(started, was + 1, "the repeat did not run the command");
+          open();
+          assertEquals((await first).status, 200);
+          await a.handler.core.drain(); // the completion, written after the response
+          const late = await postUpdate(b, update);
+          assertEquals(late.status, 200);
+          assertEquals(started, was + 1, "the finished delivery did not run again");
+          assertEquals(await taskCount(user.id), before + 1);
+          assertMatch(sentTexts(a, tg).at(-1)!, /^Added #\d+: held twice$/);
+          assertEquals(sentTexts(b, tg), [], "the other instance sent nothing");
+          assertEquals(await telegramLedgerRows(update.update_id), "1", "a write is claimed");
+        },
+      );
+
+      await t.step(
+        "Telegram: a read-only update redelivered to the other instance is answered again, never claimed",
+        async () => {
+          const tg = randomExternalId();
+          assertMatch(await linkTelegram(a, tg, await linkCodeFor(token)), /Linked/);
+          const update = telegramMessage({ fromId: tg, text: "/tasks" });
+          assertEquals((await postUpdate(a, update)).status, 200);
+          assertEquals((await postUpdate(b, update)).status, 200);
+          const [fromA, fromB] = [sentTexts(a, tg), sentTexts(b, tg)];
+          assertEquals(fromA.length, 2, "link reply and one answer on the first instance");
+          assertEquals(fromB.length, 1, "the other instance answered afresh");
+          assertEquals(fromB[0], fromA[1], "with the same page: it changes nothing");
+          assertEquals(await telegramLedgerRows(update.update_id), "0", "read-only: no ledger row");
+          assertEquals((await postUpdate(a, update)).status, 200);
+          assertEquals(
+            sentTexts(a, tg).length,
+            2,
+            "the instance that answered does not answer twice",
+          );
+        },
+      );
+
+      await t.step(
+        "HTTPS Idempotency-Key: 409 on the other instance while running, then the stored answer",
+        async () => {
+          const key = crypto.randomUUID();
+          const before = await taskCount(user.id);
+          const open = closeGate();
+          const was = started;
+          const first = runCommand(a, token, "gated-add", { title: "keyed" }, {
+            "idempotency-key": key,
+          });
+          await until("the first run to start", () => started > was);
+          const busy = await runCommand(b, token, "gated-add", { title: "keyed" }, {
+            "idempotency-key": key,
+          });
+          assertEquals(busy.status, 409);
+          assertEquals((busy.body.error as { code: string }).code, "idempotency_in_progress");
+          assert(Number(busy.headers.get("retry-after")) >= 1, "busy answers say when to retry");
+          open();
+          const done = await first;
+          assertEquals(done.status, 200);
+          await a.handler.core.drain();
+          const replayed = await runCommand(b, token, "gated-add", { title: "keyed" }, {
+            "idempotency-key": key,
+          });
+          assertEquals([replayed.status, replayed.body], [200, done.body]);
+          assertEquals(started, was + 1);
+          assertEquals(await taskCount(user.id), before + 1);
+        },
+      );
+
+      await t.step(
+        "Discord: the same interaction on the other instance while running is 'being handled'",
+        async () => {
+          const caller = { userId: randomExternalId() };
+          const linked = contentOf(
+            await interact(a, keys, slash(caller, "link", { code: await linkCodeFor(token) })),
+          );
+          assertMatch(linked, /Linked/);
+          const before = await taskCount(user.id);
+          const body = slash(caller, "gated-add", { title: "pressed twice" });
+          const open = closeGate();
+          const was = started;
+          const first = interact(a, keys, body);
+          await until("the first run to start", () => started > was);
+          assertMatch(contentOf(await interact(b, keys, body)), /already being handled/);
+          open();
+          const answer = contentOf(await first);
+          assertMatch(answer, /^Added #\d+: pressed twice$/);
+          await a.handler.core.drain();
+          assertEquals(contentOf(await interact(b, keys, body)), answer, "the stored answer");
+          assertEquals(started, was + 1);
+          assertEquals(await taskCount(user.id), before + 1);
+        },
+      );
+    } finally {
+      closeGate();
+      gate = Promise.resolve();
+      await a.close();
+      await b.close();
+    }
+  },
+);
