@@ -293,7 +293,7 @@ async function scenarios(gw: string, round: number): Promise<Record<string, Scen
             chat: { id: Number(TG.alice), type: "private", first_name: "Bench" },
             text: "…",
           },
-          data: await codec.encode({ label: "Page 1", command: "tasks", args: { page: 1 } }),
+          data: codec.encode({ label: "Page 1", command: "tasks", args: { page: 1 } }),
         },
       }).replace('"update_id":0', '"update_id":{{n}}').replace('"id":"Q"', '"id":"q{{n}}"'),
     },
@@ -302,7 +302,7 @@ async function scenarios(gw: string, round: number): Promise<Record<string, Scen
       url: `${gw}/discord`,
       headers: json,
       lines: await signedDiscord(`dcp-${round}`, DC.alice, {
-        custom_id: await codec.encode({ label: "Page 1", command: "tasks", args: { page: 1 } }),
+        custom_id: codec.encode({ label: "Page 1", command: "tasks", args: { page: 1 } }),
         component_type: 2,
       }, 3),
     },

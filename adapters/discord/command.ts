@@ -69,17 +69,17 @@ export function answerCommand(
  * verifies, runs as the presser. A reply that replaces the message updates it (type 7); other
  * replies and errors answer privately (type 4, ephemeral).
  */
-export async function answerPress(
+export function answerPress(
   core: Core,
   interaction: Interaction,
   deadline: number,
   record: RequestRecord,
 ): Promise<InteractionResponse> {
   record.pressed = true;
-  const call = await core.actions.decode(interaction.data?.custom_id);
+  const call = core.actions.decode(interaction.data?.custom_id);
   if (!call) {
     record.error_code = "invalid_action";
-    return messageResponse(INVALID_ACTION_TEXT, true);
+    return Promise.resolve(messageResponse(INVALID_ACTION_TEXT, true));
   }
   // Only the one the message was for (or anyone, on a private message) may have it replaced.
   const message = interaction.message;
@@ -111,9 +111,11 @@ async function answer(
     args: call.args,
     ...(call.then ? { then: call.then } : {}),
     id: `dc:${interaction.id}`,
-    // Rendered here (button tokens are signed asynchronously) and kept for a replay.
-    deliver: async (outcome) =>
-      void (rendered = await render(core, outcome, ephemeral, pressed === "replace")),
+    // Rendered here and kept for a replay.
+    deliver: (outcome) => {
+      rendered = render(core, outcome, ephemeral, pressed === "replace");
+      return Promise.resolve();
+    },
     stored: () => rendered!,
     record,
   });
@@ -140,26 +142,26 @@ async function answer(
 }
 
 /** The interaction response for an outcome: the reply with its buttons, or a private error. */
-async function render(
+function render(
   core: Core,
   outcome: Outcome,
   ephemeral: boolean,
   pressed: boolean,
-): Promise<Rendered> {
+): Rendered {
   if (!outcome.ok) {
     return { response: messageResponse(outcome.error.message, true), followUps: [] };
   }
   const [first, ...rest] = discordParts(outcome.reply.text);
   const rows = outcome.reply.actions ?? [];
-  const components: ActionRowComponent[] = await Promise.all(rows.map(async (row) => ({
+  const components: ActionRowComponent[] = rows.map((row) => ({
     type: 1 as const,
-    components: await Promise.all(row.map(async (a) => ({
+    components: row.map((a) => ({
       type: 2 as const,
       style: BUTTON_STYLE[a.style ?? "secondary"],
       label: a.label,
-      custom_id: await core.actions.encode(a),
-    }))),
-  })));
+      custom_id: core.actions.encode(a),
+    })),
+  }));
   const body: MessageBody = {
     content: first,
     allowed_mentions: { parse: [] },

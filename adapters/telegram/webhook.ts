@@ -70,7 +70,7 @@ export function telegramWebhookRoute(core: Core): Route {
       const reply = async (outcome: Outcome) => {
         const text = replyText(request, outcome);
         if (text === null) return;
-        await send.send(request.target, text, outcome.ok ? await keyboard(outcome) : undefined);
+        await send.send(request.target, text, outcome.ok ? keyboard(outcome) : undefined);
       };
       return await carry(record, () =>
         core.pipeline({
@@ -90,15 +90,12 @@ export function telegramWebhookRoute(core: Core): Route {
   };
 
   /** The reply's buttons as an inline keyboard. */
-  async function keyboard(outcome: Outcome & { ok: true }): Promise<InlineKeyboard | undefined> {
+  function keyboard(outcome: Outcome & { ok: true }): InlineKeyboard | undefined {
     const rows = outcome.reply.actions;
     if (!rows?.length) return undefined;
-    return await Promise.all(rows.map((row) =>
-      Promise.all(row.map(async (a) => ({
-        text: a.label,
-        callback_data: await core.actions.encode(a),
-      })))
-    ));
+    return rows.map((row) =>
+      row.map((a) => ({ text: a.label, callback_data: core.actions.encode(a) }))
+    );
   }
 
   /**
@@ -108,7 +105,7 @@ export function telegramWebhookRoute(core: Core): Route {
    */
   async function answerPress(press: TelegramPress, record: RequestRecord) {
     record.pressed = true;
-    const call = await core.actions.decode(press.data);
+    const call = core.actions.decode(press.data);
     if (!call) {
       record.error_code = "invalid_action";
       await send.answerPress(press.queryId, INVALID_ACTION_TEXT);
@@ -120,7 +117,7 @@ export function telegramWebhookRoute(core: Core): Route {
         return;
       }
       const { reply: r } = outcome;
-      const buttons = await keyboard(outcome);
+      const buttons = keyboard(outcome);
       if (press.message && r.replaces && press.ownMessage) {
         await send.edit(press.message.chatId, press.message.messageId, r.text, buttons);
       } else if (press.message) {

@@ -12,6 +12,7 @@
  * service key makes the buttons already sent stop working (they say so).
  */
 import type { AnyCommand } from "./command.ts";
+import { hmacSha256 } from "./hmac.ts";
 
 /** How a button looks where the platform has styles (Discord; Telegram ignores it). */
 export type ActionStyle = "primary" | "secondary" | "success" | "danger";
@@ -129,41 +130,31 @@ function parseCall(text: string): { command: string; args: Record<string, unknow
 
 /** Encodes actions into tokens and checks tokens that come back. */
 export interface ActionCodec {
-  encode(action: Action): Promise<string>;
+  encode(action: Action): string;
   /** The call a token makes, or null when it does not verify or is malformed. */
-  decode(token: unknown): Promise<ActionCall | null>;
+  decode(token: unknown): ActionCall | null;
 }
 
 /** Builds the codec; the key is derived from `secret` (the service key) for this purpose only. */
 export function createActionCodec(secret: string): ActionCodec {
-  const key = (async () => {
-    const base = await crypto.subtle.importKey(
-      "raw",
-      encoder.encode(secret),
-      { name: "HMAC", hash: "SHA-256" },
-      false,
-      ["sign"],
-    );
-    const derived = await crypto.subtle.sign("HMAC", base, encoder.encode("gateway actions v1"));
-    return crypto.subtle.importKey("raw", derived, { name: "HMAC", hash: "SHA-256" }, false, [
-      "sign",
-    ]);
-  })();
-  const mac = async (text: string) => {
-    const full = await crypto.subtle.sign("HMAC", await key, encoder.encode(text));
-    return base64url(new Uint8Array(full, 0, MAC_BYTES));
-  };
+  // The same key and tags as Web Crypto's HMAC gives (hmac.ts is checked against it), without
+  // its ~30 µs of async overhead per call: a page of buttons signs 16 of them.
+  const sign = hmacSha256(
+    hmacSha256(encoder.encode(secret))(encoder.encode("gateway actions v1")),
+  );
+  const tag = new Uint8Array(32);
+  const mac = (text: string) => base64url(sign(encoder.encode(text), tag).subarray(0, MAC_BYTES));
   return {
-    async encode(a) {
+    encode(a) {
       const text = payload(a);
-      return `${text}~${await mac(text)}`;
+      return `${text}~${mac(text)}`;
     },
-    async decode(token) {
+    decode(token) {
       if (typeof token !== "string" || token.length > 200) return null;
       const cut = token.lastIndexOf("~");
       if (cut < 0 || token.length - cut - 1 !== MAC_CHARS) return null;
       const text = token.slice(0, cut);
-      if (!sameText(await mac(text), token.slice(cut + 1))) return null;
+      if (!sameText(mac(text), token.slice(cut + 1))) return null;
       // Command names have no ">": the first one after the first call's arguments splits them.
       const split = text.search(/}>[a-z0-9_-]+:/);
       const first = parseCall(split < 0 ? text : text.slice(0, split + 1));
@@ -185,6 +176,6 @@ function sameText(a: string, b: string): boolean {
 
 function base64url(bytes: Uint8Array): string {
   let s = "";
-  for (const b of bytes) s += String.fromCharCode(b);
+  for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]);
   return btoa(s).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }
