@@ -2,6 +2,7 @@
 import { assertEquals } from "../assert.ts";
 import { hmacSha256, sha256 } from "../../supabase/functions/_shared/hmac.ts";
 import { createActionCodec } from "../../supabase/functions/_shared/actions.ts";
+import { fingerprint } from "../../supabase/functions/_shared/ledger.ts";
 
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 const bytes = (h: string) => new Uint8Array(h.match(/../g)!.map((x) => parseInt(x, 16)));
@@ -115,4 +116,14 @@ Deno.test("button tokens verify exactly as the Web Crypto codec signed them (sen
     then: { command: "tasks", args: { page: 3 } },
   });
   assertEquals(codec.decode(old.slice(0, -1) + (old.endsWith("A") ? "B" : "A")), null);
+});
+
+Deno.test("ledger fingerprints are the SHA-256 hex Web Crypto gives (stored ones keep matching)", async () => {
+  for (const input of ["", 'add\n{"title":"Buy milk"}', "x".repeat(1000), "é✓\u{1F600}"]) {
+    const want = Array.from(
+      new Uint8Array(await crypto.subtle.digest("SHA-256", text(input))),
+      (b) => b.toString(16).padStart(2, "0"),
+    ).join("");
+    assertEquals(fingerprint(input), want);
+  }
 });

@@ -4,6 +4,7 @@
  * SQL functions of the `delivery_ledger` migration.
  */
 import { DB_TIMEOUT_MS, type ServiceRpc } from "./db.ts";
+import { sha256 } from "./hmac.ts";
 
 /** What a claim found. */
 export type Claim =
@@ -66,8 +67,14 @@ export function createLedger(rpc: ServiceRpc): Ledger {
   };
 }
 
-/** SHA-256 of a string, hex: fingerprints of requests for the ledger. */
-export async function fingerprint(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+const encoder = new TextEncoder();
+
+/** SHA-256 of a string, hex: fingerprints of requests for the ledger (synchronous, see hmac.ts). */
+export function fingerprint(text: string): string {
+  const digest = sha256(encoder.encode(text));
+  let hex = "";
+  for (let i = 0; i < digest.length; i++) {
+    hex += (digest[i] < 16 ? "0" : "") + digest[i].toString(16);
+  }
+  return hex;
 }

@@ -205,9 +205,7 @@ export function createPipeline(core: Omit<Core, "pipeline">): Pipeline {
     }
 
     const key = d.caller.kind === "token" ? `${d.id}@${principal!.userId}` : d.id;
-    const print = d.checkReuse
-      ? await fingerprint(`${command.name}\n${JSON.stringify(args)}`)
-      : null;
+    const print = d.checkReuse ? fingerprint(`${command.name}\n${JSON.stringify(args)}`) : null;
     await completing.get(key); // a repeat of a delivery this instance just answered
     // A read-only command starts alongside the claim; its outcome is used only if the claim is ours.
     const early = command.readOnly ? run() : undefined;
