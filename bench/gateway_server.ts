@@ -3,7 +3,10 @@
  * does, on a chosen port, with REST calls sent straight to the local PostgREST
  * (`BENCH_REST_URL`) and request logs off (`BENCH_QUIET=1`). Outgoing calls are counted by kind
  * (`rest:<table or rpc>`, `telegram:<method>`, `discord`); `GET /__bench/calls` returns the
- * counts and resets them. SIGTERM exits cleanly, so `--cpu-prof` writes its profile.
+ * counts and resets them; `GET /__bench/memory` runs a full garbage collection (the bench starts
+ * it with `--expose-gc`) and returns `Deno.memoryUsage()` after it, so memory samples show what
+ * is retained, not where the heap's saw-tooth happens to be. SIGTERM exits cleanly, so
+ * `--cpu-prof` writes its profile.
  */
 import { directRestFetch } from "../dev/direct_rest.ts";
 import { createHttp1Fetch } from "../supabase/functions/_shared/http1.ts";
@@ -38,6 +41,10 @@ const server = Deno.serve({
     const body = JSON.stringify(calls);
     calls = {};
     return new Response(body);
+  }
+  if (req.url.endsWith("/__bench/memory")) {
+    (globalThis as { gc?: () => void }).gc?.();
+    return Response.json(Deno.memoryUsage());
   }
   return gateway(req);
 });

@@ -103,7 +103,14 @@ let floor: Deno.ChildProcess | undefined;
 async function spawnGateway(port: number, flags: string[] = []) {
   const started = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--no-prompt", ...flags, `${REPO_ROOT}/bench/gateway_server.ts`],
+    args: [
+      "run",
+      "-A",
+      "--no-prompt",
+      "--v8-flags=--expose-gc",
+      ...flags,
+      `${REPO_ROOT}/bench/gateway_server.ts`,
+    ],
     env: { ...env, BENCH_PORT: String(port) },
     stdout: "null",
     stderr: "inherit",
@@ -169,9 +176,11 @@ function cpuPerRequest(a: ReturnType<typeof cpuNow>, b: ReturnType<typeof cpuNow
 }
 type CpuShare = ReturnType<typeof cpuPerRequest>;
 
-const rssMb = async (pid: number) => {
-  const status = await Deno.readTextFile(`/proc/${pid}/status`);
-  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
+/** The gateway's RSS and V8 heap in MB, read right after a full garbage collection. */
+const memoryAfterGc = async (port: number) => {
+  const res = await fetch(`http://127.0.0.1:${port}/__bench/memory`);
+  const usage = await res.json() as { rss: number; heapUsed: number };
+  return { rss: usage.rss / 2 ** 20, heap: usage.heapUsed / 2 ** 20 };
 };
 const median = (xs: number[]) =>
   xs.length ? [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] : NaN;
@@ -484,14 +493,22 @@ try {
   const cpuOf = (name: string, part: keyof CpuShare) =>
     median(results[name]?.cpu.map((c) => c[part]) ?? []);
 
-  // Memory: 100,000 requests after warm-up, HTTPS and chat, sampled every 10,000.
+  // Memory: 100,000 requests after warm-up, HTTPS and chat, sampled every 10,000 after a full GC.
   const memory: Record<string, number[]> = {};
+  const heap: Record<string, number[]> = {};
+  const sample = async (name: string) => {
+    const m = await memoryAfterGc(gateway.port);
+    memory[name].push(m.rss);
+    heap[name].push(m.heap);
+  };
   if (!quick && !only) {
     const all = await scenarios(gw, 9);
     for (const name of ["HTTPS read", "Telegram read"]) {
       log(`memory: ${name}, warm-up then ${MEMORY_REQUESTS} requests`);
       await wrk(all[name], 32, 5, 90_000_000);
-      memory[name] = [await rssMb(gateway.child.pid)];
+      memory[name] = [];
+      heap[name] = [];
+      await sample(name);
       let sent = 0;
       let counter = 91_000_000;
       while (sent < MEMORY_REQUESTS) {
@@ -500,7 +517,7 @@ try {
         counter += r.requests + 1;
         const before = Math.floor(sent / 10_000);
         sent += r.requests;
-        if (Math.floor(sent / 10_000) > before) memory[name].push(await rssMb(gateway.child.pid));
+        if (Math.floor(sent / 10_000) > before) await sample(name);
       }
     }
   }
@@ -604,7 +621,7 @@ try {
     // samples), which a heap's saw-tooth or one resize does not move, over the whole run.
     const growth = theilSen(samples) * (samples.length - 1);
     targets.push({
-      what: `RSS trend over ${MEMORY_REQUESTS} ${name} (Theil-Sen slope x run)`,
+      what: `RSS trend over ${MEMORY_REQUESTS} ${name} (after full GCs; Theil-Sen slope x run)`,
       value: `${f(growth, 1)} MB`,
       target: "< 10 MB",
       ok: growth < 10,
@@ -624,13 +641,18 @@ try {
     console.log(`  ${name.padEnd(14)} ${p.line}`);
   }
   for (const [name, samples] of Object.entries(memory)) {
-    console.log(`RSS every 10,000 ${name} (MB): ${samples.map((m) => m.toFixed(0)).join(", ")}`);
+    console.log(
+      `RSS every 10,000 ${name}, after a full GC (MB): ${
+        samples.map((m) => m.toFixed(0)).join(", ")
+      }`,
+    );
+    console.log(`  V8 heap used: ${heap[name].map((m) => m.toFixed(1)).join(", ")}`);
   }
   console.log(`cold starts (ms): ${colds.map((c) => c.toFixed(0)).join(", ")}`);
   console.log(`bench took ${f((performance.now() - started) / 1000, 0)} s`);
   await Deno.writeTextFile(
     `${STATE}/results.json`,
-    JSON.stringify({ results, calls, profiles, memory, colds, targets }, null, 2) + "\n",
+    JSON.stringify({ results, calls, profiles, memory, heap, colds, targets }, null, 2) + "\n",
   );
 } finally {
   floor?.kill("SIGTERM");

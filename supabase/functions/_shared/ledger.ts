@@ -32,7 +32,7 @@ export interface Ledger {
  */
 export const LEASE_SECONDS = Math.ceil((2 * DB_TIMEOUT_MS) / 1000) + 2;
 /** How long a background completion waits for others to share its database call. */
-const BATCH_WINDOW_MS = 10;
+const BATCH_WINDOW_MS = 30;
 const MAX_BATCH = 100;
 
 /** Builds the ledger over the service RPC. */
