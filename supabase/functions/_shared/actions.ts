@@ -111,7 +111,9 @@ export function rows(actions: Action[], perRow = MAX_ACTIONS_PER_ROW): ActionRow
 
 /** `<command>:<args>` and, when something follows, `><command>:<args>`. */
 function payload(call: ActionCall): string {
-  const one = (c: string, a: Record<string, unknown>) => `${c}:${JSON.stringify(a)}`;
+  // ">" only ever separates the two calls: inside the arguments' strings it is escaped.
+  const one = (c: string, a: Record<string, unknown>) =>
+    `${c}:${JSON.stringify(a).replaceAll(">", "\\u003e")}`;
   return one(call.command, call.args) +
     (call.then ? `>${one(call.then.command, call.then.args)}` : "");
 }
@@ -150,7 +152,9 @@ export function createActionCodec(secret: string): ActionCodec {
       return `${text}~${mac(text)}`;
     },
     decode(token) {
-      if (typeof token !== "string" || token.length > 200) return null;
+      // Ill-formed text is refused first: UTF-8 encodes every lone surrogate as U+FFFD, so one
+      // swapped for U+FFFD would keep the MAC.
+      if (typeof token !== "string" || token.length > 200 || !token.isWellFormed()) return null;
       const cut = token.lastIndexOf("~");
       if (cut < 0 || token.length - cut - 1 !== MAC_CHARS) return null;
       const text = token.slice(0, cut);
