@@ -7,86 +7,10 @@ import { assert, assertEquals, assertRejects } from "../assert.ts";
 import { createHttp1Fetch } from "../../supabase/functions/_shared/http1.ts";
 import { fetchFailure } from "../../supabase/functions/_shared/db.ts";
 import { freePort } from "../../dev/ports.ts";
+import { ok, rawServer } from "../support/raw_server.ts";
 
 const decoder = new TextDecoder();
-const encoder = new TextEncoder();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** What a scripted server does for one request: write these parts (pausing between), maybe close. */
-type Script = { parts: (string | Uint8Array)[]; pauseMs?: number; close?: boolean } | "drop";
-
-/** A TCP server answering each request (head + Content-Length body) with scripted raw bytes. */
-function rawServer(answer: (head: string, n: number) => Script, hostname = "127.0.0.1") {
-  const listener = Deno.listen({ hostname, port: 0 });
-  const heads: string[] = [];
-  const conns: Deno.Conn[] = [];
-  let connections = 0;
-  (async () => {
-    for await (const conn of listener) {
-      connections++;
-      conns.push(conn);
-      (async () => {
-        let buf = new Uint8Array(0);
-        const chunk = new Uint8Array(65536);
-        try {
-          for (;;) {
-            let end = decoder.decode(buf).indexOf("\r\n\r\n");
-            while (end < 0) {
-              const n = await conn.read(chunk);
-              if (n === null) return;
-              buf = concat(buf, chunk.subarray(0, n));
-              end = decoder.decode(buf).indexOf("\r\n\r\n");
-            }
-            const head = decoder.decode(buf.subarray(0, end));
-            const length = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? 0);
-            while (buf.length < end + 4 + length) {
-              const n = await conn.read(chunk);
-              if (n === null) return;
-              buf = concat(buf, chunk.subarray(0, n));
-            }
-            buf = buf.slice(end + 4 + length);
-            heads.push(head);
-            const out = answer(head, heads.length);
-            if (out === "drop") return conn.close();
-            for (let i = 0; i < out.parts.length; i++) {
-              if (i > 0 && out.pauseMs) await sleep(out.pauseMs);
-              const p = out.parts[i];
-              await conn.write(typeof p === "string" ? encoder.encode(p) : p);
-            }
-            if (out.close) return conn.close();
-          }
-        } catch { /* closed */ }
-      })();
-    }
-  })().catch(() => {});
-  const port = (listener.addr as Deno.NetAddr).port;
-  return {
-    port,
-    url: hostname.includes(":") ? `http://[${hostname}]:${port}` : `http://${hostname}:${port}`,
-    heads,
-    connections: () => connections,
-    close() {
-      for (const c of conns.splice(0)) {
-        try {
-          c.close();
-        } catch { /* already closed */ }
-      }
-      listener.close();
-    },
-  };
-}
-
-function concat(a: Uint8Array, b: Uint8Array) {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-}
-
-const ok = (body: string, extra = "") =>
-  `HTTP/1.1 200 OK\r\ncontent-length: ${encoder.encode(body).length}\r\n${extra}\r\n${body}`;
-const once = (s: string): Script => ({ parts: [s] });
-
 // ───────────────────────────── DEFECTS FOUND (fixed; each failed before) ─────────────────────
 
 Deno.test("an already aborted signal rejects with its reason even when the upstream is down", async () => {
@@ -130,7 +54,7 @@ Deno.test("an abort (the DB timeout) is honoured while the TCP connect is pendin
 
 Deno.test("a 205 Reset Content answer is returned, not turned into an error", async () => {
   // The empty body is a Uint8Array(0), not null; `new Response(body, {status: 205})` throws.
-  const server = rawServer(() => once("HTTP/1.1 205 Reset Content\r\ncontent-length: 0\r\n\r\n"));
+  const server = rawServer(() => ("HTTP/1.1 205 Reset Content\r\ncontent-length: 0\r\n\r\n"));
   const client = createHttp1Fetch();
   try {
     const res = await client(`${server.url}/`, { method: "POST", body: "x" });
@@ -144,8 +68,8 @@ Deno.test("a 205 Reset Content answer is returned, not turned into an error", as
 Deno.test("a response header value with non-Latin-1 UTF-8 does not fail the call", async () => {
   // The head is decoded as UTF-8, so "€" becomes U+20AC, which Headers rejects as a ByteString;
   // fetch keeps raw bytes (one char per byte) and succeeds.
-  const server = rawServer(() =>
-    once(ok("[]", 'content-disposition: inline; filename="1 €.json"\r\n'))
+  const server = rawServer(
+    () => (ok("[]", 'content-disposition: inline; filename="1 €.json"\r\n')),
   );
   const client = createHttp1Fetch();
   try {
@@ -161,10 +85,8 @@ Deno.test("when building the Response throws, the closed connection is not left 
   // release() puts the connection in the pool before `new Response` runs; its throw closes the
   // connection in the catch, but it stays pooled, so the next call picks a dead socket: a POST
   // fails with "Bad resource ID" (mapped to 504) though the server is fine.
-  const server = rawServer((_h, n) =>
-    // A status `Response` refuses (outside 200-599) makes building it throw.
-    once(n === 1 ? "HTTP/1.1 999 Odd\r\ncontent-length: 0\r\n\r\n" : ok("fine"))
-  );
+  const server = rawServer((_h, n) => // A status `Response` refuses (outside 200-599) makes building it throw.
+  (n === 1 ? "HTTP/1.1 999 Odd\r\ncontent-length: 0\r\n\r\n" : ok("fine")));
   const client = createHttp1Fetch();
   try {
     await assertRejects(() => client(`${server.url}/`, { method: "POST", body: "a" }));
@@ -203,14 +125,13 @@ Deno.test("after 100 Continue, a final head that crosses the buffer compaction i
 Deno.test("redirects are followed as fetch does (redirect: 'follow' is fetch's default)", async () => {
   // A self-hosted gateway answering 307/308 (e.g. a trailing-slash or path rewrite) is followed
   // by fetch; http1 hands the 3xx to postgrest-js, which reports it as an error.
-  const server = rawServer((h) =>
-    once(
-      h.startsWith("GET /old ")
-        ? "HTTP/1.1 307 Temporary Redirect\r\nlocation: /new\r\ncontent-length: 0\r\n\r\n"
-        : h.startsWith("POST /form ")
-        ? "HTTP/1.1 303 See Other\r\nlocation: /done\r\ncontent-length: 0\r\n\r\n"
-        : ok('{"moved":true}'),
-    )
+  const server = rawServer((
+    { head: h },
+  ) => (h.startsWith("GET /old ")
+    ? "HTTP/1.1 307 Temporary Redirect\r\nlocation: /new\r\ncontent-length: 0\r\n\r\n"
+    : h.startsWith("POST /form ")
+    ? "HTTP/1.1 303 See Other\r\nlocation: /done\r\ncontent-length: 0\r\n\r\n"
+    : ok('{"moved":true}'))
   );
   const client = createHttp1Fetch();
   try {
@@ -225,7 +146,7 @@ Deno.test("redirects are followed as fetch does (redirect: 'follow' is fetch's d
       headers: { "content-type": "application/x-www-form-urlencoded" },
     });
     assertEquals(await seeOther.json(), { moved: true });
-    const last = server.heads.at(-1)!;
+    const last = server.seen.map((s) => s.head).at(-1)!;
     assert(last.startsWith("GET /done "), last);
     assert(!/content-(type|length)/i.test(last), last);
     // redirect: "manual" hands the 3xx back.
@@ -242,15 +163,15 @@ Deno.test("redirects are followed as fetch does (redirect: 'follow' is fetch's d
 Deno.test("guard: IPv6 literal with port: connects to ::1 and sends host [::1]:port", async () => {
   let server;
   try {
-    server = rawServer(() => once(ok("v6")), "::1");
+    server = rawServer(() => (ok("v6")), "::1");
   } catch {
     return; // no IPv6 loopback here
   }
   const client = createHttp1Fetch();
   try {
     assertEquals(await (await client(new URL(`${server.url}/x?y=1`))).text(), "v6");
-    assert(server.heads[0].startsWith("GET /x?y=1 HTTP/1.1\r\n"));
-    assert(server.heads[0].includes(`\r\nhost: [::1]:${server.port}`));
+    assert(server.seen.map((s) => s.head)[0].startsWith("GET /x?y=1 HTTP/1.1\r\n"));
+    assert(server.seen.map((s) => s.head)[0].includes(`\r\nhost: [::1]:${server.port}`));
   } finally {
     client.close();
     server.close();
@@ -258,7 +179,7 @@ Deno.test("guard: IPv6 literal with port: connects to ::1 and sends host [::1]:p
 });
 
 Deno.test("guard: uppercase scheme, query without path, fragment dropped, userinfo to fallback", async () => {
-  const server = rawServer(() => once(ok("u")));
+  const server = rawServer(() => (ok("u")));
   const handed: string[] = [];
   const client = createHttp1Fetch({
     fallback: (i) => (handed.push(String(i)), Promise.resolve(new Response("fb"))),
@@ -266,7 +187,7 @@ Deno.test("guard: uppercase scheme, query without path, fragment dropped, userin
   try {
     const url = server.url.replace("http:", "HTTP:");
     assertEquals(await (await client(`${url}?a=1#frag`)).text(), "u");
-    assert(server.heads[0].startsWith("GET /?a=1 HTTP/1.1\r\n"));
+    assert(server.seen.map((s) => s.head)[0].startsWith("GET /?a=1 HTTP/1.1\r\n"));
     assertEquals(await (await client(`http://u:p@127.0.0.1:${server.port}/`)).text(), "fb");
     assertEquals(handed.length, 1);
   } finally {
@@ -276,14 +197,14 @@ Deno.test("guard: uppercase scheme, query without path, fragment dropped, userin
 });
 
 Deno.test("guard: HEAD with chunked/length headers, 304 with length, then reuse is clean", async () => {
-  const server = rawServer((h, n) =>
-    once(
-      h.startsWith("HEAD")
-        ? "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n"
-        : n === 2
-        ? "HTTP/1.1 304 Not Modified\r\ncontent-length: 50\r\n\r\n"
-        : ok(`n${n}`),
-    )
+  const server = rawServer((
+    { head: h },
+    n,
+  ) => (h.startsWith("HEAD")
+    ? "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n"
+    : n === 2
+    ? "HTTP/1.1 304 Not Modified\r\ncontent-length: 50\r\n\r\n"
+    : ok(`n${n}`))
   );
   const client = createHttp1Fetch();
   try {
@@ -300,7 +221,7 @@ Deno.test("guard: HEAD with chunked/length headers, 304 with length, then reuse 
 
 Deno.test("guard: pipelined leftovers (extra bytes after the answer) never reach the next request", async () => {
   const server = rawServer((_h, n) =>
-    n === 1 ? { parts: [ok("first"), ok("SMUGGLED")], pauseMs: 10 } : once(ok(`n${n}`))
+    n === 1 ? { parts: [ok("first"), ok("SMUGGLED")], pauseMs: 10 } : (ok(`n${n}`))
   );
   const client = createHttp1Fetch();
   try {
@@ -317,8 +238,8 @@ Deno.test("guard: pipelined leftovers (extra bytes after the answer) never reach
 Deno.test("guard: conflicting Content-Length and bad chunk sizes are rejected", async () => {
   const server = rawServer((_h, n) =>
     n === 1
-      ? once("HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\nabc")
-      : once("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n-1\r\n")
+      ? ("HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\nabc")
+      : ("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n-1\r\n")
   );
   const client = createHttp1Fetch();
   try {
@@ -362,7 +283,7 @@ Deno.test("guard: abort mid-write of a large body rejects with the reason, no li
 });
 
 Deno.test("guard: CR/LF cannot be smuggled through method, path or host", async () => {
-  const server = rawServer(() => once(ok("x")));
+  const server = rawServer(() => (ok("x")));
   const handed: string[] = [];
   const client = createHttp1Fetch({
     fallback: (i) => (handed.push(String(i)), Promise.resolve(new Response("fb"))),
@@ -372,7 +293,7 @@ Deno.test("guard: CR/LF cannot be smuggled through method, path or host", async 
     await client(`${server.url}/a\r\nx-evil: 1`);
     await client(`http://127.0.0.1\r\nx-evil: 1/`);
     assertEquals(handed.length, 2, "both went to fetch, which refuses or encodes them");
-    assertEquals(server.heads.length, 0);
+    assertEquals(server.seen.map((s) => s.head).length, 0);
   } finally {
     client.close();
     server.close();
@@ -380,7 +301,7 @@ Deno.test("guard: CR/LF cannot be smuggled through method, path or host", async 
 });
 
 Deno.test("guard: a process with pooled idle connections exits at once (unref)", async () => {
-  const server = rawServer(() => once(ok("x")));
+  const server = rawServer(() => (ok("x")));
   try {
     const src = `import { createHttp1Fetch } from ${
       JSON.stringify(new URL("../../supabase/functions/_shared/http1.ts", import.meta.url).href)

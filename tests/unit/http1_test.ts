@@ -9,97 +9,8 @@ import { assert, assertEquals, assertMatch, assertRejects } from "../assert.ts";
 import { createHttp1Fetch } from "../../supabase/functions/_shared/http1.ts";
 import { fetchFailure } from "../../supabase/functions/_shared/db.ts";
 import { freePort } from "../../dev/ports.ts";
+import { ok, rawServer } from "../support/raw_server.ts";
 
-const decoder = new TextDecoder();
-const encoder = new TextEncoder();
-
-interface Seen {
-  head: string;
-  body: string;
-  /** Which connection (0, 1, …) carried it. */
-  conn: number;
-}
-
-/**
- * A TCP server whose `answer` decides, per request, the raw bytes to send back and whether to
- * close the connection afterwards (`"close"`) or before answering (`"drop"`).
- */
-function rawServer(
-  answer: (req: Seen, n: number) => string | "drop" | { bytes: string; close: true },
-) {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const seen: Seen[] = [];
-  const conns: Deno.Conn[] = [];
-  let connections = 0;
-  (async () => {
-    for await (const conn of listener) {
-      const id = connections++;
-      conns.push(conn);
-      (async () => {
-        let buf = new Uint8Array(0);
-        const chunk = new Uint8Array(65536);
-        try {
-          for (;;) {
-            let text = decoder.decode(buf);
-            let end = text.indexOf("\r\n\r\n");
-            while (end < 0) {
-              const n = await conn.read(chunk);
-              if (n === null) return;
-              buf = concat(buf, chunk.subarray(0, n));
-              text = decoder.decode(buf);
-              end = text.indexOf("\r\n\r\n");
-            }
-            const head = text.slice(0, end);
-            const length = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? 0);
-            while (buf.length < end + 4 + length) {
-              const n = await conn.read(chunk);
-              if (n === null) return;
-              buf = concat(buf, chunk.subarray(0, n));
-            }
-            const body = decoder.decode(buf.subarray(end + 4, end + 4 + length));
-            buf = buf.slice(end + 4 + length);
-            const req = { head, body, conn: id };
-            seen.push(req);
-            const out = answer(req, seen.length);
-            if (out === "drop") return conn.close();
-            const bytes = typeof out === "string" ? out : out.bytes;
-            await conn.write(encoder.encode(bytes));
-            if (typeof out !== "string") return conn.close();
-          }
-        } catch { /* closed */ }
-      })();
-    }
-  })().catch(() => {});
-  return {
-    url: `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`,
-    seen,
-    connections: () => connections,
-    /** Closes every open connection from the server's side (as an idle timeout would). */
-    closeAll() {
-      for (const c of conns.splice(0)) {
-        try {
-          c.close();
-        } catch { /* already closed */ }
-      }
-    },
-    close() {
-      this.closeAll();
-      listener.close();
-    },
-  };
-}
-
-function concat(a: Uint8Array, b: Uint8Array) {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-}
-
-const ok = (body: string, extra = "") =>
-  `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${
-    encoder.encode(body).length
-  }\r\n${extra}\r\n${body}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 Deno.test("requests carry method, path, headers and body; answers keep status and headers", async () => {
@@ -167,7 +78,7 @@ Deno.test("chunked answers (PostgREST's framing) are joined, trailers skipped", 
 
 Deno.test("an answer without length is read to the end of the connection, which is not reused", async () => {
   const server = rawServer((_req, n) => ({
-    bytes: `HTTP/1.1 200 OK\r\nconnection: close\r\n\r\nbody ${n}`,
+    parts: [`HTTP/1.1 200 OK\r\nconnection: close\r\n\r\nbody ${n}`],
     close: true,
   }));
   const client = createHttp1Fetch();
@@ -300,7 +211,7 @@ Deno.test("header names or values that would split the request are refused befor
 
 Deno.test("answers larger than allowed, or not HTTP, are errors", async () => {
   const big = rawServer(() => ok("x".repeat(5000)));
-  const junk = rawServer(() => ({ bytes: "SSH-2.0-OpenSSH\r\n\r\n", close: true }));
+  const junk = rawServer(() => ({ parts: ["SSH-2.0-OpenSSH\r\n\r\n"], close: true }));
   const client = createHttp1Fetch({ maxResponseBytes: 1000 });
   try {
     await assertRejects(() => client(`${big.url}/`), (e) => e instanceof TypeError);
