@@ -5,11 +5,7 @@
  * read-only chat delivery (never claimed) redelivered to the other instance. A gated test
  * command holds the first run open for as long as the test needs.
  */
-import { z } from "zod";
 import { assert, assertEquals, assertMatch } from "../assert.ts";
-import { defineCommand } from "../../supabase/functions/_shared/command.ts";
-import { unwrap } from "../../supabase/functions/_shared/db.ts";
-import { reply } from "../../supabase/functions/_shared/reply.ts";
 import { commands } from "../../supabase/functions/gateway/commands/mod.ts";
 import { contentOf, discordEnv, discordKeys, interact, slash } from "../discord_fixtures.ts";
 import {
@@ -27,26 +23,14 @@ import {
   telegramMessage,
   tokenFor,
 } from "../fixtures.ts";
+import { addAfter } from "../support/slow_command.ts";
 
 /** Runs of `gated-add` wait here until the test opens the gate. */
 let gate = Promise.resolve();
 let started = 0;
-const gatedAdd = defineCommand({
-  name: "gated-add",
-  description: "Add a task once the test lets it (tests)",
-  args: z.object({ title: z.string().min(1).describe("What to do") }),
-  requires: "user",
-  async run(ctx, { title }) {
-    started++;
-    await gate;
-    const row = unwrap<{ id: number }>(
-      await ctx.db.from("tasks").upsert(
-        { title, source: ctx.channel, idempotency_key: ctx.idempotencyKey },
-        { onConflict: "user_id,idempotency_key" },
-      ).select("id").single(),
-    );
-    return reply.text(`Added #${row.id}: ${title}`);
-  },
+const gatedAdd = addAfter("gated-add", "Add a task once the test lets it (tests)", () => {
+  started++;
+  return gate;
 });
 
 function closeGate(): () => void {
