@@ -36,6 +36,8 @@ export interface StackOptions {
   log?: (line: string) => void;
   /** Where the gateway's request log lines go (default: stdout). */
   gatewayLog?: Logger;
+  /** Wraps the gateway's outgoing fetch (to PostgREST and the sinks), e.g. to record it. */
+  wrapFetch?: (fetch: typeof globalThis.fetch) => typeof globalThis.fetch;
 }
 
 /** A running stack. */
@@ -102,8 +104,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       DISCORD_BOT_TOKEN: secrets.discordBotToken,
       DISCORD_API_BASE: `${url}${DISCORD_SINK_PREFIX}/api/v10`,
     });
+    const direct = directRestFetch(url, rest.url);
     const gateway = createGateway(loadConfig(gatewayEnv), {
-      fetch: directRestFetch(url, rest.url),
+      fetch: options.wrapFetch ? options.wrapFetch(direct) : direct,
       log: options.gatewayLog ?? createLogger(),
     });
     cleanups.push(() => gateway.core.drain());

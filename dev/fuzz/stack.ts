@@ -1,31 +1,21 @@
 /**
- * The fuzz run's own local stack: PostgreSQL, PostgREST, the Telegram and Discord sinks and the
- * gateway behind a front door, on free loopback ports, in its own state folder under `.local`.
- * It is `dev/stack.ts`'s recipe with two fuzz settings that `startStack` does not pass through:
- * the rate limit is off (GATEWAY_RATE_LIMIT_PER_MINUTE=0: thousands of cases from one linked
- * account would otherwise mostly be 429s and never reach the command layer), and every gateway
- * log line is kept for the secret check. Setup links one Telegram and one Discord account, each
- * to its own fresh user, through the real path (link-code over HTTPS, then /link on the channel).
+ * The fuzz run's own local stack: `dev/stack.ts`'s `startStack` on free loopback ports, in its own
+ * state folder under `.local`, with two fuzz settings: the rate limit is off
+ * (GATEWAY_RATE_LIMIT_PER_MINUTE=0: thousands of cases from one linked account would otherwise
+ * mostly be 429s and never reach the command layer), and every gateway log line and every bearer
+ * the gateway shows PostgREST are kept for the secret checks. Its environment is the fuzz run's
+ * alone (not the shell's), so a developer's variables cannot change what is fuzzed. Two fresh
+ * users are added for the linked Telegram and Discord accounts (linked by the run itself, through
+ * the real path: link-code over HTTPS, then /link on the channel).
  */
-import { createGateway, type Gateway } from "../../supabase/functions/gateway/gateway.ts";
-import { loadConfig } from "../../supabase/functions/_shared/config.ts";
+import type { Gateway } from "../../supabase/functions/gateway/gateway.ts";
 import { createLogger } from "../../supabase/functions/_shared/log.ts";
-import { serveFrontDoor } from "../front_door.ts";
-import { type DevKeys, loadOrCreateDevKeys, postgrestJwks, publicJwks } from "../keys.ts";
+import type { DevKeys } from "../keys.ts";
 import { freePort } from "../ports.ts";
-import { type LocalPostgres, startPostgres } from "../postgres.ts";
-import { startPostgrest } from "../postgrest.ts";
-import {
-  createDiscordSink,
-  createTelegramSink,
-  DISCORD_SINK_PREFIX,
-  type DiscordSink,
-  sinkMounts,
-  TELEGRAM_SINK_PREFIX,
-  type TelegramSink,
-} from "../sinks/mod.ts";
+import type { LocalPostgres } from "../postgres.ts";
+import type { DiscordSink, TelegramSink } from "../sinks/mod.ts";
 import { type ChannelSecrets, loadOrCreateChannelSecrets } from "../channel_secrets.ts";
-import { directRestFetch } from "../direct_rest.ts";
+import { startStack } from "../stack.ts";
 import { BOT_USERNAME, DISCORD_APP_ID } from "./generate.ts";
 
 /** Fresh users the linked chat accounts act as (HTTPS cases act as the seeded alice and bob). */
@@ -54,89 +44,47 @@ export interface FuzzStack {
 
 /** Starts the stack in `stateDir` (wiped first). */
 export async function startFuzzStack(stateDir: string): Promise<FuzzStack> {
-  const cleanups: (() => Promise<void>)[] = [];
-  const stop = async () => {
-    for (const step of cleanups.reverse()) await step().catch(() => {});
-    cleanups.length = 0;
-  };
-  try {
-    const keys = await loadOrCreateDevKeys(stateDir);
-    const db = await startPostgres({ stateDir, port: freePort(), reset: true });
-    cleanups.push(() => db.stop());
-    const rest = await startPostgrest({
-      port: freePort(),
-      dbUrl: db.authenticatorUrl,
-      jwks: postgrestJwks(keys),
-      stateDir,
-    });
-    cleanups.push(() => rest.stop());
-    const port = freePort();
-    const url = `http://127.0.0.1:${port}`;
-    const secrets = await loadOrCreateChannelSecrets(stateDir);
-    const gatewayEnv: Record<string, string> = {
-      SUPABASE_URL: url,
-      SUPABASE_ANON_KEY: keys.anonKey,
-      SUPABASE_SERVICE_ROLE_KEY: keys.serviceRoleKey,
-      GATEWAY_SIGNING_KEY: JSON.stringify(keys.signingKey),
-      GATEWAY_JWT_SECRET: keys.jwtSecret,
+  const logs: string[] = [];
+  const sessionTokens = new Set<string>();
+  const stack = await startStack({
+    stateDir,
+    ports: { front: freePort(), db: freePort(), rest: freePort() },
+    reset: true,
+    env: {
       GATEWAY_RATE_LIMIT_PER_MINUTE: "0",
-      TELEGRAM_BOT_TOKEN: secrets.telegramBotToken,
-      TELEGRAM_WEBHOOK_SECRET: secrets.telegramWebhookSecret,
       TELEGRAM_BOT_USERNAME: BOT_USERNAME,
-      TELEGRAM_API_ROOT: `${url}${TELEGRAM_SINK_PREFIX}`,
-      DISCORD_PUBLIC_KEY: secrets.discordPublicKey,
       DISCORD_APPLICATION_ID: DISCORD_APP_ID,
-      DISCORD_BOT_TOKEN: secrets.discordBotToken,
-      DISCORD_API_BASE: `${url}${DISCORD_SINK_PREFIX}/api/v10`,
-    };
-    const logs: string[] = [];
-    const sessionTokens = new Set<string>();
-    const direct = directRestFetch(url, rest.url);
+    },
+    gatewayLog: createLogger((line) => logs.push(line)),
     // Remember every bearer the gateway shows PostgREST (minted chat sessions among them).
-    const recording: typeof fetch = (input, init) => {
+    wrapFetch: (direct) => (input, init) => {
       const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : {}));
       const bearer = /^Bearer (.+)$/.exec(headers.get("authorization") ?? "")?.[1];
-      if (bearer && bearer !== keys.serviceRoleKey) sessionTokens.add(bearer);
+      if (bearer && bearer !== stack.keys.serviceRoleKey) sessionTokens.add(bearer);
       return direct(input, init);
-    };
-    const gateway = createGateway(loadConfig(gatewayEnv), {
-      fetch: recording,
-      log: createLogger((line) => logs.push(line)),
-    });
-    cleanups.push(() => gateway.core.drain());
-    const telegram = createTelegramSink();
-    const discord = createDiscordSink();
-    const front = serveFrontDoor({
-      port,
-      restUrl: rest.url,
-      publicJwks: publicJwks(keys),
-      mounts: [
-        { prefix: "/functions/v1/gateway", handler: gateway },
-        ...sinkMounts(telegram, discord),
-      ],
-    });
-    cleanups.push(() => front.shutdown());
-    await db.psql(
+    },
+  });
+  try {
+    await stack.db.psql(
       `insert into auth.users (id, email, raw_app_meta_data, raw_user_meta_data) values
        ('${FUZZ_USERS.telegram}', 'fuzz-telegram@example.test', '{"provider":"email"}', '{}'),
        ('${FUZZ_USERS.discord}', 'fuzz-discord@example.test', '{"provider":"email"}', '{}')`,
     );
-    const gatewayUrl = `${url}/functions/v1/gateway`;
     return {
-      gatewayUrl,
-      keys,
-      secrets,
-      gatewayEnv,
-      db,
-      gateway,
-      telegram,
-      discord,
+      gatewayUrl: `${stack.url}/functions/v1/gateway`,
+      keys: stack.keys,
+      secrets: await loadOrCreateChannelSecrets(stateDir),
+      gatewayEnv: stack.gatewayEnv,
+      db: stack.db,
+      gateway: stack.gateway,
+      telegram: stack.telegram,
+      discord: stack.discord,
       logs,
       sessionTokens,
-      stop,
+      stop: stack.stop,
     };
   } catch (err) {
-    await stop();
+    await stack.stop();
     throw err;
   }
 }
