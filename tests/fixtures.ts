@@ -6,7 +6,9 @@
  */
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import { devAccessToken, type DevTokenOptions, type DevUser } from "../dev/auth.ts";
-import type { DevSigningJwk } from "../dev/keys.ts";
+import { type DevSigningJwk, loadOrCreateDevKeys, postgrestJwks } from "../dev/keys.ts";
+import { freePort } from "../dev/ports.ts";
+import { type LocalPostgrest, startPostgrest } from "../dev/postgrest.ts";
 import { unescapeHtml } from "../adapters/telegram/format.ts";
 import { psqlAt } from "../dev/psql.ts";
 import {
@@ -46,6 +48,22 @@ export function stackSetting(name: string): string {
     throw new Error(`${name} is not set: run integration tests with \`./deno task test\`.`);
   }
   return value;
+}
+
+/**
+ * A PostgREST of the test's own on the stack's database (outage tests stop, freeze and restart
+ * it without touching the stack's), with its process id for SIGSTOP/SIGCONT.
+ */
+export async function ownPostgrest(name: string): Promise<LocalPostgrest & { pid(): number }> {
+  const stateDir = `${stackSetting("STACK_STATE_DIR")}/${name}`;
+  const rest = await startPostgrest({
+    port: freePort(),
+    dbUrl: stackSetting("STACK_AUTHENTICATOR_URL"),
+    jwks: postgrestJwks(await loadOrCreateDevKeys(stackSetting("STACK_STATE_DIR"))),
+    stateDir,
+  });
+  const pid = () => Number(Deno.readTextFileSync(`${stateDir}/postgrest.pid`).trim());
+  return Object.assign(rest, { pid });
 }
 
 /** Runs SQL on the test database as the superuser. */

@@ -12,6 +12,7 @@ import {
   linkTelegram,
   newUser,
   nextUpdateId,
+  ownPostgrest,
   postUpdate,
   psql,
   randomExternalId,
@@ -208,6 +209,68 @@ Deno.test("demo: buttons on Telegram run as the presser, once", integration, asy
     await gw.close();
   }
 });
+
+Deno.test(
+  "a press (Done, then the refreshed list) while PostgREST is frozen, redelivered to the other instance",
+  integration,
+  async () => {
+    // One PostgREST, frozen past the upstream timeout, behind two gateway instances (each with
+    // its own caches and sink, as two isolates have). Telegram redelivers the unanswered press
+    // to whichever instance it reaches: the task is marked once and the list edited once.
+    const rest = await ownPostgrest("actions-frozen");
+    const a = await startGateway({ restUrl: rest.url });
+    const b = await startGateway({ restUrl: rest.url });
+    const frozen = rest.pid();
+    try {
+      const alice = await linkedTelegram(a);
+      const [id] = await addTasks(alice.user.id, 1, "Frozen");
+      await postUpdate(a, telegramMessage({ fromId: String(alice.tg), text: "/tasks" }));
+      const list = lastSent(a, alice.tg);
+      const button = list.buttons.find((x) => x.text === `Done #${id}`)!;
+      const press = pressUpdate(alice.tg, alice.tg, list.messageId, button.callback_data);
+      const edits = (gw: TestGateway) =>
+        gw.telegram.calls("editMessageText").filter((c) => c.params.message_id === list.messageId);
+
+      Deno.kill(frozen, "SIGSTOP");
+      const started = performance.now();
+      const first = await postUpdate(a, press);
+      const waited = performance.now() - started;
+      Deno.kill(frozen, "SIGCONT");
+      assertEquals(first.status, 503, "not done: Telegram must redeliver");
+      assert(waited < 8_000, `gave up after ${Math.round(waited)} ms`);
+      assertEquals(edits(a).length, 0);
+      assertEquals(answers(a, press.callback_query.id).length, 0, "nothing said for a 503");
+
+      // Redelivered to the other instance: refused while the first instance's claim may still
+      // hold (its claim can land after the freeze), then applied.
+      let again;
+      const deadline = Date.now() + 30_000;
+      do {
+        again = await postUpdate(b, press);
+        if (again.status === 503) await new Promise((r) => setTimeout(r, 500));
+      } while (again.status === 503 && Date.now() < deadline);
+      assertEquals(again.status, 200);
+      assertEquals(await isDone(id), true);
+      assertEquals(edits(b).length, 1, "the list is refreshed once");
+      assertMatch(String(edits(b)[0].params.text), new RegExp(`Done: #${id}[\\s\\S]*✓ #${id}`));
+      assertEquals(answers(b, press.callback_query.id).length, 1, "the press is answered once");
+
+      // Another redelivery, to either instance, runs nothing and edits nothing.
+      await b.handler.core.drain();
+      await psql(`update tasks set done = false where id = ${id}`);
+      for (const gw of [a, b]) assertEquals((await postUpdate(gw, press)).status, 200);
+      assertEquals(await isDone(id), false, "not run again");
+      assertEquals(edits(a).length + edits(b).length, 1);
+    } finally {
+      try {
+        Deno.kill(frozen, "SIGCONT");
+      } catch { /* gone */ }
+      await a.close();
+      await b.close();
+      await rest.stop();
+    }
+  },
+);
 
 type Component = { type: number; style: number; label: string; custom_id: string };
 type Response = { type: number; data?: Record<string, unknown> };

@@ -5,37 +5,22 @@
  * after the gateway gave up (504 `upstream_timeout`: retry only with the same Idempotency-Key).
  */
 import { assert, assertEquals, assertMatch } from "../assert.ts";
-import { loadOrCreateDevKeys, postgrestJwks } from "../../dev/keys.ts";
-import { freePort } from "../../dev/ports.ts";
-import { type LocalPostgrest, startPostgrest } from "../../dev/postgrest.ts";
 import {
   integration,
   linkCodeFor,
   linkTelegram,
   newUser,
+  ownPostgrest,
   postUpdate,
   psql,
   randomExternalId,
   runCommand,
   sentTexts,
-  stackSetting,
   startGateway,
   taskCount,
   telegramMessage,
   tokenFor,
 } from "../fixtures.ts";
-
-async function ownPostgrest(name: string): Promise<LocalPostgrest & { pid(): number }> {
-  const stateDir = `${stackSetting("STACK_STATE_DIR")}/${name}`;
-  const rest = await startPostgrest({
-    port: freePort(),
-    dbUrl: stackSetting("STACK_AUTHENTICATOR_URL"),
-    jwks: postgrestJwks(await loadOrCreateDevKeys(stackSetting("STACK_STATE_DIR"))),
-    stateDir,
-  });
-  const pid = () => Number(Deno.readTextFileSync(`${stateDir}/postgrest.pid`).trim());
-  return Object.assign(rest, { pid });
-}
 
 Deno.test("Telegram redelivery through an outage, default rate limit", integration, async () => {
   const rest = await ownPostgrest("outage-redelivery");

@@ -3,27 +3,18 @@
  * recovers on its own when PostgREST is back. Uses its own PostgREST so other tests keep theirs.
  */
 import { assert, assertEquals } from "../assert.ts";
-import { loadOrCreateDevKeys, postgrestJwks } from "../../dev/keys.ts";
-import { freePort } from "../../dev/ports.ts";
-import { startPostgrest } from "../../dev/postgrest.ts";
 import {
   integration,
   newUser,
+  ownPostgrest,
   runCommand,
-  stackSetting,
   startGateway,
   taskCount,
   tokenFor,
 } from "../fixtures.ts";
 
 Deno.test("PostgREST down: 503 quickly, then recovery", integration, async (t) => {
-  const stateDir = stackSetting("STACK_STATE_DIR");
-  const rest = await startPostgrest({
-    port: freePort(),
-    dbUrl: stackSetting("STACK_AUTHENTICATOR_URL"),
-    jwks: postgrestJwks(await loadOrCreateDevKeys(stateDir)),
-    stateDir: `${stateDir}/outage-test`,
-  });
+  const rest = await ownPostgrest("outage-test");
   const gw = await startGateway({ restUrl: rest.url });
   const user = await newUser();
   const token = await tokenFor(user);

@@ -5,8 +5,6 @@
  */
 import { z } from "zod";
 import { assert, assertEquals, assertMatch } from "../assert.ts";
-import { loadOrCreateDevKeys, postgrestJwks } from "../../dev/keys.ts";
-import { startPostgrest } from "../../dev/postgrest.ts";
 import { defineCommand } from "../../supabase/functions/_shared/command.ts";
 import { reply } from "../../supabase/functions/_shared/reply.ts";
 import { commands } from "../../supabase/functions/gateway/commands/mod.ts";
@@ -16,11 +14,11 @@ import {
   linkTelegram,
   newUser,
   nextUpdateId,
+  ownPostgrest,
   postUpdate,
   psql,
   randomExternalId,
   sentTexts,
-  stackSetting,
   startGateway,
   taskCount,
   telegramMessage,
@@ -332,13 +330,7 @@ Deno.test(
   "database down: Telegram is told to redeliver, and nothing is lost",
   integration,
   async (t) => {
-    const stateDir = stackSetting("STACK_STATE_DIR");
-    const rest = await startPostgrest({
-      port: 54499,
-      dbUrl: stackSetting("STACK_AUTHENTICATOR_URL"),
-      jwks: postgrestJwks(await loadOrCreateDevKeys(stateDir)),
-      stateDir: `${stateDir}/telegram-outage`,
-    });
+    const rest = await ownPostgrest("telegram-outage");
     const gw = await startGateway({ restUrl: rest.url });
     try {
       const { user, tg } = await linkedAccount(gw);
