@@ -8,7 +8,8 @@
  *   query with the same token, as ratios (and the chat channels against HTTPS);
  * - PostgREST (and platform) calls per command per channel;
  * - where the gateway's CPU goes, per channel (a `--cpu-prof` profile summarised by area);
- * - cold start (spawn to first 200 from /health) and RSS over 100,000 requests after warm-up.
+ * - cold start: spawn to the first 200 from /health and from a first command, beside an empty
+ *   Deno server spawned the same way (the floor); RSS over 100,000 requests after warm-up.
  *
  * Scenarios run in alternating rounds (so drift in the machine's load touches all alike) and the
  * median round counts. `--quick`: shorter runs, one round, no memory run. Writes
@@ -99,29 +100,33 @@ const env = {
 let floorUrl = "";
 let floor: Deno.ChildProcess | undefined;
 
-/** Spawns the gateway; resolves with the process and ms from spawn to the first 200 /health. */
-async function spawnGateway(port: number, flags: string[] = []) {
+/** What a cold start waits for: the first 200 of this request to the new process. */
+type Probe = (base: string) => Promise<Response>;
+const healthProbe: Probe = (base) => fetch(`${base}/gateway/health`);
+
+/**
+ * Spawns `script` (default: the gateway) with the gateway's environment; resolves with the
+ * process and the ms from spawn to the first 200 answer to `probe` (default: `GET /health`).
+ */
+async function spawnGateway(
+  port: number,
+  flags: string[] = [],
+  { script = `${REPO_ROOT}/bench/gateway_server.ts`, probe = healthProbe } = {},
+) {
   const started = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "--no-prompt",
-      "--v8-flags=--expose-gc",
-      ...flags,
-      `${REPO_ROOT}/bench/gateway_server.ts`,
-    ],
+    args: ["run", "-A", "--no-prompt", "--v8-flags=--expose-gc", ...flags, script],
     env: { ...env, BENCH_PORT: String(port) },
     stdout: "null",
     stderr: "inherit",
   }).spawn();
   for (;;) {
     try {
-      const res = await fetch(`http://127.0.0.1:${port}/gateway/health`);
+      const res = await probe(`http://127.0.0.1:${port}`);
       await res.body?.cancel();
       if (res.status === 200) break;
     } catch { /* not listening yet */ }
-    if (performance.now() - started > 20_000) throw new Error("gateway did not become ready");
+    if (performance.now() - started > 20_000) throw new Error(`${script} did not become ready`);
     await new Promise((r) => setTimeout(r, 2));
   }
   return { child, coldMs: performance.now() - started, port };
@@ -410,16 +415,36 @@ async function measure(s: Scenario, connections: number, seconds: number, counte
 }
 
 const started = performance.now();
+const colds: number[] = [];
+const coldsCommand: number[] = [];
+const coldsEmpty: number[] = [];
 const loadLine = () => Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
 try {
   log(`load average before: ${loadLine()}`);
   log("cold starts");
-  const colds: number[] = [];
+  // Five of each, interleaved: the gateway to its first /health, the gateway to its first
+  // command (a user's /tasks over HTTPS: supabase-js and jose load on that request), and an
+  // empty Deno server (bench/empty_server.ts), the floor any Deno process sets on this machine.
+  const firstCommand: Probe = (base) =>
+    fetch(`${base}/functions/v1/gateway/commands/tasks`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${aliceToken}`, "content-type": "application/json" },
+      body: "{}",
+    });
+  const emptyServer = { script: `${REPO_ROOT}/bench/empty_server.ts` };
   for (let i = 0; i < 5; i++) {
-    const { child, coldMs } = await spawnGateway(freePort());
-    colds.push(coldMs);
-    child.kill("SIGTERM");
-    await child.status;
+    for (
+      const [list, options] of [
+        [colds, {}],
+        [coldsCommand, { probe: firstCommand }],
+        [coldsEmpty, emptyServer],
+      ] as const
+    ) {
+      const { child, coldMs } = await spawnGateway(freePort(), [], options);
+      list.push(coldMs);
+      child.kill("SIGTERM");
+      await child.status;
+    }
   }
 
   const gateway = await spawnGateway(freePort());
@@ -648,11 +673,20 @@ try {
     );
     console.log(`  V8 heap used: ${heap[name].map((m) => m.toFixed(1)).join(", ")}`);
   }
-  console.log(`cold starts (ms): ${colds.map((c) => c.toFixed(0)).join(", ")}`);
+  const list = (xs: number[]) =>
+    `${xs.map((c) => c.toFixed(0)).join(", ")} (median ${f(median(xs), 0)})`;
+  console.log(`cold starts, spawn to first 200 (ms):`);
+  console.log(`  gateway, GET /health:           ${list(colds)}`);
+  console.log(`  gateway, first command (/tasks): ${list(coldsCommand)}`);
+  console.log(`  empty Deno server (the floor):   ${list(coldsEmpty)}`);
   console.log(`bench took ${f((performance.now() - started) / 1000, 0)} s`);
   await Deno.writeTextFile(
     `${STATE}/results.json`,
-    JSON.stringify({ results, calls, profiles, memory, heap, colds, targets }, null, 2) + "\n",
+    JSON.stringify(
+      { results, calls, profiles, memory, heap, colds, coldsCommand, coldsEmpty, targets },
+      null,
+      2,
+    ) + "\n",
   );
 } finally {
   floor?.kill("SIGTERM");
