@@ -4,7 +4,7 @@
  * the private signing key (`GATEWAY_SIGNING_KEY`). Everything here is synchronous, so a key that
  * cannot work stops `loadConfig` at once with a message naming its variable (never the value).
  */
-import { base64url } from "jose";
+import * as base64url from "jose/base64url";
 import type { SigningKey } from "./auth/signing_key.ts";
 import { ConfigError } from "./config_values.ts";
 

@@ -7,7 +7,7 @@
  * user, or a user whose metadata changed, gets a new token, never the old one. `forget` drops an
  * account's tokens at once (on /link and /unlink).
  */
-import { SignJWT } from "jose";
+import { SignJWT } from "jose/jwt/sign";
 import { TtlCache } from "../cache.ts";
 import { GatewayError } from "../errors.ts";
 import { importSigningKey, type SigningKey } from "./signing_key.ts";
