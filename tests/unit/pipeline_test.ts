@@ -29,7 +29,7 @@ import type { Reply } from "../../supabase/functions/_shared/reply.ts";
 function memoryLedger() {
   const rows = new Map<string, { done: boolean; result?: unknown }>();
   const log: string[] = [];
-  const complete = (key: string, result: unknown) => {
+  const complete = (key: string, _attempt: number, result: unknown) => {
     log.push(`complete ${key}`);
     const row = rows.get(key);
     if (row && !row.done) rows.set(key, { done: true, result });
@@ -53,6 +53,10 @@ function memoryLedger() {
       log.push(`release ${key}`);
       if (!rows.get(key)?.done) rows.delete(key);
       return Promise.resolve();
+    },
+    extend(key) {
+      log.push(`extend ${key}`);
+      return Promise.resolve(rows.get(key)?.done === false);
     },
   };
   return { ledger, rows, log };
@@ -83,8 +87,8 @@ function harness(
   }
   if (options.slowComplete) {
     const complete = ledger.completeSoon;
-    ledger.completeSoon = (key, result) =>
-      new Promise((resolve) => setTimeout(resolve, 30)).then(() => complete(key, result));
+    ledger.completeSoon = (key, attempt, result) =>
+      new Promise((resolve) => setTimeout(resolve, 30)).then(() => complete(key, attempt, result));
   }
   let effect: () => Promise<Reply> = () => Promise.resolve({ text: "done" });
   let runs = 0;

@@ -13,44 +13,73 @@ export type Claim =
   | { status: "busy"; retry_after: number }
   | { status: "mismatch" };
 
-/** The ledger operations. */
+/**
+ * The ledger operations. A claim belongs to the attempt that made it: completing, releasing and
+ * extending take that attempt's number and act only while it still holds the key, so a gateway
+ * whose lease ran out cannot complete or free a claim another instance has taken over since.
+ */
 export interface Ledger {
   claim(key: string, fingerprint: string | null, leaseSeconds?: number): Promise<Claim>;
-  complete(key: string, result: unknown): Promise<void>;
+  complete(key: string, attempt: number, result: unknown): Promise<void>;
   /**
    * Completes off the response path: completions queued within a few milliseconds go to the
    * database in one call. Resolves when this key's batch is written.
    */
-  completeSoon(key: string, result: unknown): Promise<void>;
-  release(key: string): Promise<void>;
+  completeSoon(key: string, attempt: number, result: unknown): Promise<void>;
+  release(key: string, attempt: number): Promise<void>;
+  /** Renews a held claim's lease; false when the attempt no longer holds the key. */
+  extend(key: string, attempt: number, leaseSeconds?: number): Promise<boolean>;
 }
 
 /**
- * How long a claim holds a key: what one delivery may take (an identity look-up and the
- * command's own calls, each bounded by the upstream timeout) plus a margin. A gateway that dies
- * mid-command blocks redeliveries of that key for at most this long.
+ * How long a claim holds a key without renewal: an identity look-up and the command's own calls,
+ * each bounded by the upstream timeout, plus a margin. A delivery that takes longer (a reply
+ * waiting out Telegram's 429s, a press with its follow-on) renews it every {@link RENEW_MS}, so
+ * only a gateway that died (or cannot reach the database) loses its claim, after at most this long.
  */
 export const LEASE_SECONDS = Math.ceil((2 * DB_TIMEOUT_MS) / 1000) + 2;
+/** How often a running delivery renews its lease: three times per lease. */
+export const RENEW_MS = (LEASE_SECONDS * 1000) / 3;
 /** How long a background completion waits for others to share its database call. */
 const BATCH_WINDOW_MS = 30;
 const MAX_BATCH = 100;
 
+interface Batch {
+  items: { key: string; attempt: number; result: unknown }[];
+  /** Starts the batch's write (idempotent). */
+  go: () => void;
+  written: Promise<void>;
+}
+
 /** Builds the ledger over the service RPC. */
 export function createLedger(rpc: ServiceRpc): Ledger {
-  let batch: { key: string; result: unknown }[] = [];
-  let flushing: Promise<void> | undefined;
-  const flush = async () => {
-    const items = batch;
-    batch = [];
-    flushing = undefined;
-    if (items.length) await rpc("gateway_complete_deliveries", { p_items: items });
+  // The batch still taking completions. Each batch has its own write, so a caller's promise
+  // resolves when the call that carries its key is done, whichever closed the batch (the window
+  // or a full batch).
+  let open: Batch | undefined;
+  const openBatch = (): Batch => {
+    let go!: () => void;
+    const started = new Promise<void>((resolve) => go = resolve);
+    const batch: Batch = { items: [], go, written: Promise.resolve() };
+    batch.written = started.then(async () => {
+      if (open === batch) open = undefined;
+      await rpc("gateway_complete_deliveries", { p_items: batch.items });
+    });
+    setTimeout(() => {
+      if (open === batch) open = undefined;
+      go();
+    }, BATCH_WINDOW_MS);
+    return batch;
   };
   return {
-    completeSoon(key, result) {
-      batch.push({ key, result: result ?? null });
-      if (batch.length >= MAX_BATCH) return flush();
-      flushing ??= new Promise((resolve) => setTimeout(resolve, BATCH_WINDOW_MS)).then(flush);
-      return flushing;
+    completeSoon(key, attempt, result) {
+      const batch = open ??= openBatch();
+      batch.items.push({ key, attempt, result: result ?? null });
+      if (batch.items.length >= MAX_BATCH) {
+        open = undefined;
+        batch.go();
+      }
+      return batch.written;
     },
     claim: (key, fingerprint, leaseSeconds = LEASE_SECONDS) =>
       rpc<Claim>("gateway_claim_delivery", {
@@ -58,12 +87,22 @@ export function createLedger(rpc: ServiceRpc): Ledger {
         p_fingerprint: fingerprint,
         p_lease_seconds: leaseSeconds,
       }),
-    async complete(key, result) {
-      await rpc("gateway_complete_delivery", { p_key: key, p_result: result ?? null });
+    async complete(key, attempt, result) {
+      await rpc("gateway_complete_delivery", {
+        p_key: key,
+        p_attempt: attempt,
+        p_result: result ?? null,
+      });
     },
-    async release(key) {
-      await rpc("gateway_release_delivery", { p_key: key });
+    async release(key, attempt) {
+      await rpc("gateway_release_delivery", { p_key: key, p_attempt: attempt });
     },
+    extend: (key, attempt, leaseSeconds = LEASE_SECONDS) =>
+      rpc<boolean>("gateway_extend_delivery", {
+        p_key: key,
+        p_attempt: attempt,
+        p_lease_seconds: leaseSeconds,
+      }),
   };
 }
 

@@ -32,7 +32,7 @@ import { type AnyCommand, offeredOn } from "./command.ts";
 import type { Core } from "./core.ts";
 import { asGatewayError, GatewayError, internalDetail } from "./errors.ts";
 import { parseArgs } from "./args.ts";
-import { fingerprint, LEASE_SECONDS } from "./ledger.ts";
+import { fingerprint, LEASE_SECONDS, RENEW_MS } from "./ledger.ts";
 import type { RequestRecord } from "./log.ts";
 import type { Channel, ChatAccount, Principal } from "./principal.ts";
 import type { Ticket } from "./rate_limit.ts";
@@ -232,15 +232,19 @@ export function createPipeline(core: Omit<Core, "pipeline">): Pipeline {
         "This Idempotency-Key was used for a different request.",
       );
     }
+    const { attempt } = claim;
+    const held = holdLease(key, attempt, record.request_id);
     let outcome: Outcome;
     try {
       outcome = await (early ?? run());
       await d.deliver?.(outcome);
     } catch (err) {
-      await ledger.release(key).catch(() => {/* the lease runs out on its own */});
+      held.stop();
+      await ledger.release(key, attempt).catch(() => {/* the lease runs out on its own */});
       throw err;
     }
-    const logged = ledger.completeSoon(key, d.stored(outcome)).catch((err) =>
+    held.stop();
+    const logged = ledger.completeSoon(key, attempt, d.stored(outcome)).catch((err) =>
       log.warn("ledger completion failed", {
         request_id: record.request_id,
         detail: internalDetail(err),
@@ -251,6 +255,33 @@ export function createPipeline(core: Omit<Core, "pipeline">): Pipeline {
       if (completing.get(key) === logged) completing.delete(key);
     }));
     return { replayed: false, outcome };
+  }
+
+  /**
+   * Keeps a claim while its delivery runs: renews the lease every RENEW_MS (a delivery normally
+   * ends before the first renewal, so this costs no call), until `stop()`. A renewal that finds
+   * the claim gone is logged: the lease ran out while this instance could not reach the
+   * database, and another instance may be running the delivery too.
+   */
+  function holdLease(key: string, attempt: number, requestId: string) {
+    let stopped = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const renew = async () => {
+      const held = await ledger.extend(key, attempt, LEASE_SECONDS).catch(() => null);
+      if (stopped) return;
+      if (held === false) {
+        log.warn("delivery lease lost", { request_id: requestId });
+        return;
+      }
+      timer = setTimeout(renew, RENEW_MS); // renewed, or not reached: try again
+    };
+    timer = setTimeout(renew, RENEW_MS);
+    return {
+      stop() {
+        stopped = true;
+        clearTimeout(timer);
+      },
+    };
   }
 
   return async function pipeline<S>(d: Delivery<S>): Promise<Result<S>> {
