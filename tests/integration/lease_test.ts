@@ -12,6 +12,7 @@ import {
   linkCodeFor,
   linkTelegram,
   newUser,
+  ownPostgrest,
   postUpdate,
   psql,
   randomExternalId,
@@ -21,7 +22,11 @@ import {
   type TestGateway,
   tokenFor,
 } from "../fixtures.ts";
-import { LEASE_SECONDS, RENEW_MS } from "../../supabase/functions/_shared/ledger.ts";
+import {
+  LEASE_SECONDS,
+  RENEW_MS,
+  RENEW_RETRY_MS,
+} from "../../supabase/functions/_shared/ledger.ts";
 import { commands } from "../../supabase/functions/gateway/commands/mod.ts";
 import { addAfter } from "../support/slow_command.ts";
 
@@ -77,47 +82,138 @@ Deno.test(
   },
 );
 
+/** A gated `/held_add`, its gateway(s) and a linked Telegram account, for the tests below. */
+async function heldDelivery(options: { restUrl?: string; instances?: number } = {}) {
+  let open!: () => void;
+  const gate = new Promise<void>((r) => open = r);
+  let started = false;
+  const held = addAfter("held-add", "Add a task once the test lets it (tests)", () => {
+    started = true;
+    return gate;
+  });
+  const gws: TestGateway[] = [];
+  for (let i = 0; i < (options.instances ?? 1); i++) {
+    gws.push(await startGateway({ restUrl: options.restUrl, commands: [...commands, held] }));
+  }
+  const user = await newUser();
+  const tg = randomExternalId();
+  assertMatch(await linkTelegram(gws[0], tg, await linkCodeFor(await tokenFor(user))), /Linked/);
+  const update = telegramMessage({ fromId: tg, text: "/held_add held" });
+  const where = `where key like 'tg:%:${update.update_id}'`;
+  return {
+    gws,
+    user,
+    tg,
+    /** Replies the first instance had sent before the update (the link's). */
+    before: delivered(gws[0], tg).length,
+    update,
+    where,
+    open: () => open(),
+    /** Posts the update to the first instance; resolves with its answer once claimed. */
+    async start() {
+      const answer = postUpdate(gws[0], update);
+      const deadline = Date.now() + 5_000;
+      const claimed = `select count(*) from gateway_private.deliveries ${where}`;
+      while (!started || (await psql(claimed)) !== "1") {
+        if (Date.now() > deadline) throw new Error("the delivery never started");
+        await sleep(20);
+      }
+      return { answer, claimedAt: Date.now() };
+    },
+    async close() {
+      open();
+      for (const gw of gws) await gw.close();
+    },
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 Deno.test(
   "an instance that lost its claim says so and does not complete the new holder's",
   integration,
-  async () => {
+  async (t) => {
     // The lease ran out while this instance could not renew it, and another instance took the
-    // update over (here: the row's attempt moved on). The first run, finishing late, must leave
-    // the row to the new holder.
-    let open!: () => void;
-    const gate = new Promise<void>((r) => open = r);
-    let started = false;
-    const held = addAfter("held-add", "Add a task once the test lets it (tests)", () => {
-      started = true;
-      return gate;
-    });
-    const gw = await startGateway({ commands: [...commands, held] });
-    const user = await newUser();
-    const tg = randomExternalId();
-    try {
-      assertMatch(await linkTelegram(gw, tg, await linkCodeFor(await tokenFor(user))), /Linked/);
-      const update = telegramMessage({ fromId: tg, text: "/held_add taken over" });
-      const where = `where key like 'tg:%:${update.update_id}'`;
-      const row = `gateway_private.deliveries ${where}`;
-      const first = postUpdate(gw, update);
-      const deadline = Date.now() + 5_000;
-      while (!started || (await psql(`select count(*) from ${row}`)) !== "1") {
-        if (Date.now() > deadline) throw new Error("the delivery never started");
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      await psql(`update gateway_private.deliveries set attempts = attempts + 1 ${where}`);
-      await new Promise((r) => setTimeout(r, RENEW_MS + 500));
-      assert(
-        gw.logs.some((l) => l.includes("delivery lease lost")),
-        "the renewal found the claim gone and logged it",
-      );
-      open();
-      assertEquals((await first).status, 200);
-      await gw.handler.core.drain();
-      assertEquals(await psql(`select state || ' ' || attempts from ${row}`), "pending 2");
-    } finally {
-      open();
-      await gw.close();
+    // update over (here: the row's claim moved on). The first run, finishing late, must leave
+    // the row to the new holder and log that it lost the claim, whether its next renewal, its
+    // completion or its release finds out.
+    for (const when of ["renewal", "completion"] as const) {
+      await t.step(`found by its ${when}`, async () => {
+        const h = await heldDelivery();
+        try {
+          const { answer } = await h.start();
+          await psql(
+            `update gateway_private.deliveries
+             set claim_id = nextval('gateway_private.delivery_claims') ${h.where}`,
+          );
+          if (when === "renewal") await sleep(RENEW_MS + 500);
+          h.open();
+          assertEquals((await answer).status, 200);
+          await h.gws[0].handler.core.drain();
+          assert(h.gws[0].logs.some((l) => l.includes("delivery lease lost")), "logged");
+          assertEquals(
+            await psql(`select state from gateway_private.deliveries ${h.where}`),
+            "pending",
+            "left to the new holder",
+          );
+        } finally {
+          await h.close();
+        }
+      });
+    }
+  },
+);
+
+Deno.test(
+  "a database outage shorter than the lease's margin does not hand a running delivery over",
+  integration,
+  async (t) => {
+    // The promise (ledger.ts): a live instance keeps its claim through an outage of up to
+    // LEASE - RENEW - RENEW_RETRY. Telegram redelivers to the other instance meanwhile and
+    // right after; it must be held (503) until the first instance has answered, and there is
+    // one reply. An outside review's probes: PostgREST stopped from just before the first
+    // renewal until past the first lease end, and frozen across a renewal.
+    const margin = LEASE_SECONDS * 1000 - RENEW_MS - RENEW_RETRY_MS;
+    const cases = [
+      { how: "stopped", from: RENEW_MS - 100, ms: margin - 300 },
+      { how: "frozen", from: RENEW_MS - 500, ms: 6_000 },
+    ] as const;
+    for (const c of cases) {
+      await t.step(`PostgREST ${c.how} for ${(c.ms / 1000).toFixed(1)} s`, async () => {
+        const rest = await ownPostgrest(`lease-${c.how}`);
+        const h = await heldDelivery({ restUrl: rest.url, instances: 2 });
+        const [a, b] = h.gws;
+        try {
+          const { answer, claimedAt } = await h.start();
+          await sleep(Math.max(0, claimedAt + c.from - Date.now()));
+          if (c.how === "stopped") await rest.stop();
+          else Deno.kill(rest.pid(), "SIGSTOP");
+          await sleep(c.ms);
+          if (c.how === "stopped") await rest.start();
+          else Deno.kill(rest.pid(), "SIGCONT");
+          // Redeliveries to the other instance until past the first lease's end.
+          const until = claimedAt + LEASE_SECONDS * 1000 + 1_500;
+          const answers: number[] = [];
+          while (Date.now() < until) {
+            answers.push((await postUpdate(b, h.update)).status);
+            await sleep(300);
+          }
+          h.open();
+          assertEquals((await answer).status, 200);
+          await a.handler.core.drain();
+          assert(answers.length > 0 && answers.every((s) => s === 503), `B: ${answers}`);
+          assertEquals(delivered(a, h.tg).length - h.before, 1, "one reply");
+          assertEquals(delivered(b, h.tg).length, 0);
+          assertEquals(await taskCount(h.user.id), 1);
+          assert(!a.logs.some((l) => l.includes("delivery lease lost")));
+        } finally {
+          try {
+            Deno.kill(rest.pid(), "SIGCONT");
+          } catch { /* gone */ }
+          await h.close();
+          await rest.stop();
+        }
+      });
     }
   },
 );

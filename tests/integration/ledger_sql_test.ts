@@ -24,48 +24,87 @@ Deno.test(
   async (t) => {
     const { ledger } = serviceLedger();
     const key = () => `test:${crypto.randomUUID()}`;
+    /** Claims `k`; returns the claim's id, failing unless it was claimed as `attempt`. */
+    const claimed = async (k: string, leaseSeconds?: number, attempt?: number) => {
+      const c = await ledger.claim(k, null, leaseSeconds);
+      assert(c.status === "claimed", `not claimed: ${JSON.stringify(c)}`);
+      if (attempt !== undefined) assertEquals(c.attempt, attempt);
+      return c.claim;
+    };
     await t.step("a claim whose holder died is taken over once its lease ends", async () => {
       const k = key();
-      assertEquals(await ledger.claim(k, null, 1), { status: "claimed", attempt: 1 });
+      const first = await claimed(k, 1, 1);
       const busy = await ledger.claim(k, null, 1);
       assertEquals(busy.status, "busy");
       await new Promise((r) => setTimeout(r, 1100));
-      assertEquals(await ledger.claim(k, null, 1), { status: "claimed", attempt: 2 });
+      const second = await claimed(k, 1, 2);
+      assert(second !== first, "each claim has an id of its own");
     });
     await t.step("done keys replay; another fingerprint is a mismatch", async () => {
       const k = key();
-      await ledger.claim(k, "fp-1");
-      await ledger.complete(k, 1, { answer: 42 });
+      const c = await ledger.claim(k, "fp-1");
+      assert(c.status === "claimed");
+      assertEquals(await ledger.complete(k, c.claim, { answer: 42 }), true);
       assertEquals(await ledger.claim(k, "fp-1"), { status: "done", result: { answer: 42 } });
       assertEquals(await ledger.claim(k, "fp-2"), { status: "mismatch" });
     });
     await t.step("a released key can be claimed again at once", async () => {
       const k = key();
-      await ledger.claim(k, null);
-      await ledger.release(k, 1);
-      assertEquals((await ledger.claim(k, null)).status, "claimed");
+      assertEquals(await ledger.release(k, await claimed(k)), true);
+      await claimed(k);
     });
     await t.step("a holder whose lease ran out cannot complete or free the new claim", async () => {
-      // Attempt 1's lease ends and attempt 2 takes the key over; attempt 1, still running
-      // somewhere, then finishes. Its release, completion and renewal must not touch attempt 2's
-      // claim (before: the release deleted it and a third instance ran the delivery again).
+      // A's lease ends and B takes the key over; A, still running somewhere, then finishes. Its
+      // release, completion and renewal must not touch B's claim (before: the release deleted
+      // it and a third instance ran the delivery again).
       const k = key();
-      assertEquals(await ledger.claim(k, null, 1), { status: "claimed", attempt: 1 });
+      const a = await claimed(k, 1);
       await new Promise((r) => setTimeout(r, 1100));
-      assertEquals(await ledger.claim(k, null, 30), { status: "claimed", attempt: 2 });
-      await ledger.release(k, 1);
-      assertEquals((await ledger.claim(k, null)).status, "busy", "attempt 2 still holds it");
-      await ledger.complete(k, 1, { from: 1 });
-      await ledger.completeSoon(k, 1, { from: 1 });
-      assertEquals((await ledger.claim(k, null)).status, "busy", "not completed by attempt 1");
-      assertEquals(await ledger.extend(k, 1), false, "attempt 1 is told it lost the claim");
-      assertEquals(await ledger.extend(k, 2), true);
-      await ledger.complete(k, 2, { from: 2 });
-      assertEquals(await ledger.claim(k, null), { status: "done", result: { from: 2 } });
-      assertEquals(await ledger.extend(k, 2), false, "a done key is not held");
+      const b = await claimed(k, 30);
+      assertEquals(await ledger.release(k, a), false, "A is told it lost the claim");
+      assertEquals((await ledger.claim(k, null)).status, "busy", "B still holds it");
+      assertEquals(await ledger.complete(k, a, { from: "A" }), false);
+      assertEquals(await ledger.completeSoon(k, a, { from: "A" }), false);
+      assertEquals((await ledger.claim(k, null)).status, "busy", "not completed by A");
+      assertEquals(await ledger.extend(k, a), false);
+      assertEquals(await ledger.extend(k, b), true);
+      assertEquals(await ledger.completeSoon(k, b, { from: "B" }), true);
+      assertEquals(await ledger.claim(k, null), { status: "done", result: { from: "B" } });
+      assertEquals(await ledger.extend(k, b), false, "a done key is not held");
+    });
+    await t.step("nor the claim made after a release restarted the attempt count", async () => {
+      // An outside review's case: A's lease ends, B takes over and releases (its reply failed),
+      // C claims afresh, as attempt 1 again. A, also attempt 1, finishes late: it must not free,
+      // renew or complete C's claim.
+      const k = key();
+      const a = await claimed(k, 1, 1);
+      await new Promise((r) => setTimeout(r, 1100));
+      assertEquals(await ledger.release(k, await claimed(k, 1, 2)), true);
+      const c = await claimed(k, 30, 1);
+      assertEquals(await ledger.release(k, a), false);
+      assertEquals(await ledger.extend(k, a), false);
+      assertEquals(await ledger.complete(k, a, { from: "stale A" }), false);
+      assertEquals((await ledger.claim(k, null)).status, "busy", "C still holds it");
+      assertEquals(await ledger.complete(k, c, { from: "C" }), true);
+    });
+    await t.step("a malformed claim in a batch matches nothing and fails nothing", async () => {
+      const { rpc } = serviceLedger();
+      const good = key();
+      const odd = key();
+      const goodClaim = await claimed(good);
+      await claimed(odd);
+      const done = await rpc("gateway_complete_deliveries", {
+        p_items: [
+          { key: odd, claim: "x", result: 1 },
+          { key: odd, claim: true, result: 1 },
+          { key: good, claim: goodClaim, result: 2 },
+        ],
+      });
+      assertEquals(done, [good]);
+      assertEquals((await ledger.claim(odd, null)).status, "busy");
     });
     await t.step("a gateway deployed before the claim-owner migration still works", async () => {
-      // Rolling deploys: the database first, so an older gateway calls without the attempt.
+      // Rolling deploys: the database first, so an older gateway calls without the claim.
       const { rpc } = serviceLedger();
       const released = key();
       await ledger.claim(released, null);
@@ -87,17 +126,18 @@ Deno.test(
     });
     await t.step("a renewed lease holds the key past its first end", async () => {
       const k = key();
-      assertEquals(await ledger.claim(k, null, 1), { status: "claimed", attempt: 1 });
-      assertEquals(await ledger.extend(k, 1, 30), true);
+      const c = await claimed(k, 1);
+      assertEquals(await ledger.extend(k, c, 30), true);
       await new Promise((r) => setTimeout(r, 1100));
       assertEquals((await ledger.claim(k, null)).status, "busy");
-      await ledger.release(k, 1);
-      assertEquals((await ledger.claim(k, null)).status, "claimed");
+      assertEquals(await ledger.release(k, c), true);
+      await claimed(k);
     });
     await t.step("batched completion completes every key of the batch", async () => {
       const keys = [key(), key(), key()];
-      for (const k of keys) await ledger.claim(k, null);
-      await Promise.all(keys.map((k, i) => ledger.completeSoon(k, 1, { i })));
+      const claims: number[] = [];
+      for (const k of keys) claims.push(await claimed(k));
+      await Promise.all(keys.map((k, i) => ledger.completeSoon(k, claims[i], { i })));
       for (const [i, k] of keys.entries()) {
         assertEquals(await ledger.claim(k, null), { status: "done", result: { i } });
       }
@@ -114,7 +154,7 @@ Deno.test("only service_role may call the gateway's SQL functions", integration,
     ["gateway_complete_delivery", { p_key: "x", p_result: {} }],
     ["gateway_complete_deliveries", { p_items: [] }],
     ["gateway_release_delivery", { p_key: "x" }],
-    ["gateway_extend_delivery", { p_key: "x", p_attempt: 1, p_lease_seconds: 10 }],
+    ["gateway_extend_delivery", { p_key: "x", p_claim: 1, p_lease_seconds: 10 }],
     ["gateway_purge_deliveries", {}],
     ["gateway_purge_link_state", {}],
     ["gateway_health", {}],

@@ -7,27 +7,30 @@ import { createLedger } from "../../supabase/functions/_shared/ledger.ts";
 
 Deno.test("completeSoon: completions within the window share one call", async () => {
   const calls: { fn: string; args: Record<string, unknown> }[] = [];
+  // The database completes what its claims still hold: here "b" was taken over meanwhile.
   const rpc = <T>(fn: string, args: Record<string, unknown>) => {
     calls.push({ fn, args });
-    return Promise.resolve(null as T);
+    const keys = (args.p_items as { key: string }[]).map((i) => i.key);
+    return Promise.resolve(keys.filter((k) => k !== "b") as T);
   };
   const ledger = createLedger(rpc);
-  await Promise.all([
+  const done = await Promise.all([
     ledger.completeSoon("a", 1, 1),
     ledger.completeSoon("b", 3, 2),
     ledger.completeSoon("c", 1, null),
   ]);
+  assertEquals(done, [true, false, true], "each caller learns whether its key was completed");
   assertEquals(calls, [{
     fn: "gateway_complete_deliveries",
     args: {
       p_items: [
-        { key: "a", attempt: 1, result: 1 },
-        { key: "b", attempt: 3, result: 2 },
-        { key: "c", attempt: 1, result: null },
+        { key: "a", claim: 1, result: 1 },
+        { key: "b", claim: 3, result: 2 },
+        { key: "c", claim: 1, result: null },
       ],
     },
   }]);
-  await ledger.completeSoon("d", 1, 4);
+  assertEquals(await ledger.completeSoon("d", 1, 4), true);
   assertEquals(calls.length, 2);
 });
 
@@ -42,7 +45,7 @@ Deno.test("completeSoon: a full batch is written at once, and each caller waits 
     return new Promise<T>((resolve) =>
       setTimeout(() => {
         write.done = true;
-        resolve(null as T);
+        resolve(write.keys as T);
       }, 50)
     );
   };

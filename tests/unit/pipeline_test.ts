@@ -29,11 +29,12 @@ import type { Reply } from "../../supabase/functions/_shared/reply.ts";
 function memoryLedger() {
   const rows = new Map<string, { done: boolean; result?: unknown }>();
   const log: string[] = [];
-  const complete = (key: string, _attempt: number, result: unknown) => {
+  const complete = (key: string, _claim: number, result: unknown) => {
     log.push(`complete ${key}`);
     const row = rows.get(key);
-    if (row && !row.done) rows.set(key, { done: true, result });
-    return Promise.resolve();
+    if (!row || row.done) return Promise.resolve(false);
+    rows.set(key, { done: true, result });
+    return Promise.resolve(true);
   };
   const ledger: Ledger = {
     claim(key): Promise<Claim> {
@@ -41,7 +42,7 @@ function memoryLedger() {
       const row = rows.get(key);
       if (!row) {
         rows.set(key, { done: false });
-        return Promise.resolve({ status: "claimed", attempt: 1 });
+        return Promise.resolve({ status: "claimed", attempt: 1, claim: 1 });
       }
       return Promise.resolve(
         row.done ? { status: "done", result: row.result } : { status: "busy", retry_after: 12 },
@@ -51,8 +52,9 @@ function memoryLedger() {
     completeSoon: complete,
     release(key) {
       log.push(`release ${key}`);
-      if (!rows.get(key)?.done) rows.delete(key);
-      return Promise.resolve();
+      const pending = rows.get(key)?.done === false;
+      if (pending) rows.delete(key);
+      return Promise.resolve(pending);
     },
     extend(key) {
       log.push(`extend ${key}`);
@@ -87,8 +89,8 @@ function harness(
   }
   if (options.slowComplete) {
     const complete = ledger.completeSoon;
-    ledger.completeSoon = (key, attempt, result) =>
-      new Promise((resolve) => setTimeout(resolve, 30)).then(() => complete(key, attempt, result));
+    ledger.completeSoon = (key, claim, result) =>
+      new Promise((resolve) => setTimeout(resolve, 30)).then(() => complete(key, claim, result));
   }
   let effect: () => Promise<Reply> = () => Promise.resolve({ text: "done" });
   let runs = 0;

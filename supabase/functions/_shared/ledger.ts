@@ -6,49 +6,55 @@
 import { DB_TIMEOUT_MS, type ServiceRpc } from "./db.ts";
 import { sha256 } from "./hmac.ts";
 
-/** What a claim found. */
+/** What a claim found. `claim` identifies this claim (never reused, unlike `attempt`). */
 export type Claim =
-  | { status: "claimed"; attempt: number }
+  | { status: "claimed"; attempt: number; claim: number }
   | { status: "done"; result: unknown }
   | { status: "busy"; retry_after: number }
   | { status: "mismatch" };
 
 /**
- * The ledger operations. A claim belongs to the attempt that made it: completing, releasing and
- * extending take that attempt's number and act only while it still holds the key, so a gateway
- * whose lease ran out cannot complete or free a claim another instance has taken over since.
+ * The ledger operations. A claim belongs to the claim that made it: completing, releasing and
+ * extending take its id and act only while it still holds the key, so a gateway whose lease ran
+ * out cannot complete or free a claim another instance has taken over since. Each says whether it
+ * did (false: the claim was lost).
  */
 export interface Ledger {
   claim(key: string, fingerprint: string | null, leaseSeconds?: number): Promise<Claim>;
-  complete(key: string, attempt: number, result: unknown): Promise<void>;
+  complete(key: string, claim: number, result: unknown): Promise<boolean>;
   /**
    * Completes off the response path: completions queued within a few milliseconds go to the
-   * database in one call. Resolves when this key's batch is written.
+   * database in one call. Resolves when this key's batch is written: whether this key was done.
    */
-  completeSoon(key: string, attempt: number, result: unknown): Promise<void>;
-  release(key: string, attempt: number): Promise<void>;
-  /** Renews a held claim's lease; false when the attempt no longer holds the key. */
-  extend(key: string, attempt: number, leaseSeconds?: number): Promise<boolean>;
+  completeSoon(key: string, claim: number, result: unknown): Promise<boolean>;
+  release(key: string, claim: number): Promise<boolean>;
+  /** Renews a held claim's lease; false when the claim no longer holds the key. */
+  extend(key: string, claim: number, leaseSeconds?: number): Promise<boolean>;
 }
 
 /**
  * How long a claim holds a key without renewal: an identity look-up and the command's own calls,
  * each bounded by the upstream timeout, plus a margin. A delivery that takes longer (a reply
- * waiting out Telegram's 429s, a press with its follow-on) renews it every {@link RENEW_MS}, so
- * only a gateway that died (or cannot reach the database) loses its claim, after at most this long.
+ * waiting out Telegram's 429s, a press with its follow-on) renews it every {@link RENEW_MS}, and
+ * retries a failed renewal every {@link RENEW_RETRY_MS}: a live instance keeps its claim through
+ * a database outage of up to LEASE - RENEW - RENEW_RETRY (8.5 s). A gateway that died (or could
+ * not reach the database for longer) loses its claim after at most this long.
  */
 export const LEASE_SECONDS = Math.ceil((2 * DB_TIMEOUT_MS) / 1000) + 2;
-/** How often a running delivery renews its lease: three times per lease. */
-export const RENEW_MS = (LEASE_SECONDS * 1000) / 3;
+/** How often a running delivery renews its lease: four times per lease. */
+export const RENEW_MS = (LEASE_SECONDS * 1000) / 4;
+/** How soon a failed renewal is tried again. */
+export const RENEW_RETRY_MS = 500;
 /** How long a background completion waits for others to share its database call. */
 const BATCH_WINDOW_MS = 30;
 const MAX_BATCH = 100;
 
 interface Batch {
-  items: { key: string; attempt: number; result: unknown }[];
+  items: { key: string; claim: number; result: unknown }[];
   /** Starts the batch's write (idempotent). */
   go: () => void;
-  written: Promise<void>;
+  /** The keys the write completed. */
+  written: Promise<Set<string>>;
 }
 
 /** Builds the ledger over the service RPC. */
@@ -60,10 +66,13 @@ export function createLedger(rpc: ServiceRpc): Ledger {
   const openBatch = (): Batch => {
     let go!: () => void;
     const started = new Promise<void>((resolve) => go = resolve);
-    const batch: Batch = { items: [], go, written: Promise.resolve() };
+    const batch: Batch = { items: [], go, written: Promise.resolve(new Set()) };
     batch.written = started.then(async () => {
       if (open === batch) open = undefined;
-      await rpc("gateway_complete_deliveries", { p_items: batch.items });
+      const done = await rpc<string[] | null>("gateway_complete_deliveries", {
+        p_items: batch.items,
+      });
+      return new Set(done ?? []);
     });
     setTimeout(() => {
       if (open === batch) open = undefined;
@@ -72,14 +81,14 @@ export function createLedger(rpc: ServiceRpc): Ledger {
     return batch;
   };
   return {
-    completeSoon(key, attempt, result) {
+    completeSoon(key, claim, result) {
       const batch = open ??= openBatch();
-      batch.items.push({ key, attempt, result: result ?? null });
+      batch.items.push({ key, claim, result: result ?? null });
       if (batch.items.length >= MAX_BATCH) {
         open = undefined;
         batch.go();
       }
-      return batch.written;
+      return batch.written.then((done) => done.has(key));
     },
     claim: (key, fingerprint, leaseSeconds = LEASE_SECONDS) =>
       rpc<Claim>("gateway_claim_delivery", {
@@ -87,20 +96,18 @@ export function createLedger(rpc: ServiceRpc): Ledger {
         p_fingerprint: fingerprint,
         p_lease_seconds: leaseSeconds,
       }),
-    async complete(key, attempt, result) {
-      await rpc("gateway_complete_delivery", {
+    complete: (key, claim, result) =>
+      rpc<boolean>("gateway_complete_delivery", {
         p_key: key,
-        p_attempt: attempt,
+        p_claim: claim,
         p_result: result ?? null,
-      });
-    },
-    async release(key, attempt) {
-      await rpc("gateway_release_delivery", { p_key: key, p_attempt: attempt });
-    },
-    extend: (key, attempt, leaseSeconds = LEASE_SECONDS) =>
+      }),
+    release: (key, claim) =>
+      rpc<boolean>("gateway_release_delivery", { p_key: key, p_claim: claim }),
+    extend: (key, claim, leaseSeconds = LEASE_SECONDS) =>
       rpc<boolean>("gateway_extend_delivery", {
         p_key: key,
-        p_attempt: attempt,
+        p_claim: claim,
         p_lease_seconds: leaseSeconds,
       }),
   };

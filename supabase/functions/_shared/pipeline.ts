@@ -32,7 +32,7 @@ import { type AnyCommand, offeredOn } from "./command.ts";
 import type { Core } from "./core.ts";
 import { asGatewayError, GatewayError, internalDetail } from "./errors.ts";
 import { parseArgs } from "./args.ts";
-import { fingerprint, LEASE_SECONDS, RENEW_MS } from "./ledger.ts";
+import { fingerprint, LEASE_SECONDS, RENEW_MS, RENEW_RETRY_MS } from "./ledger.ts";
 import type { RequestRecord } from "./log.ts";
 import type { Channel, ChatAccount, Principal } from "./principal.ts";
 import type { Ticket } from "./rate_limit.ts";
@@ -232,23 +232,27 @@ export function createPipeline(core: Omit<Core, "pipeline">): Pipeline {
         "This Idempotency-Key was used for a different request.",
       );
     }
-    const { attempt } = claim;
-    const held = holdLease(key, attempt, record.request_id);
+    const owner = claim.claim;
+    const lost = () => log.warn("delivery lease lost", { request_id: record.request_id });
+    const held = holdLease(key, owner, lost);
     let outcome: Outcome;
     try {
       outcome = await (early ?? run());
       await d.deliver?.(outcome);
     } catch (err) {
       held.stop();
-      await ledger.release(key, attempt).catch(() => {/* the lease runs out on its own */});
+      // Not reached: the lease runs out on its own. Not ours any more: say so.
+      await ledger.release(key, owner).then((ours) => ours || lost(), () => {});
       throw err;
     }
     held.stop();
-    const logged = ledger.completeSoon(key, attempt, d.stored(outcome)).catch((err) =>
-      log.warn("ledger completion failed", {
-        request_id: record.request_id,
-        detail: internalDetail(err),
-      })
+    const logged = ledger.completeSoon(key, owner, d.stored(outcome)).then(
+      (ours) => void (ours || lost()),
+      (err) =>
+        log.warn("ledger completion failed", {
+          request_id: record.request_id,
+          detail: internalDetail(err),
+        }),
     );
     completing.set(key, logged);
     core.background(logged.finally(() => {
@@ -259,21 +263,19 @@ export function createPipeline(core: Omit<Core, "pipeline">): Pipeline {
 
   /**
    * Keeps a claim while its delivery runs: renews the lease every RENEW_MS (a delivery normally
-   * ends before the first renewal, so this costs no call), until `stop()`. A renewal that finds
-   * the claim gone is logged: the lease ran out while this instance could not reach the
-   * database, and another instance may be running the delivery too.
+   * ends before the first renewal, so this costs no call) and retries a renewal that did not
+   * reach the database every RENEW_RETRY_MS, until `stop()`. A renewal that finds the claim gone
+   * calls `lost`: the lease ran out while this instance could not reach the database, and another
+   * instance may be running the delivery too.
    */
-  function holdLease(key: string, attempt: number, requestId: string) {
+  function holdLease(key: string, claim: number, lost: () => void) {
     let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const renew = async () => {
-      const held = await ledger.extend(key, attempt, LEASE_SECONDS).catch(() => null);
+      const held = await ledger.extend(key, claim, LEASE_SECONDS).catch(() => null);
       if (stopped) return;
-      if (held === false) {
-        log.warn("delivery lease lost", { request_id: requestId });
-        return;
-      }
-      timer = setTimeout(renew, RENEW_MS); // renewed, or not reached: try again
+      if (held === false) return lost();
+      timer = setTimeout(renew, held ? RENEW_MS : RENEW_RETRY_MS);
     };
     timer = setTimeout(renew, RENEW_MS);
     return {
