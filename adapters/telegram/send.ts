@@ -14,6 +14,12 @@ import type { ReplyTarget } from "./update.ts";
 
 /** Longest 429 wait honoured inline; longer ones fail the send (Telegram redelivers). */
 const MAX_RETRY_AFTER_SECONDS = 10;
+/**
+ * Longest wait for one Bot API call (grammY's default is 500 s). A Telegram that takes the
+ * connection and never answers fails the send (503, the update is redelivered) instead of
+ * holding the delivery, and its ledger claim, for minutes.
+ */
+export const CALL_TIMEOUT_SECONDS = 10;
 
 /** An inline keyboard, as Telegram takes it. */
 export type InlineKeyboard = { text: string; callback_data: string }[][];
@@ -35,8 +41,13 @@ const PRESS_TEXT_LIMIT = 200;
 export function createSender(
   core: Pick<Core, "fetch" | "sleep" | "log">,
   config: TelegramConfig,
+  { timeoutSeconds = CALL_TIMEOUT_SECONDS } = {},
 ): TelegramSender {
-  const api = new Api(config.botToken, { apiRoot: config.apiRoot, fetch: core.fetch as never });
+  const api = new Api(config.botToken, {
+    apiRoot: config.apiRoot,
+    fetch: core.fetch as never,
+    timeoutSeconds,
+  });
   api.config.use(async (prev, method, payload, signal) => {
     for (let attempt = 1;; attempt++) {
       const result = await prev(method, payload, signal);

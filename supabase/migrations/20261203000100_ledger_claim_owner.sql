@@ -8,8 +8,8 @@
 --   `gateway_claim_delivery` returns it as "claim";
 -- - `gateway_complete_delivery` and `gateway_release_delivery` take it (`p_claim`) and touch the
 --   row only while it is still that claim's; `gateway_complete_deliveries` items may carry
---   "claim" the same way, and it now returns the keys it completed, so a gateway can tell that it
---   lost a claim;
+--   "claim" the same way, and it now returns the claims it completed, so a gateway can tell that
+--   it lost a claim;
 -- - `gateway_extend_delivery` renews a held lease (the gateway calls it while a long delivery
 --   runs, so a live holder keeps its claim), and says whether the claim is still held.
 --
@@ -99,7 +99,9 @@ $$;
 
 -- Completes many claimed keys in one call: p_items is [{"key": ..., "claim": id, "result": ...}]
 -- ("claim" optional, as above; compared as text, so a malformed one matches nothing instead of
--- failing the whole batch). Returns the keys it completed, as a JSON array.
+-- failing the whole batch). Returns what it completed, as [{"key": ..., "claim": id}, ...]: the
+-- same key may come twice in a batch (a stale claim and the current one), and only the claim
+-- that held it completed it.
 create function public.gateway_complete_deliveries(p_items jsonb)
 returns jsonb
 language sql
@@ -112,9 +114,10 @@ as $$
     from jsonb_array_elements(p_items) as i
     where d.key = i.value ->> 'key' and d.state = 'pending'
       and (i.value ->> 'claim' is null or d.claim_id::text = i.value ->> 'claim')
-    returning d.key
+    returning d.key, d.claim_id
   )
-  select coalesce(jsonb_agg(key), '[]'::jsonb) from updated;
+  select coalesce(jsonb_agg(jsonb_build_object('key', key, 'claim', claim_id)), '[]'::jsonb)
+  from updated;
 $$;
 
 -- Gives a claimed key back so a retry can run it again (the command failed retryably). With

@@ -87,6 +87,20 @@ Deno.test(
       assertEquals((await ledger.claim(k, null)).status, "busy", "C still holds it");
       assertEquals(await ledger.complete(k, c, { from: "C" }), true);
     });
+    await t.step("a stale claim batched with the key's current one is told it lost", async () => {
+      // A third review's case: one instance finishes a stale and the current delivery of a key
+      // within one batch window; the batch must answer each claim, not each key.
+      const k = key();
+      const a = await claimed(k, 1);
+      await new Promise((r) => setTimeout(r, 1100));
+      const b = await claimed(k, 30);
+      const [fromA, fromB] = await Promise.all([
+        ledger.completeSoon(k, a, { from: "A" }),
+        ledger.completeSoon(k, b, { from: "B" }),
+      ]);
+      assertEquals({ fromA, fromB }, { fromA: false, fromB: true });
+      assertEquals(await ledger.claim(k, null), { status: "done", result: { from: "B" } });
+    });
     await t.step("a malformed claim in a batch matches nothing and fails nothing", async () => {
       const { rpc } = serviceLedger();
       const good = key();
@@ -100,7 +114,7 @@ Deno.test(
           { key: good, claim: goodClaim, result: 2 },
         ],
       });
-      assertEquals(done, [good]);
+      assertEquals(done, [{ key: good, claim: goodClaim }]);
       assertEquals((await ledger.claim(odd, null)).status, "busy");
     });
     await t.step("a gateway deployed before the claim-owner migration still works", async () => {

@@ -10,8 +10,8 @@ Deno.test("completeSoon: completions within the window share one call", async ()
   // The database completes what its claims still hold: here "b" was taken over meanwhile.
   const rpc = <T>(fn: string, args: Record<string, unknown>) => {
     calls.push({ fn, args });
-    const keys = (args.p_items as { key: string }[]).map((i) => i.key);
-    return Promise.resolve(keys.filter((k) => k !== "b") as T);
+    const items = args.p_items as { key: string; claim: number }[];
+    return Promise.resolve(items.filter((i) => i.key !== "b") as T);
   };
   const ledger = createLedger(rpc);
   const done = await Promise.all([
@@ -45,7 +45,7 @@ Deno.test("completeSoon: a full batch is written at once, and each caller waits 
     return new Promise<T>((resolve) =>
       setTimeout(() => {
         write.done = true;
-        resolve(write.keys as T);
+        resolve(args.p_items as T);
       }, 50)
     );
   };

@@ -53,7 +53,7 @@ interface Batch {
   items: { key: string; claim: number; result: unknown }[];
   /** Starts the batch's write (idempotent). */
   go: () => void;
-  /** The keys the write completed. */
+  /** The claims the write completed, as `key\nclaim`. */
   written: Promise<Set<string>>;
 }
 
@@ -69,10 +69,11 @@ export function createLedger(rpc: ServiceRpc): Ledger {
     const batch: Batch = { items: [], go, written: Promise.resolve(new Set()) };
     batch.written = started.then(async () => {
       if (open === batch) open = undefined;
-      const done = await rpc<string[] | null>("gateway_complete_deliveries", {
-        p_items: batch.items,
-      });
-      return new Set(done ?? []);
+      const done = await rpc<{ key: string; claim: number | null }[] | null>(
+        "gateway_complete_deliveries",
+        { p_items: batch.items },
+      );
+      return new Set((done ?? []).map((d) => `${d.key}\n${d.claim}`));
     });
     setTimeout(() => {
       if (open === batch) open = undefined;
@@ -88,7 +89,7 @@ export function createLedger(rpc: ServiceRpc): Ledger {
         open = undefined;
         batch.go();
       }
-      return batch.written.then((done) => done.has(key));
+      return batch.written.then((done) => done.has(`${key}\n${claim}`));
     },
     claim: (key, fingerprint, leaseSeconds = LEASE_SECONDS) =>
       rpc<Claim>("gateway_claim_delivery", {
