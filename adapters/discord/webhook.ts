@@ -14,6 +14,11 @@ export const MAX_ATTEMPTS = 4;
 const MAX_RETRY_AFTER_SECONDS = 30;
 /** Pause before retrying a 5xx or a failed connection. */
 const RETRY_PAUSE_MS = 1_000;
+/**
+ * Longest wait for one call: a Discord that takes the connection and never answers counts as a
+ * failed attempt instead of holding the deferred answer (and the gateway's drain) forever.
+ */
+export const CALL_TIMEOUT_MS = 10_000;
 
 /** Discord asks API clients to identify themselves this way. */
 export const USER_AGENT = "DiscordBot (https://supabase.com, 1.0)";
@@ -30,8 +35,9 @@ export function editOriginal(
   core: Pick<Core, "fetch" | "sleep" | "log">,
   target: WebhookTarget,
   body: Omit<MessageBody, "flags">,
+  timeoutMs = CALL_TIMEOUT_MS,
 ): Promise<boolean> {
-  return call(core, "PATCH", `${webhookUrl(target)}/messages/@original`, body);
+  return call(core, "PATCH", `${webhookUrl(target)}/messages/@original`, body, timeoutMs);
 }
 
 /** Sends follow-up messages in order (a long reply's later parts); stops at the first failure. */
@@ -54,6 +60,7 @@ async function call(
   method: "PATCH" | "POST",
   url: string,
   body: Omit<MessageBody, "flags"> | MessageBody,
+  timeoutMs = CALL_TIMEOUT_MS,
 ): Promise<boolean> {
   const init = {
     method,
@@ -65,7 +72,7 @@ async function call(
     let waitMs: number | undefined = RETRY_PAUSE_MS;
     let code: unknown;
     try {
-      const res = await core.fetch(url, init);
+      const res = await core.fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
       status = res.status;
       if (res.ok) {
         await res.body?.cancel();
