@@ -1,4 +1,4 @@
--- A claim belongs to the claim that made it. Before this, completing or releasing a key acted on
+-- A key is held by the claim that took it. Before this, completing or releasing a key acted on
 -- any pending row: a gateway whose lease had run out (its delivery outlived the lease, e.g.
 -- waiting out Telegram's 429s) could release or complete the claim a second instance had taken
 -- over since, and a third instance then ran the delivery again. Now:

@@ -14,17 +14,18 @@ export type Claim =
   | { status: "mismatch" };
 
 /**
- * The ledger operations. A claim belongs to the claim that made it: completing, releasing and
- * extending take its id and act only while it still holds the key, so a gateway whose lease ran
- * out cannot complete or free a claim another instance has taken over since. Each says whether it
- * did (false: the claim was lost).
+ * The ledger operations. A key is held by the claim that took it: completing, releasing and
+ * extending take the claim's id and act only while that claim still holds the key, so a gateway
+ * whose lease ran out cannot complete or free a claim another instance has taken over since. Each
+ * says whether it did (false: the claim was lost).
  */
 export interface Ledger {
   claim(key: string, fingerprint: string | null, leaseSeconds?: number): Promise<Claim>;
   complete(key: string, claim: number, result: unknown): Promise<boolean>;
   /**
    * Completes off the response path: completions queued within a few milliseconds go to the
-   * database in one call. Resolves when this key's batch is written: whether this key was done.
+   * database in one call. Resolves when this key's batch is written: whether this claim
+   * completed it.
    */
   completeSoon(key: string, claim: number, result: unknown): Promise<boolean>;
   release(key: string, claim: number): Promise<boolean>;
