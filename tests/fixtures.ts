@@ -50,11 +50,21 @@ export function stackSetting(name: string): string {
   return value;
 }
 
+/** A test's own PostgREST: stopped, frozen (SIGSTOP) and resumed at will. */
+export interface OwnPostgrest extends LocalPostgrest {
+  pid(): number;
+  /** SIGSTOP: connections are accepted and requests buffered, nothing is answered. */
+  freeze(): void;
+  /** SIGCONT after {@link OwnPostgrest.freeze}; a no-op otherwise. */
+  thaw(): void;
+}
+
 /**
  * A PostgREST of the test's own on the stack's database (outage tests stop, freeze and restart
- * it without touching the stack's), with its process id for SIGSTOP/SIGCONT.
+ * it without touching the stack's). `stop()` thaws it first, so a test's `finally` needs nothing
+ * else.
  */
-export async function ownPostgrest(name: string): Promise<LocalPostgrest & { pid(): number }> {
+export async function ownPostgrest(name: string): Promise<OwnPostgrest> {
   const stateDir = `${stackSetting("STACK_STATE_DIR")}/${name}`;
   const rest = await startPostgrest({
     port: freePort(),
@@ -63,7 +73,27 @@ export async function ownPostgrest(name: string): Promise<LocalPostgrest & { pid
     stateDir,
   });
   const pid = () => Number(Deno.readTextFileSync(`${stateDir}/postgrest.pid`).trim());
-  return Object.assign(rest, { pid });
+  let frozen: number | undefined;
+  const thaw = () => {
+    if (frozen === undefined) return;
+    try {
+      Deno.kill(frozen, "SIGCONT");
+    } catch { /* gone */ }
+    frozen = undefined;
+  };
+  const stop = rest.stop;
+  return Object.assign(rest, {
+    pid,
+    freeze() {
+      frozen = pid();
+      Deno.kill(frozen, "SIGSTOP");
+    },
+    thaw,
+    async stop() {
+      thaw();
+      await stop();
+    },
+  });
 }
 
 /** Runs SQL on the test database as the superuser. */

@@ -187,10 +187,10 @@ Deno.test(
           const { answer, claimedAt } = await h.start();
           await sleep(Math.max(0, claimedAt + c.from - Date.now()));
           if (c.how === "stopped") await rest.stop();
-          else Deno.kill(rest.pid(), "SIGSTOP");
+          else rest.freeze();
           await sleep(c.ms);
           if (c.how === "stopped") await rest.start();
-          else Deno.kill(rest.pid(), "SIGCONT");
+          else rest.thaw();
           // Redeliveries to the other instance until past the first lease's end.
           const until = claimedAt + LEASE_SECONDS * 1000 + 1_500;
           const answers: number[] = [];
@@ -207,9 +207,6 @@ Deno.test(
           assertEquals(await taskCount(h.user.id), 1);
           assert(!a.logs.some((l) => l.includes("delivery lease lost")));
         } finally {
-          try {
-            Deno.kill(rest.pid(), "SIGCONT");
-          } catch { /* gone */ }
           await h.close();
           await rest.stop();
         }

@@ -62,10 +62,9 @@ Deno.test(
     const gw = await startGateway({ restUrl: rest.url });
     const user = await newUser();
     const token = await tokenFor(user);
-    const frozen = rest.pid();
     try {
       assertEquals((await runCommand(gw, token, "tasks")).status, 200); // warm connections
-      Deno.kill(frozen, "SIGSTOP");
+      rest.freeze();
       const started = performance.now();
       const [unkeyed, keyed, read] = await Promise.all([
         runCommand(gw, token, "add", { title: "frozen unkeyed" }),
@@ -73,7 +72,7 @@ Deno.test(
         runCommand(gw, token, "tasks"),
       ]);
       const waited = performance.now() - started;
-      Deno.kill(frozen, "SIGCONT");
+      rest.thaw();
       assert(waited < 8_000, `gave up after ${Math.round(waited)} ms`);
       // The write reached PostgREST: its outcome is unknown.
       assertEquals(unkeyed.status, 504);
@@ -101,9 +100,6 @@ Deno.test(
       assertEquals(again.headers.get("idempotent-replayed"), "true");
       assertEquals(Number(await psql(titleCount(user.id, "frozen keyed"))), 1);
     } finally {
-      try {
-        Deno.kill(frozen, "SIGCONT");
-      } catch { /* gone */ }
       await gw.close();
       await rest.stop();
     }
