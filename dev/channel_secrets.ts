@@ -1,9 +1,31 @@
 /**
  * Local-only channel settings for the dev stack: a fake Telegram bot token and webhook secret,
  * and a Discord application with an Ed25519 key pair (the private half lets the simulator and
- * tests sign interactions the way Discord does). Generated once into `<stateDir>/channels.json`
- * (0600). They only ever talk to the local sinks.
+ * tests sign interactions the way Discord does), for the default bots (flat keys, a contract for
+ * tooling), and one more bot of each (`staging`, under `bots`), so the stack runs several.
+ * Generated once into `<stateDir>/channels.json` (0600); a file from before the extra bots gets
+ * them added. They only ever talk to the local sinks.
  */
+
+/** A local extra Telegram bot (a `TELEGRAM_BOTS` entry, without the API root). */
+export interface LocalTelegramBot {
+  name: string;
+  token: string;
+  secret: string;
+  username: string;
+  appName?: string;
+}
+
+/** A local extra Discord application (a `DISCORD_APPS` entry, plus its private key). */
+export interface LocalDiscordApp {
+  name: string;
+  applicationId: string;
+  publicKey: string;
+  /** PKCS#8 private key, base64: the simulator and tests sign its interactions. */
+  privateKey: string;
+  botToken: string;
+  appName?: string;
+}
 
 /** The generated settings. */
 export interface ChannelSecrets {
@@ -15,38 +37,85 @@ export interface ChannelSecrets {
   discordPublicKey: string;
   /** PKCS#8 private key, base64, for signing local interactions. */
   discordPrivateKey: string;
+  /** The bots beyond the default ones. */
+  bots: { telegram: LocalTelegramBot[]; discord: LocalDiscordApp[] };
 }
+
+/** The extra local bots' name and brand. */
+const EXTRA = { name: "staging", appName: "the staging app" };
 
 const NOTE = "LOCAL DEVELOPMENT ONLY - fake channel credentials for the local sinks";
 
 /** Loads or creates the channel secrets of a state folder. */
 export async function loadOrCreateChannelSecrets(stateDir: string): Promise<ChannelSecrets> {
   const file = `${stateDir}/channels.json`;
+  let stored: Partial<ChannelSecrets> | undefined;
   try {
-    const { note: _note, ...stored } = JSON.parse(await Deno.readTextFile(file));
-    return stored as ChannelSecrets;
+    const { note: _note, ...read } = JSON.parse(await Deno.readTextFile(file));
+    stored = read;
+    if (stored?.bots) return stored as ChannelSecrets;
   } catch (err) {
     if (!(err instanceof Deno.errors.NotFound)) throw err;
   }
-  const pair = await crypto.subtle.generateKey("Ed25519", true, [
-    "sign",
-    "verify",
-  ]) as CryptoKeyPair;
-  const raw = new Uint8Array(await crypto.subtle.exportKey("raw", pair.publicKey));
-  const pkcs8 = new Uint8Array(await crypto.subtle.exportKey("pkcs8", pair.privateKey));
+  const app = await discordKeys();
+  const extra = await discordKeys();
   const secrets: ChannelSecrets = {
     telegramBotToken: `7000000001:LOCAL_${randomText(30)}`,
     telegramWebhookSecret: `local_${randomText(32)}`,
     discordApplicationId: "100000000000000001",
     discordBotToken: `local.${randomText(40)}`,
-    discordPublicKey: hex(raw),
-    discordPrivateKey: btoa(String.fromCharCode(...pkcs8)),
+    discordPublicKey: app.publicKey,
+    discordPrivateKey: app.privateKey,
+    ...stored,
+    bots: {
+      telegram: [{
+        ...EXTRA,
+        token: `7000000002:LOCAL_${randomText(30)}`,
+        secret: `local_${randomText(32)}`,
+        username: "LocalStagingBot",
+      }],
+      discord: [{
+        ...EXTRA,
+        applicationId: "100000000000000002",
+        botToken: `local.${randomText(40)}`,
+        ...extra,
+      }],
+    },
   };
   await Deno.mkdir(stateDir, { recursive: true });
   await Deno.writeTextFile(file, JSON.stringify({ note: NOTE, ...secrets }, null, 2) + "\n", {
     mode: 0o600,
   });
   return secrets;
+}
+
+/** A fresh Ed25519 key pair: the public key as Discord shows it, the private one as PKCS#8. */
+async function discordKeys(): Promise<{ publicKey: string; privateKey: string }> {
+  const pair = await crypto.subtle.generateKey("Ed25519", true, [
+    "sign",
+    "verify",
+  ]) as CryptoKeyPair;
+  const raw = new Uint8Array(await crypto.subtle.exportKey("raw", pair.publicKey));
+  const pkcs8 = new Uint8Array(await crypto.subtle.exportKey("pkcs8", pair.privateKey));
+  return { publicKey: hex(raw), privateKey: btoa(String.fromCharCode(...pkcs8)) };
+}
+
+/** `TELEGRAM_BOTS` and `DISCORD_APPS` for the extra local bots, against the given sinks. */
+export function extraBotsEnv(
+  secrets: ChannelSecrets,
+  apis: { telegramApiRoot: string; discordApiBase: string },
+): { TELEGRAM_BOTS: string; DISCORD_APPS: string } {
+  return {
+    TELEGRAM_BOTS: JSON.stringify(
+      secrets.bots.telegram.map((b) => ({ ...b, apiRoot: apis.telegramApiRoot })),
+    ),
+    DISCORD_APPS: JSON.stringify(
+      secrets.bots.discord.map(({ privateKey: _private, ...a }) => ({
+        ...a,
+        apiBase: apis.discordApiBase,
+      })),
+    ),
+  };
 }
 
 function randomText(length: number): string {

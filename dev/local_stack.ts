@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { ChannelSecrets } from "./channel_secrets.ts";
+import { type ChannelSecrets, extraBotsEnv } from "./channel_secrets.ts";
 import { stackStateDir } from "./paths.ts";
 import { DISCORD_SINK_PREFIX, TELEGRAM_SINK_PREFIX } from "./sinks/mod.ts";
 import { runningStack } from "./stack_lock.ts";
@@ -29,13 +29,20 @@ export async function localStackEnv(
   } catch {
     throw new Error(`${stateDir}/channels.json is unreadable: restart the stack (./deno task dev)`);
   }
+  const apis = {
+    telegramApiRoot: `${stack.url}${TELEGRAM_SINK_PREFIX}`,
+    discordApiBase: `${stack.url}${DISCORD_SINK_PREFIX}/api/v10`,
+  };
   return {
     SUPABASE_URL: stack.url,
     TELEGRAM_BOT_TOKEN: secrets.telegramBotToken,
     TELEGRAM_WEBHOOK_SECRET: secrets.telegramWebhookSecret,
-    TELEGRAM_API_ROOT: `${stack.url}${TELEGRAM_SINK_PREFIX}`,
+    TELEGRAM_BOT_USERNAME: "LocalGatewayBot",
+    TELEGRAM_API_ROOT: apis.telegramApiRoot,
+    DISCORD_PUBLIC_KEY: secrets.discordPublicKey,
     DISCORD_APPLICATION_ID: secrets.discordApplicationId,
     DISCORD_BOT_TOKEN: secrets.discordBotToken,
-    DISCORD_API_BASE: `${stack.url}${DISCORD_SINK_PREFIX}/api/v10`,
+    DISCORD_API_BASE: apis.discordApiBase,
+    ...(secrets.bots ? extraBotsEnv(secrets, apis) : {}),
   };
 }

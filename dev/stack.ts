@@ -23,7 +23,7 @@ import {
   TELEGRAM_SINK_PREFIX,
   type TelegramSink,
 } from "./sinks/mod.ts";
-import { loadOrCreateChannelSecrets } from "./channel_secrets.ts";
+import { extraBotsEnv, loadOrCreateChannelSecrets } from "./channel_secrets.ts";
 import { directRestFetch } from "./direct_rest.ts";
 import { acquireStackLock } from "./stack_lock.ts";
 
@@ -87,6 +87,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     cleanups.push(() => rest.stop());
 
     const secrets = await loadOrCreateChannelSecrets(options.stateDir);
+    const apis = {
+      telegramApiRoot: `${url}${TELEGRAM_SINK_PREFIX}`,
+      discordApiBase: `${url}${DISCORD_SINK_PREFIX}/api/v10`,
+    };
     const gatewayEnv = gatewayEnvironment(env, {
       SUPABASE_URL: url,
       SUPABASE_ANON_KEY: keys.anonKey,
@@ -98,11 +102,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       TELEGRAM_BOT_TOKEN: secrets.telegramBotToken,
       TELEGRAM_WEBHOOK_SECRET: secrets.telegramWebhookSecret,
       TELEGRAM_BOT_USERNAME: "LocalGatewayBot",
-      TELEGRAM_API_ROOT: `${url}${TELEGRAM_SINK_PREFIX}`,
+      TELEGRAM_API_ROOT: apis.telegramApiRoot,
       DISCORD_PUBLIC_KEY: secrets.discordPublicKey,
       DISCORD_APPLICATION_ID: secrets.discordApplicationId,
       DISCORD_BOT_TOKEN: secrets.discordBotToken,
-      DISCORD_API_BASE: `${url}${DISCORD_SINK_PREFIX}/api/v10`,
+      DISCORD_API_BASE: apis.discordApiBase,
+      ...extraBotsEnv(secrets, apis),
     });
     const direct = directRestFetch(url, rest.url);
     const gateway = createGateway(loadConfig(gatewayEnv), {

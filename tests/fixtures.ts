@@ -180,6 +180,8 @@ const GATEWAY_VARS = [
   "DISCORD_PUBLIC_KEY",
   "DISCORD_APPLICATION_ID",
   "DISCORD_BOT_TOKEN",
+  "TELEGRAM_BOTS",
+  "DISCORD_APPS",
 ];
 
 /** Builds a gateway against the test stack, with sinks on an ephemeral port. */
@@ -198,10 +200,22 @@ export function startGateway(options: TestGatewayOptions = {}): Promise<TestGate
     const value = Deno.env.get(name);
     if (value) env[name] = value;
   }
-  Object.assign(env, {
+  const apis = {
     TELEGRAM_API_ROOT: `${sinkUrl}${TELEGRAM_SINK_PREFIX}`,
     DISCORD_API_BASE: `${sinkUrl}${DISCORD_SINK_PREFIX}/api/v10`,
-  }, options.env);
+  };
+  // Every bot talks to this gateway's own sinks.
+  const retarget = (list: string | undefined, field: string, url: string) =>
+    list && JSON.stringify(
+      (JSON.parse(list) as Record<string, unknown>[]).map((b) => ({ ...b, [field]: url })),
+    );
+  Object.assign(env, apis, options.env);
+  if (env.TELEGRAM_BOTS) {
+    env.TELEGRAM_BOTS = retarget(env.TELEGRAM_BOTS, "apiRoot", apis.TELEGRAM_API_ROOT)!;
+  }
+  if (env.DISCORD_APPS) {
+    env.DISCORD_APPS = retarget(env.DISCORD_APPS, "apiBase", apis.DISCORD_API_BASE)!;
+  }
   const restUrl = options.restUrl ?? stackSetting("STACK_REST_URL");
   const direct = directRestFetch(env.SUPABASE_URL, restUrl);
   let dbCalls = 0;

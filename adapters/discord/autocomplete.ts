@@ -10,7 +10,7 @@ import type { Core } from "../../supabase/functions/_shared/core.ts";
 import { asGatewayError, internalDetail } from "../../supabase/functions/_shared/errors.ts";
 import type { RequestRecord } from "../../supabase/functions/_shared/log.ts";
 import type { ChatAccount, Principal } from "../../supabase/functions/_shared/principal.ts";
-import { discordCommand } from "./command.ts";
+import { type DiscordBot, discordCommand } from "./command.ts";
 import { type InteractionResponse, ResponseType } from "./format.ts";
 import { chatAccount, focusedOption, type Interaction } from "./interaction.ts";
 
@@ -24,6 +24,7 @@ export function autocompleteContext(
   core: Core,
   principal: Principal,
   chat: ChatAccount,
+  bot?: DiscordBot,
 ): CommandContext {
   return core.executor.context({
     channel: "discord",
@@ -31,18 +32,20 @@ export function autocompleteContext(
     chat,
     idempotencyKey: null,
     linking: null,
+    bot: bot?.scope,
   });
 }
 
 /** The autocomplete result (type 8) for an interaction; never throws. */
 export async function answerAutocomplete(
   core: Core,
+  bot: DiscordBot,
   interaction: Interaction,
   record: RequestRecord,
 ): Promise<InteractionResponse> {
   let choices: Choice[] = [];
   try {
-    choices = await suggestions(core, interaction, record);
+    choices = await suggestions(core, bot, interaction, record);
   } catch (err) {
     const error = asGatewayError(err);
     record.error_code = error.code;
@@ -61,10 +64,11 @@ export async function answerAutocomplete(
 
 async function suggestions(
   core: Core,
+  bot: DiscordBot,
   interaction: Interaction,
   record: RequestRecord,
 ): Promise<Choice[]> {
-  const command = discordCommand(core, interaction.data?.name);
+  const command = discordCommand(bot, interaction.data?.name);
   record.command = command?.name ?? "(unknown)";
   const option = focusedOption(interaction.data?.options);
   const suggest = option && command?.autocomplete?.[option.name];
@@ -73,7 +77,7 @@ async function suggestions(
   const principal = await core.identities.principalFor(account);
   if (!principal) return [];
   record.user_id = principal.userId;
-  const ctx = autocompleteContext(core, principal, account);
+  const ctx = autocompleteContext(core, principal, account, bot);
   return await suggest(ctx, String(option.value ?? ""));
 }
 

@@ -27,7 +27,9 @@ import {
 } from "./format.ts";
 import { chatAccount, type Interaction, optionArgs } from "./interaction.ts";
 import { editOriginal, sendFollowUps, type WebhookTarget } from "./webhook.ts";
-import { offeredOn } from "../../supabase/functions/_shared/command.ts";
+import type { ActionCodec } from "../../supabase/functions/_shared/actions.ts";
+import type { BotScope } from "../../supabase/functions/_shared/bot.ts";
+import type { DiscordApp } from "../../supabase/functions/_shared/bots.ts";
 
 /** Shown when the database (or another dependency) failed before anything was done. */
 export const UNAVAILABLE_TEXT = "The service is unavailable right now; try again in a moment.";
@@ -38,10 +40,16 @@ export const UNKNOWN_TEXT = "The service did not answer in time, so this may or 
 export const FAILED_TEXT = "Something went wrong; try again.";
 const BUSY_TEXT = "This command is already being handled.";
 
-/** The registry's command for a slash-command name, if it is offered on Discord. */
-export function discordCommand(core: Core, name: unknown): AnyCommand | undefined {
-  const command = typeof name === "string" ? core.registry.get(name) : undefined;
-  return command && offeredOn(command, "discord") ? command : undefined;
+/** One Discord application as its interactions see it: settings, commands, button key. */
+export interface DiscordBot {
+  app: DiscordApp;
+  scope: BotScope;
+  actions: ActionCodec;
+}
+
+/** The application's command for a slash-command name, if it offers one. */
+export function discordCommand(bot: DiscordBot, name: unknown): AnyCommand | undefined {
+  return typeof name === "string" ? bot.scope.commands.find((c) => c.name === name) : undefined;
 }
 
 /** What the gateway answers to an interaction, and the follow-ups of a long reply. */
@@ -53,12 +61,13 @@ interface Rendered {
 /** The response to a slash command; never throws for a failure the user should hear about. */
 export function answerCommand(
   core: Core,
+  bot: DiscordBot,
   interaction: Interaction,
   deadline: number,
   record: RequestRecord,
 ): Promise<InteractionResponse> {
   const name = interaction.data?.name;
-  return answer(core, interaction, deadline, record, {
+  return answer(core, bot, interaction, deadline, record, {
     command: typeof name === "string" ? name : "",
     args: optionArgs(interaction.data?.options),
   }, "none");
@@ -71,12 +80,13 @@ export function answerCommand(
  */
 export function answerPress(
   core: Core,
+  bot: DiscordBot,
   interaction: Interaction,
   deadline: number,
   record: RequestRecord,
 ): Promise<InteractionResponse> {
   record.pressed = true;
-  const call = core.actions.decode(interaction.data?.custom_id);
+  const call = bot.actions.decode(interaction.data?.custom_id);
   if (!call) {
     record.error_code = "invalid_action";
     return Promise.resolve(messageResponse(INVALID_ACTION_TEXT, true));
@@ -86,11 +96,12 @@ export function answerPress(
   const presser = chatAccount(interaction).externalId;
   const owner = message?.interaction_metadata?.user?.id ?? message?.interaction?.user?.id;
   const own = ((message?.flags ?? 0) & EPHEMERAL) !== 0 || owner === undefined || owner === presser;
-  return answer(core, interaction, deadline, record, call, own ? "replace" : "private");
+  return answer(core, bot, interaction, deadline, record, call, own ? "replace" : "private");
 }
 
 async function answer(
   core: Core,
+  bot: DiscordBot,
   interaction: Interaction,
   deadline: number,
   record: RequestRecord,
@@ -102,18 +113,19 @@ async function answer(
   pressed: "none" | "replace" | "private",
 ): Promise<InteractionResponse> {
   // A press on someone else's message is answered privately, never by overwriting theirs.
-  const ephemeral = pressed === "private" || !discordCommand(core, call.command)?.publicReply;
+  const ephemeral = pressed === "private" || !discordCommand(bot, call.command)?.publicReply;
   let rendered: Rendered | undefined;
   const work = core.pipeline<Rendered>({
     channel: "discord",
+    bot: bot.scope,
     caller: { kind: "chat", account: chatAccount(interaction) },
     command: call.command,
     args: call.args,
     ...(call.then ? { then: call.then } : {}),
-    id: `dc:${interaction.id}`,
+    id: `dc:${bot.app.applicationId}:${interaction.id}`,
     // Rendered here and kept for a replay.
     deliver: (outcome) => {
-      rendered = render(core, outcome, ephemeral, pressed === "replace");
+      rendered = render(bot, outcome, ephemeral, pressed === "replace");
       return Promise.resolve();
     },
     stored: () => rendered!,
@@ -124,7 +136,7 @@ async function answer(
     (err): Rendered => ({ response: failureResponse(core, err, record), followUps: [] }),
   );
   const target = {
-    apiBase: core.config.discord!.apiBase,
+    apiBase: bot.app.apiBase,
     applicationId: interaction.application_id,
     token: interaction.token,
   };
@@ -143,7 +155,7 @@ async function answer(
 
 /** The interaction response for an outcome: the reply with its buttons, or a private error. */
 function render(
-  core: Core,
+  bot: DiscordBot,
   outcome: Outcome,
   ephemeral: boolean,
   pressed: boolean,
@@ -159,7 +171,7 @@ function render(
       type: 2 as const,
       style: BUTTON_STYLE[a.style ?? "secondary"],
       label: a.label,
-      custom_id: core.actions.encode(a),
+      custom_id: bot.actions.encode(a),
     })),
   }));
   const body: MessageBody = {

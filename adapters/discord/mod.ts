@@ -24,8 +24,10 @@ const MAX_DEFER_AFTER_MS = 2_800;
 
 /** The Discord interactions route; throws at start-up when Discord is not configured. */
 export function discordRoutes(core: Core, options: DiscordRouteOptions = {}): Route[] {
-  if (!core.config.discord) {
-    throw new Error("discordRoutes needs the Discord settings: set DISCORD_PUBLIC_KEY.");
+  if (!core.config.discordApps.length) {
+    throw new Error(
+      "discordRoutes needs a Discord application: set DISCORD_PUBLIC_KEY or DISCORD_APPS.",
+    );
   }
   const deferAfterMs = options.deferAfterMs ?? DEFAULT_DEFER_AFTER_MS;
   if (!(deferAfterMs >= 0 && deferAfterMs <= MAX_DEFER_AFTER_MS)) {
@@ -33,10 +35,13 @@ export function discordRoutes(core: Core, options: DiscordRouteOptions = {}): Ro
       `deferAfterMs must be from 0 to ${MAX_DEFER_AFTER_MS} ms (Discord waits 3 s at most).`,
     );
   }
-  return [
-    lazyRoute("POST", "/discord", async () => {
-      const { discordEndpoint } = await import("./endpoint.ts");
-      return discordEndpoint(core, deferAfterMs);
-    }),
-  ];
+  let loading: Promise<Route> | undefined;
+  const shared = () =>
+    loading ??= import("./endpoint.ts").then((m) => m.discordEndpoint(core, deferAfterMs)).catch(
+      (err) => {
+        loading = undefined; // a failed import is retried by the next request
+        throw err;
+      },
+    );
+  return [lazyRoute("POST", "/discord", shared), lazyRoute("POST", "/discord/:bot", shared)];
 }

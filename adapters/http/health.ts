@@ -15,8 +15,8 @@ export function healthRoute(core: Core): Route {
   let last: { at: number; error: GatewayError | null } | undefined;
   const channels = {
     http: true,
-    telegram: Boolean(core.config.telegram),
-    discord: Boolean(core.config.discord),
+    telegram: core.config.telegramBots.length > 0,
+    discord: core.config.discordApps.length > 0,
   };
   return {
     method: "GET",

@@ -6,7 +6,7 @@
  * `answerCallbackQuery`, and a reply that replaces the pressed message edits it in place.
  */
 import { Api, GrammyError } from "grammy";
-import type { TelegramConfig } from "../../supabase/functions/_shared/config.ts";
+import type { TelegramBot } from "../../supabase/functions/_shared/bots.ts";
 import type { Core } from "../../supabase/functions/_shared/core.ts";
 import { GatewayError } from "../../supabase/functions/_shared/errors.ts";
 import { telegramMessages } from "./format.ts";
@@ -40,10 +40,10 @@ const PRESS_TEXT_LIMIT = 200;
 /** Builds the sender over grammY's API client. */
 export function createSender(
   core: Pick<Core, "fetch" | "sleep" | "log">,
-  config: TelegramConfig,
+  config: Pick<TelegramBot, "token" | "apiRoot">,
   { timeoutSeconds = CALL_TIMEOUT_SECONDS } = {},
 ): TelegramSender {
-  const api = new Api(config.botToken, {
+  const api = new Api(config.token, {
     apiRoot: config.apiRoot,
     fetch: core.fetch as never,
     timeoutSeconds,

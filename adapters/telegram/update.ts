@@ -6,7 +6,7 @@
  * bots' commands, malformed shapes) is `null`: acknowledged and left alone.
  */
 import type { Message, Update } from "grammy/types";
-import type { Registry } from "../../supabase/functions/_shared/command.ts";
+import type { AnyCommand } from "../../supabase/functions/_shared/command.ts";
 import { GatewayError } from "../../supabase/functions/_shared/errors.ts";
 import type { ChatAccount } from "../../supabase/functions/_shared/principal.ts";
 import { commandText, telegramName, textArgs } from "./parse.ts";
@@ -37,7 +37,7 @@ const isInt = (v: unknown): v is number => Number.isSafeInteger(v);
 /** The update's message as the gateway reads it, or null when there is nothing to answer. */
 export function readUpdate(
   update: Update,
-  registry: Registry,
+  commands: readonly AnyCommand[],
   botUsername: string,
 ): TelegramRequest | null {
   const message = update.message as Partial<Message> | null | undefined;
@@ -71,7 +71,7 @@ export function readUpdate(
     // Plain text: a hint in private chats, silence in groups.
     return isPrivate ? { account, target, command: "", args: {}, plainText: true } : null;
   }
-  const command = registry.list().find((c) => telegramName(c.name) === parsed.name);
+  const command = commands.find((c) => telegramName(c.name) === parsed.name);
   // In a group a bare command nobody here defined is meant for another bot: stay out of it.
   if (!command && !isPrivate && !parsed.mentioned) return null;
   if (!command) return { account, target, command: parsed.name, args: {}, plainText: false };

@@ -27,6 +27,7 @@ import {
   type TelegramRequest,
 } from "./update.ts";
 import type { RequestRecord } from "../../supabase/functions/_shared/log.ts";
+import { DEFAULT_BOT, type TelegramBot } from "../../supabase/functions/_shared/bots.ts";
 import { INVALID_ACTION_TEXT } from "../../supabase/functions/_shared/actions.ts";
 
 /** Telegram updates are small; this leaves room for long messages with many entities. */
@@ -35,67 +36,94 @@ const SECRET_HEADER = "x-telegram-bot-api-secret-token";
 const PLAIN_TEXT_HINT = "Send /help to see what I can do.";
 const FAILED_TEXT = "Something went wrong; try again.";
 
-/** The Telegram webhook route (loaded on first use through `mod.ts`). */
-export function telegramWebhookRoute(core: Core): Route {
-  const config = core.config.telegram!;
-  const isSecret = secretChecker(config.webhookSecret);
-  const send = createSender(core, config);
-  const ack = () => new Response(null, { status: 200 });
+/** Answers one bot's webhook requests. */
+type BotWebhook = (req: Request, record: RequestRecord) => Promise<Response>;
 
+/**
+ * The Telegram webhook route of every bot (loaded on first use through `mod.ts`): the route's
+ * name picks the bot (none: `default`), whose webhook is built on its first update and kept. A
+ * name no bot has is a 404 before anything else; each bot checks its own secret only.
+ */
+export function telegramWebhookRoute(core: Core): Route {
+  const bots = new Map(core.config.telegramBots.map((bot) => [bot.name, bot]));
+  const webhooks = new Map<string, BotWebhook>();
   return {
     method: "POST",
-    path: "/telegram",
-    async handle(req, _params, record) {
+    path: "/telegram/:bot",
+    handle(req, params, record) {
       record.channel = "telegram";
-      if (!isSecret(req.headers.get(SECRET_HEADER))) {
-        throw new GatewayError(401, "invalid_token", "Wrong or missing secret token.");
+      const name = params.bot ?? DEFAULT_BOT;
+      let webhook = webhooks.get(name);
+      if (!webhook) {
+        const bot = bots.get(name);
+        if (!bot) throw new GatewayError(404, "not_found", `No Telegram bot is named '${name}'.`);
+        webhook = botWebhook(core, bot);
+        webhooks.set(name, webhook);
       }
-      let update: unknown;
-      try {
-        update = JSON.parse(await readBody(req, UPDATE_LIMIT));
-      } catch (err) {
-        // Retrying cannot fix a broken or oversized body: acknowledge it and log.
-        record.error_code = asGatewayError(err).status === 413 ? "payload_too_large" : "bad_json";
-        return ack();
-      }
-      if (!isUpdate(update)) {
-        record.error_code = "invalid_args";
-        return ack();
-      }
-      record.update_id = update.update_id;
-      const press = readPress(update);
-      if (press) return await answerPress(press, record);
-      const request = readUpdate(update, core.registry, config.botUsername);
-      if (!request) return ack();
-      const reply = async (outcome: Outcome) => {
-        const text = replyText(request, outcome);
-        if (text === null) return;
-        await send.send(request.target, text, outcome.ok ? keyboard(outcome) : undefined);
-      };
-      return await carry(record, () =>
-        core.pipeline({
-          channel: "telegram",
-          caller: { kind: "chat", account: request.account },
-          command: request.command,
-          args: request.args,
-          id: `tg:${config.botId}:${update.update_id}`,
-          // Sent before the key is completed: if Telegram cannot be reached, the update is
-          // redelivered and the (idempotent) command answers again.
-          deliver: reply,
-          // Replies are not kept: Telegram does not repeat an update it saw answered.
-          stored: () => ({ replied: true }),
-          record,
-        }), () => send.send(request.target, FAILED_TEXT));
+      record.bot = name;
+      return webhook(req, record);
     },
+  };
+}
+
+/** One bot's webhook: its secret, its sender (its token), its commands and words. */
+function botWebhook(core: Core, config: TelegramBot): BotWebhook {
+  const isSecret = secretChecker(config.webhookSecret);
+  const send = createSender(core, config);
+  const scope = core.bots.get("telegram", config.name)!;
+  const actions = config.name === DEFAULT_BOT
+    ? core.actions
+    : core.actionsFor(`telegram:${config.botId}`);
+  const ack = () => new Response(null, { status: 200 });
+
+  return async function handle(req, record) {
+    if (!isSecret(req.headers.get(SECRET_HEADER))) {
+      throw new GatewayError(401, "invalid_token", "Wrong or missing secret token.");
+    }
+    let update: unknown;
+    try {
+      update = JSON.parse(await readBody(req, UPDATE_LIMIT));
+    } catch (err) {
+      // Retrying cannot fix a broken or oversized body: acknowledge it and log.
+      record.error_code = asGatewayError(err).status === 413 ? "payload_too_large" : "bad_json";
+      return ack();
+    }
+    if (!isUpdate(update)) {
+      record.error_code = "invalid_args";
+      return ack();
+    }
+    record.update_id = update.update_id;
+    const press = readPress(update);
+    if (press) return await answerPress(press, record);
+    const request = readUpdate(update, scope.commands, config.username);
+    if (!request) return ack();
+    const reply = async (outcome: Outcome) => {
+      const text = replyText(request, outcome);
+      if (text === null) return;
+      await send.send(request.target, text, outcome.ok ? keyboard(outcome) : undefined);
+    };
+    return await carry(record, () =>
+      core.pipeline({
+        channel: "telegram",
+        bot: scope,
+        caller: { kind: "chat", account: request.account },
+        command: request.command,
+        args: request.args,
+        id: `tg:${config.botId}:${update.update_id}`,
+        // Sent before the key is completed: if Telegram cannot be reached, the update is
+        // redelivered and the (idempotent) command answers again.
+        deliver: reply,
+        // Replies are not kept: Telegram does not repeat an update it saw answered.
+        stored: () => ({ replied: true }),
+        record,
+      }), () => send.send(request.target, FAILED_TEXT));
   };
 
   /** The reply's buttons as an inline keyboard. */
   function keyboard(outcome: Outcome & { ok: true }): InlineKeyboard | undefined {
     const rows = outcome.reply.actions;
     if (!rows?.length) return undefined;
-    return rows.map((row) =>
-      row.map((a) => ({ text: a.label, callback_data: core.actions.encode(a) }))
-    );
+    return rows.map((row) => row.map((a) => ({ text: a.label, callback_data: actions.encode(a) })));
   }
 
   /**
@@ -105,7 +133,7 @@ export function telegramWebhookRoute(core: Core): Route {
    */
   async function answerPress(press: TelegramPress, record: RequestRecord) {
     record.pressed = true;
-    const call = core.actions.decode(press.data);
+    const call = actions.decode(press.data);
     if (!call) {
       record.error_code = "invalid_action";
       await send.answerPress(press.queryId, INVALID_ACTION_TEXT);

@@ -22,8 +22,8 @@ Deno.test("config: defaults and derived URLs", () => {
   assertEquals(config.issuer, "https://abc.supabase.co/auth/v1");
   assertEquals(config.jwksUrl, "https://abc.supabase.co/auth/v1/.well-known/jwks.json");
   assertEquals(config.tokenTtlSeconds, 120);
-  assertEquals(config.telegram, undefined);
-  assertEquals(config.discord, undefined);
+  assertEquals(config.telegramBots, []);
+  assertEquals(config.discordApps, []);
   assertEquals(config.corsOrigins, []);
 });
 
@@ -34,11 +34,15 @@ Deno.test("config: channels switch on with their variables", () => {
     DISCORD_PUBLIC_KEY: "AB".repeat(32),
     DISCORD_APPLICATION_ID: "123456789012345678",
   });
-  assertEquals(config.telegram?.botId, 123456);
-  assertEquals(config.telegram?.botUsername, "MyBot");
-  assertEquals(config.telegram?.apiRoot, "https://api.telegram.org");
-  assertEquals(config.discord?.publicKey, "ab".repeat(32));
-  assertEquals(config.discord?.apiBase, "https://discord.com/api/v10");
+  const [telegram] = config.telegramBots;
+  assertEquals(telegram.name, "default");
+  assertEquals(telegram.botId, 123456);
+  assertEquals(telegram.username, "MyBot");
+  assertEquals(telegram.apiRoot, "https://api.telegram.org");
+  const [discord] = config.discordApps;
+  assertEquals(discord.name, "default");
+  assertEquals(discord.publicKey, "ab".repeat(32));
+  assertEquals(discord.apiBase, "https://discord.com/api/v10");
 });
 
 Deno.test("config: new-style key sets are read", () => {

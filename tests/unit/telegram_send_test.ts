@@ -9,10 +9,7 @@ import { GatewayError } from "../../supabase/functions/_shared/errors.ts";
 import { silentLogger } from "../../supabase/functions/_shared/log.ts";
 
 const config = {
-  botToken: "7000000001:TEST_" + "t".repeat(30),
-  botId: 7000000001,
-  botUsername: "TestBot",
-  webhookSecret: "s".repeat(32),
+  token: "7000000001:TEST_" + "t".repeat(30),
   apiRoot: "http://127.0.0.1:9",
 };
 

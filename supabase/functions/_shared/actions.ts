@@ -137,13 +137,15 @@ export interface ActionCodec {
   decode(token: unknown): ActionCall | null;
 }
 
-/** Builds the codec; the key is derived from `secret` (the service key) for this purpose only. */
-export function createActionCodec(secret: string): ActionCodec {
+/**
+ * Builds the codec; the key is derived from `secret` (the service key) for this purpose, and for
+ * one bot when `scope` is given (its tokens then verify on that bot only).
+ */
+export function createActionCodec(secret: string, scope = ""): ActionCodec {
   // The same key and tags as Web Crypto's HMAC gives (hmac.ts is checked against it), without
   // its ~30 µs of async overhead per call: a page of buttons signs 16 of them.
-  const sign = hmacSha256(
-    hmacSha256(encoder.encode(secret))(encoder.encode("gateway actions v1")),
-  );
+  const purpose = scope ? `gateway actions v1 ${scope}` : "gateway actions v1";
+  const sign = hmacSha256(hmacSha256(encoder.encode(secret))(encoder.encode(purpose)));
   const tag = new Uint8Array(32);
   const mac = (text: string) => base64url(sign(encoder.encode(text), tag).subarray(0, MAC_BYTES));
   return {

@@ -48,7 +48,9 @@ export interface CommandContext {
   linking: LinkingService | null;
   /** Public settings commands may show (the app's name, where to link, bot names). */
   links: AppLinks;
-  /** Lists the registry's commands (for /help). */
+  /** The name of the bot the request came through (chat channels), else null. */
+  bot: string | null;
+  /** The commands offered where the request came from (the bot's, or all): for /help. */
   catalogue(): readonly AnyCommand[];
 }
 

@@ -4,6 +4,7 @@
  * absent is switched off (its route answers 404 saying so).
  */
 import type { SigningKey } from "./auth/signing_key.ts";
+import { type DiscordApp, discordApps, type TelegramBot, telegramBots } from "./bots.ts";
 import { keyFromSet, parseJwks, parseSigningKey } from "./config_keys.ts";
 import {
   baseUrl,
@@ -16,24 +17,7 @@ import {
 } from "./config_values.ts";
 
 export { ConfigError };
-
-/** Telegram channel settings; present only when `TELEGRAM_BOT_TOKEN` is set. */
-export interface TelegramConfig {
-  botToken: string;
-  /** The numeric bot id: the part of the token before the colon. */
-  botId: number;
-  botUsername: string;
-  webhookSecret: string;
-  apiRoot: string;
-}
-
-/** Discord channel settings; present only when `DISCORD_PUBLIC_KEY` is set. */
-export interface DiscordConfig {
-  publicKey: string;
-  applicationId: string;
-  botToken?: string;
-  apiBase: string;
-}
+export type { DiscordApp, TelegramBot };
 
 /** Everything the gateway needs, validated. */
 export interface GatewayConfig {
@@ -64,14 +48,14 @@ export interface GatewayConfig {
   appName?: string;
   /** Where users create a link code (`GATEWAY_LINK_URL`). */
   linkUrl?: string;
-  telegram?: TelegramConfig;
-  discord?: DiscordConfig;
+  /** Telegram bots, the default one (single-bot variables) first; empty: the channel is off. */
+  telegramBots: readonly TelegramBot[];
+  /** Discord applications, the default one first; empty: the channel is off. */
+  discordApps: readonly DiscordApp[];
 }
 
 const DEFAULT_TOKEN_TTL_SECONDS = 120;
 const DEFAULT_RATE_LIMIT_PER_MINUTE = 120;
-const DEFAULT_TELEGRAM_API_ROOT = "https://api.telegram.org";
-const DEFAULT_DISCORD_API_BASE = "https://discord.com/api/v10";
 /**
  * `supabase functions serve` sets `SUPABASE_URL` to Kong's address inside the Docker network,
  * while the local Auth issues tokens as the host-facing API URL (the CLI's `auth.jwt_issuer`,
@@ -129,9 +113,9 @@ export function loadConfig(env: Env = Deno.env.toObject()): GatewayConfig {
         "like public.custom_access_token_hook.",
     );
   }
-  const telegram = telegramConfig(get);
-  const discord = discordConfig(get);
-  if ((telegram || discord) && !signingKey && !jwtSecret) {
+  const telegram = telegramBots(get);
+  const discord = discordApps(get);
+  if ((telegram.length || discord.length) && !signingKey && !jwtSecret) {
     throw new ConfigError(
       "GATEWAY_SIGNING_KEY or GATEWAY_JWT_SECRET must be set to mint sessions for chat users.",
     );
@@ -154,67 +138,7 @@ export function loadConfig(env: Env = Deno.env.toObject()): GatewayConfig {
     accessTokenHook: hook,
     appName: displayName("GATEWAY_APP_NAME", get("GATEWAY_APP_NAME")),
     linkUrl: pageUrl("GATEWAY_LINK_URL", get("GATEWAY_LINK_URL")),
-    telegram,
-    discord,
-  };
-}
-
-function telegramConfig(get: (name: string) => string | undefined): TelegramConfig | undefined {
-  const botToken = get("TELEGRAM_BOT_TOKEN");
-  if (!botToken) return undefined;
-  const match = /^(\d{1,20}):[A-Za-z0-9_-]{20,}$/.exec(botToken);
-  if (!match) {
-    throw new ConfigError(
-      "TELEGRAM_BOT_TOKEN is malformed: expected '<bot id>:<secret>' as given by @BotFather.",
-    );
-  }
-  const webhookSecret = required(
-    get("TELEGRAM_WEBHOOK_SECRET"),
-    "TELEGRAM_WEBHOOK_SECRET",
-    "it is required when TELEGRAM_BOT_TOKEN is set",
-  );
-  // Telegram allows 1-256 characters A-Z, a-z, 0-9, _ and -; we ask for enough to resist guessing.
-  if (!/^[A-Za-z0-9_-]{24,256}$/.test(webhookSecret)) {
-    throw new ConfigError(
-      "TELEGRAM_WEBHOOK_SECRET must be 24-256 characters of A-Z, a-z, 0-9, _ or -.",
-    );
-  }
-  const botUsername = required(
-    get("TELEGRAM_BOT_USERNAME"),
-    "TELEGRAM_BOT_USERNAME",
-    "it is required when TELEGRAM_BOT_TOKEN is set",
-  ).replace(/^@/, "");
-  if (!/^[A-Za-z][A-Za-z0-9_]{3,31}$/.test(botUsername)) {
-    throw new ConfigError("TELEGRAM_BOT_USERNAME is not a Telegram bot username.");
-  }
-  const apiRoot = baseUrl(
-    "TELEGRAM_API_ROOT",
-    get("TELEGRAM_API_ROOT") ?? DEFAULT_TELEGRAM_API_ROOT,
-  );
-  return { botToken, botId: Number(match[1]), botUsername, webhookSecret, apiRoot };
-}
-
-function discordConfig(get: (name: string) => string | undefined): DiscordConfig | undefined {
-  const publicKey = get("DISCORD_PUBLIC_KEY");
-  if (!publicKey) return undefined;
-  if (!/^[0-9a-fA-F]{64}$/.test(publicKey)) {
-    throw new ConfigError(
-      "DISCORD_PUBLIC_KEY must be the 64 hex characters shown on the application's page.",
-    );
-  }
-  const applicationId = required(
-    get("DISCORD_APPLICATION_ID"),
-    "DISCORD_APPLICATION_ID",
-    "it is required when DISCORD_PUBLIC_KEY is set",
-  );
-  if (!/^\d{15,21}$/.test(applicationId)) {
-    throw new ConfigError("DISCORD_APPLICATION_ID must be the application's numeric id.");
-  }
-  const apiBase = baseUrl("DISCORD_API_BASE", get("DISCORD_API_BASE") ?? DEFAULT_DISCORD_API_BASE);
-  return {
-    publicKey: publicKey.toLowerCase(),
-    applicationId,
-    botToken: get("DISCORD_BOT_TOKEN"),
-    apiBase,
+    telegramBots: telegram,
+    discordApps: discord,
   };
 }

@@ -4,6 +4,8 @@
  * and only translate requests and replies; nothing here knows about Telegram or Discord formats.
  */
 import { type ActionCodec, createActionCodec } from "./actions.ts";
+import { type BotScopes, createBotScopes } from "./bot.ts";
+import { checkBotCommands } from "./bots.ts";
 import { createSessionMinter } from "./auth/mint.ts";
 import { type AccessTokenVerifier, createAccessTokenVerifier } from "./auth/verify.ts";
 import {
@@ -56,8 +58,15 @@ export interface Core {
   ledger: Ledger;
   rpc: ServiceRpc;
   clients: UserClients;
-  /** Button tokens for chat platforms: encodes actions, verifies pressed ones. */
+  /** Button tokens of the default bots: encodes actions, verifies pressed ones. */
   actions: ActionCodec;
+  /**
+   * Button tokens of one bot (`""`: the default bots, {@link actions}): a token made for one
+   * bot does not verify on another. Built on first use, then kept.
+   */
+  actionsFor(scope: string): ActionCodec;
+  /** Every configured bot's commands and words, by channel and name. */
+  bots: BotScopes;
   /** Takes one request for a caller key (user id or chat account); throws 429 when over. */
   limit: RateLimiter;
   log: Logger;
@@ -82,6 +91,9 @@ export function createCore(config: GatewayConfig, deps: GatewayDeps): Core {
   const rpc = createServiceRpc(config, fetchImpl);
   const clients = createUserClients(config, fetchImpl, now);
   const registry = createRegistry(deps.commands);
+  checkBotCommands("TELEGRAM_BOTS", "telegram", config.telegramBots, registry);
+  checkBotCommands("DISCORD_APPS", "discord", config.discordApps, registry);
+  const bots = createBotScopes(config, registry);
   const hook = config.accessTokenHook;
   const minter = config.signingKey || config.jwtSecret
     ? createSessionMinter({
@@ -124,12 +136,10 @@ export function createCore(config: GatewayConfig, deps: GatewayDeps): Core {
   const executor = createExecutor({
     registry,
     clients,
-    links: {
-      telegramBotUsername: config.telegram?.botUsername,
-      appName: config.appName,
-      linkUrl: config.linkUrl,
-    },
+    links: bots.links,
   });
+  const actions = createActionCodec(config.serviceKey);
+  const scopedActions = new Map<string, ActionCodec>([["", actions]]);
   const pending = new Set<Promise<unknown>>();
   const runtime = (globalThis as { EdgeRuntime?: { waitUntil(p: Promise<unknown>): void } })
     .EdgeRuntime;
@@ -141,7 +151,16 @@ export function createCore(config: GatewayConfig, deps: GatewayDeps): Core {
     verifyAccessToken,
     identities,
     ledger: createLedger(rpc),
-    actions: createActionCodec(config.serviceKey),
+    actions,
+    actionsFor(scope) {
+      let codec = scopedActions.get(scope);
+      if (!codec) {
+        codec = createActionCodec(config.serviceKey, scope);
+        scopedActions.set(scope, codec);
+      }
+      return codec;
+    },
+    bots,
     rpc,
     clients,
     limit: createRateLimiter({ perMinute: config.rateLimitPerMinute, now }),

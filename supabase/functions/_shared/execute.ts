@@ -3,6 +3,7 @@
  * RLS client, and the neutral reply returned. Channels call this after they have proven who is
  * calling; it is the only place a command's `run` is invoked.
  */
+import type { BotScope } from "./bot.ts";
 import type { AnyCommand, CommandContext, LinkingService, Registry } from "./command.ts";
 import { offeredOn } from "./command.ts";
 import type { UserClients } from "./db.ts";
@@ -20,6 +21,8 @@ export interface Invocation {
   chat: ChatAccount | null;
   idempotencyKey: string | null;
   linking: LinkingService | null;
+  /** The bot the delivery came through (chat channels): its commands and words. */
+  bot?: BotScope;
 }
 
 /** Runs invocations; built once per gateway. */
@@ -39,9 +42,10 @@ export function createExecutor(options: {
   links: CommandContext["links"];
 }): Executor {
   const { registry, clients, links } = options;
-  const catalogue = () => registry.list();
+  const all = () => registry.list();
   const context = (inv: Omit<Invocation, "command" | "args">): CommandContext => {
     const principal = inv.principal;
+    const bot = inv.bot;
     return {
       channel: inv.channel,
       principal,
@@ -54,8 +58,9 @@ export function createExecutor(options: {
       chat: inv.chat,
       idempotencyKey: inv.idempotencyKey,
       linking: inv.linking,
-      links,
-      catalogue,
+      links: bot?.links ?? links,
+      bot: bot?.name ?? null,
+      catalogue: bot ? () => bot.commands : all,
     };
   };
   return {
@@ -63,7 +68,7 @@ export function createExecutor(options: {
     links,
     context,
     async run(inv) {
-      if (!offeredOn(inv.command, inv.channel)) {
+      if (!offeredOn(inv.command, inv.channel) || (inv.bot && !inv.bot.offers(inv.command))) {
         throw new GatewayError(
           404,
           "unknown_command",

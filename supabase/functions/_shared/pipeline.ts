@@ -28,6 +28,7 @@
  *   instance (only after a lost acknowledgement) is answered again, with the same read.
  *   HTTPS Idempotency-Key requests keep the ledger: their contract is a stored answer.
  */
+import type { BotScope } from "./bot.ts";
 import { type AnyCommand, offeredOn } from "./command.ts";
 import type { Core } from "./core.ts";
 import { asGatewayError, GatewayError, internalDetail } from "./errors.ts";
@@ -56,6 +57,8 @@ export type Caller =
 /** One request to run one command, from any channel. */
 export interface Delivery<Stored = unknown> {
   channel: Channel;
+  /** The bot that received it (chat channels): only its commands run, in its words. */
+  bot?: BotScope;
   caller: Caller;
   /** The command's registry name (or what the caller typed, when no command has it). */
   command: string;
@@ -129,7 +132,7 @@ export function createPipeline(core: Omit<Core, "pipeline">): Pipeline {
   ): Promise<Result<S>> {
     const { record } = d;
     const found = registry.get(d.command);
-    const command = found && offeredOn(found, d.channel) ? found : undefined;
+    const command = found && offered(found, d) ? found : undefined;
     if (!command) {
       return finish(d, refuse(404, "unknown_command", unknownCommandText(d.channel, d.command)));
     }
@@ -165,7 +168,11 @@ export function createPipeline(core: Omit<Core, "pipeline">): Pipeline {
         ok: false,
         command,
         error: account
-          ? new GatewayError(401, "not_linked", notLinkedText(d.channel, core.executor.links))
+          ? new GatewayError(
+            401,
+            "not_linked",
+            notLinkedText(d.channel, d.bot?.links ?? core.executor.links),
+          )
           : signInFirst(),
       });
     }
@@ -178,10 +185,11 @@ export function createPipeline(core: Omit<Core, "pipeline">): Pipeline {
         chat: account,
         idempotencyKey,
         linking: account ? core.linkingFor(account, principal) : null,
+        bot: d.bot,
       });
     const follow = async (first: Reply): Promise<Reply> => {
       const next = d.then && registry.get(d.then.command);
-      if (!d.then || !next?.readOnly || !offeredOn(next, d.channel)) return first;
+      if (!d.then || !next?.readOnly || !offered(next, d)) return first;
       try {
         const second = await invoke(next, parseArgs(next, d.then.args, d.channel), null);
         return { ...second, text: `${first.text}\n\n${second.text}`, replaces: true };
@@ -289,6 +297,7 @@ export function createPipeline(core: Omit<Core, "pipeline">): Pipeline {
   return async function pipeline<S>(d: Delivery<S>): Promise<Result<S>> {
     const { record } = d;
     record.channel = d.channel;
+    if (d.bot) record.bot = d.bot.name;
     let principal: Principal | null = null;
     if (d.caller.kind === "token") {
       try {
@@ -341,6 +350,11 @@ export function createPipeline(core: Omit<Core, "pipeline">): Pipeline {
     await d.deliver?.(outcome);
     return { replayed: false, outcome };
   }
+}
+
+/** Whether the delivery's channel, and its bot, offer `command`. */
+function offered(command: AnyCommand, d: Delivery<unknown>): boolean {
+  return offeredOn(command, d.channel) && (!d.bot || d.bot.offers(command));
 }
 
 /** A command's result as an outcome: final errors become outcomes, others are thrown. */

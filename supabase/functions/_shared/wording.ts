@@ -10,7 +10,14 @@ import type { Channel } from "./principal.ts";
 export interface AppLinks {
   appName?: string;
   linkUrl?: string;
-  telegramBotUsername?: string;
+  /** The Telegram bots a link code can be sent to with a deep link (`/start <code>`). */
+  telegram?: readonly TelegramLink[];
+}
+
+/** A Telegram bot by its route name and its username (for `https://t.me/<username>`). */
+export interface TelegramLink {
+  name: string;
+  username: string;
 }
 
 /** The platform's name, as users know it. */

@@ -26,8 +26,8 @@ export function createGateway(
   const core = createCore(config, { ...deps, commands: deps.commands ?? appCommands });
   const routes: Route[] = [
     ...httpRoutes(core),
-    ...(config.telegram ? telegramRoutes(core) : disabled("/telegram", "Telegram")),
-    ...(config.discord ? discordRoutes(core) : disabled("/discord", "Discord")),
+    ...(config.telegramBots.length ? telegramRoutes(core) : disabled("/telegram", "Telegram")),
+    ...(config.discordApps.length ? discordRoutes(core) : disabled("/discord", "Discord")),
   ];
   const match = createRouter(routes);
   let sequence = 0;
@@ -83,7 +83,7 @@ function disabled(path: string, name: string): Route[] {
       `The ${name} channel is off: set its environment variables to turn it on.`,
     );
   };
-  return [{ method: "POST", path, handle }];
+  return [{ method: "POST", path, handle }, { method: "POST", path: `${path}/:bot`, handle }];
 }
 
 const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,100}$/;

@@ -103,12 +103,23 @@ export const linkCode = defineCommand({
       await ctx.db.rpc("create_link_code"),
       "create_link_code",
     );
-    const bot = ctx.links.telegramBotUsername;
-    const telegram = bot ? `https://t.me/${bot}?start=${created.code}` : null;
+    // Each Telegram bot that links users (offers /start) gets its deep link, keyed by bot name.
+    const bots = ctx.links.telegram ?? [];
+    const telegram = Object.fromEntries(
+      bots.map((b) => [b.name, `https://t.me/${b.username}?start=${created.code}`]),
+    );
     const lines = [`Your link code: ${created.code} (valid for 10 minutes, once).`];
-    if (telegram) {
-      lines.push(`Telegram: open ${telegram}, or send ${linkSyntax("telegram", created.code)}.`);
-    } else lines.push(`Telegram: send ${linkSyntax("telegram", created.code)} to the bot.`);
+    for (const b of bots) {
+      const which = bots.length > 1 ? ` (@${b.username})` : "";
+      lines.push(
+        `Telegram${which}: open ${telegram[b.name]}, or send ${
+          linkSyntax("telegram", created.code)
+        }.`,
+      );
+    }
+    if (!bots.length) {
+      lines.push(`Telegram: send ${linkSyntax("telegram", created.code)} to the bot.`);
+    }
     lines.push(`Discord: use ${linkSyntax("discord", created.code)}.`);
     return reply.text(lines.join("\n"), {
       code: created.code,

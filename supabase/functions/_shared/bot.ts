@@ -1,0 +1,71 @@
+/**
+ * A bot as the pipeline and the commands see it: which commands it offers and the words its users
+ * read. Built once per configured bot when the core is built (so a request only looks its bot up
+ * by name), and handed to the pipeline with every delivery that bot received.
+ */
+import type { BotBase, DiscordApp, TelegramBot } from "./bots.ts";
+import { type AnyCommand, listedOn, offeredOn, type Registry } from "./command.ts";
+import type { GatewayConfig } from "./config.ts";
+import type { Channel } from "./principal.ts";
+import type { AppLinks, TelegramLink } from "./wording.ts";
+
+/** One configured bot, resolved against the registry. */
+export interface BotScope {
+  channel: Exclude<Channel, "http">;
+  /** The bot's route name (`default` for the single-bot variables). */
+  name: string;
+  /** Whether the bot offers `command` (its `commands` list, and the command's channels). */
+  offers(command: AnyCommand): boolean;
+  /** The commands this bot offers, in registry order (what its /help and menus list). */
+  commands: readonly AnyCommand[];
+  /** What this bot's users read about the app. */
+  links: AppLinks;
+}
+
+/** The scopes of every configured bot, by channel and name. */
+export interface BotScopes {
+  get(channel: BotScope["channel"], name: string): BotScope | undefined;
+  /** The app-wide words (HTTPS callers: every Telegram bot's deep link). */
+  links: AppLinks;
+}
+
+/** Builds every bot's scope; the bots' `commands` must already be checked against the registry. */
+export function createBotScopes(config: GatewayConfig, registry: Registry): BotScopes {
+  const start = registry.get("start");
+  const telegram: TelegramLink[] = config.telegramBots
+    .filter((bot) => start && offeredOn(start, "telegram") && offersName(bot, "start"))
+    .map((bot) => ({ name: bot.name, username: bot.username }));
+  const links: AppLinks = { appName: config.appName, linkUrl: config.linkUrl, telegram };
+  const scopes = new Map<string, BotScope>();
+  const add = (channel: BotScope["channel"], bot: TelegramBot | DiscordApp) => {
+    const offered = registry.list().filter((c) => offeredOn(c, channel) && offersName(bot, c.name));
+    const names = new Set(offered.map((c) => c.name));
+    scopes.set(`${channel}\n${bot.name}`, {
+      channel,
+      name: bot.name,
+      offers: (command) => names.has(command.name) && registry.get(command.name) === command,
+      commands: Object.freeze(offered),
+      links: {
+        appName: bot.appName ?? links.appName,
+        linkUrl: bot.linkUrl ?? links.linkUrl,
+        telegram,
+      },
+    });
+  };
+  for (const bot of config.telegramBots) add("telegram", bot);
+  for (const app of config.discordApps) add("discord", app);
+  return {
+    get: (channel, name) => scopes.get(`${channel}\n${name}`),
+    links,
+  };
+}
+
+/** Whether a bot's `commands` list (all when absent) names `name`. */
+function offersName(bot: BotBase, name: string): boolean {
+  return !bot.commands || bot.commands.includes(name);
+}
+
+/** The commands a bot lists (help, menus, registration): offered by it and not hidden. */
+export function listedBy(scope: BotScope): AnyCommand[] {
+  return listedOn(scope.commands, scope.channel);
+}
