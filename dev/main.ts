@@ -36,7 +36,9 @@ Local Supabase bot gateway is up (${seconds} s)${reset ? ", database reset" : ""
   REST        ${stack.url}/rest/v1
   JWKS        ${stack.url}/auth/v1/.well-known/jwks.json
   Telegram    POST ${gw}/telegram   (outgoing calls: ${stack.url}/__sinks/telegram/sent)
+              POST ${gw}/telegram/staging   (a second bot: simulate telegram --bot staging ...)
   Discord     POST ${gw}/discord    (outgoing calls: ${stack.url}/__sinks/discord/calls)
+              POST ${gw}/discord/staging    (a second application)
   Database    ${stack.db.dbUrl.replace(/:[^:@/]+@/, ":***@")} (password: ${STATE_DIR}/db-password)
   State       ${STATE_DIR} (local-only keys and data)
 

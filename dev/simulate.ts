@@ -6,7 +6,8 @@
  * Discord's client (`code:ABC`, `title:Buy milk`; `name=value` works too) and typed from the
  * registry, as Discord types them from the registered commands. `--press "<label>"` presses a
  * button of the last reply (Telegram: from the sink; Discord: the last answer with buttons, kept
- * in the state folder). Local development only.
+ * in the state folder). `--bot NAME` talks to another bot of the stack than `default` (its route,
+ * its secret or key; only its replies are shown). Local development only.
  */
 import { unescapeHtml } from "../adapters/telegram/format.ts";
 import { commands } from "../supabase/functions/gateway/commands/mod.ts";
@@ -19,9 +20,13 @@ import { runningStack } from "./stack_lock.ts";
 const STATE_DIR = stackStateDir();
 const USAGE = `usage: deno task simulate telegram <user id> "<text>"
        deno task simulate discord <user id> [/]<command> [option:value ...]
-       deno task simulate telegram|discord <user id> --press "<button label>"`;
+       deno task simulate telegram|discord <user id> --press "<button label>"
+       deno task simulate telegram|discord --bot NAME <user id> ...   (another bot than default)`;
 
-const [channel, userId, ...rest] = Deno.args;
+const args = [...Deno.args];
+const at = args.indexOf("--bot");
+const botFlag = at >= 0 && at < 2 ? args.splice(at, 2)[1] : undefined;
+const [channel, userId, ...rest] = args;
 if (
   !["telegram", "discord"].includes(channel) || !/^\d{1,20}$/.test(userId ?? "") || !rest.length
 ) {
@@ -33,6 +38,27 @@ const front = (await runningStack(STATE_DIR))?.url ??
   `http://127.0.0.1:${stackPortsFromEnv().front}`;
 const gateway = `${front}/functions/v1/gateway`;
 const secrets = await loadOrCreateChannelSecrets(STATE_DIR);
+const botName = botFlag ?? "default";
+const route = botName === "default" ? "" : `/${botName}`;
+/** The chosen bot's local credentials. */
+const bot = botName === "default"
+  ? {
+    telegram: { token: secrets.telegramBotToken, secret: secrets.telegramWebhookSecret },
+    discord: {
+      applicationId: secrets.discordApplicationId,
+      privateKey: secrets.discordPrivateKey,
+    },
+  }
+  : {
+    telegram: secrets.bots.telegram.find((b) => b.name === botName),
+    discord: secrets.bots.discord.find((b) => b.name === botName),
+  };
+const chosen = channel === "telegram" ? bot.telegram : bot.discord;
+if (botFlag !== undefined && !chosen) {
+  const names = ["default", ...secrets.bots[channel as "telegram" | "discord"].map((b) => b.name)];
+  console.error(`error: the local stack has no ${channel} bot '${botName}' (${names.join(", ")})`);
+  Deno.exit(2);
+}
 
 const pressed = rest[0] === "--press" ? rest.slice(1).join(" ") : undefined;
 try {
@@ -51,9 +77,9 @@ try {
 
 async function telegram(fromId: string, text: string) {
   const sent = () =>
-    fetch(`${front}/__sinks/telegram/sent?method=sendMessage`).then((r) => r.json()) as Promise<
-      { params: { chat_id: number | string; text: string } }[]
-    >;
+    fetch(`${front}/__sinks/telegram/sent?method=sendMessage`).then((r) => r.json()).then((
+      calls: TelegramCall[],
+    ) => calls.filter((c) => c.token === bot.telegram!.token));
   const before = (await sent()).length;
   const id = Number(fromId);
   const res = await postUpdate({
@@ -73,11 +99,11 @@ async function telegram(fromId: string, text: string) {
 
 /** Posts an update (a fresh update_id added) to the gateway's webhook, as Telegram does. */
 function postUpdate(update: Record<string, unknown>): Promise<Response> {
-  return fetch(`${gateway}/telegram`, {
+  return fetch(`${gateway}/telegram${route}`, {
     method: "POST",
     headers: {
       "content-type": "application/json",
-      "x-telegram-bot-api-secret-token": secrets.telegramWebhookSecret,
+      "x-telegram-bot-api-secret-token": bot.telegram!.secret,
     },
     body: JSON.stringify({
       update_id: Math.floor(Date.now() / 1000) * 1000 + Math.floor(Math.random() * 1000),
@@ -88,6 +114,7 @@ function postUpdate(update: Record<string, unknown>): Promise<Response> {
 
 type TelegramCall = {
   method: string;
+  token: string;
   params: Record<string, unknown> & { chat_id: number | string; text?: string };
   response?: { result?: { message_id?: number } };
 };
@@ -104,7 +131,9 @@ function printTelegram(params: TelegramCall["params"]) {
 /** Presses a button of the latest message to this chat that has one with that label. */
 async function telegramPress(fromId: string, label: string) {
   const calls = () =>
-    fetch(`${front}/__sinks/telegram/sent`).then((r) => r.json()) as Promise<TelegramCall[]>;
+    fetch(`${front}/__sinks/telegram/sent`).then((r) => r.json()).then((all: TelegramCall[]) =>
+      all.filter((c) => c.token === bot.telegram!.token)
+    );
   const all = await calls();
   const mine = all.filter((c) =>
     String(c.params.chat_id) === fromId &&
@@ -164,7 +193,7 @@ type DiscordAnswer = {
   };
 };
 function lastAnswerFile(userId: string): string {
-  return `${STATE_DIR}/simulate-discord-${userId}.json`;
+  return `${STATE_DIR}/simulate-discord${route.replace("/", "-")}-${userId}.json`;
 }
 
 /** Presses a button of the last answer this user got that has one with that label. */
@@ -183,7 +212,7 @@ async function discordSend(userId: string, type: number, data: Record<string, un
   const token = `local-${crypto.randomUUID()}`;
   const body = JSON.stringify({
     id,
-    application_id: secrets.discordApplicationId,
+    application_id: bot.discord!.applicationId,
     type,
     token,
     version: 1,
@@ -195,12 +224,12 @@ async function discordSend(userId: string, type: number, data: Record<string, un
   await fetch(`${front}/__sinks/discord/interactions`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ application_id: secrets.discordApplicationId, token }),
+    body: JSON.stringify({ application_id: bot.discord!.applicationId, token }),
   }).then((r) => r.body?.cancel());
   const timestamp = String(Math.floor(Date.now() / 1000));
   const key = await crypto.subtle.importKey(
     "pkcs8",
-    Uint8Array.from(atob(secrets.discordPrivateKey), (c) => c.charCodeAt(0)),
+    Uint8Array.from(atob(bot.discord!.privateKey), (c) => c.charCodeAt(0)),
     "Ed25519",
     false,
     ["sign"],
@@ -210,7 +239,7 @@ async function discordSend(userId: string, type: number, data: Record<string, un
     key,
     new TextEncoder().encode(timestamp + body),
   );
-  const res = await fetch(`${gateway}/discord`, {
+  const res = await fetch(`${gateway}/discord${route}`, {
     method: "POST",
     headers: {
       "content-type": "application/json",

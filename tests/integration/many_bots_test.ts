@@ -1,0 +1,347 @@
+/**
+ * Many bots on one gateway, on the real stack with real secrets and signatures: two Telegram bots
+ * and two Discord applications each answer on their own route, with their own token and words;
+ * one bot's secret or signature on another's route is refused before anything runs; a bot offers
+ * only its commands; the same update_id on two bots is two deliveries with one effect each, and a
+ * redelivery to a second gateway instance still runs once.
+ */
+import { assert, assertEquals, assertMatch } from "../assert.ts";
+import { unescapeHtml } from "../../adapters/telegram/format.ts";
+import {
+  integration,
+  linkCodeFor,
+  newUser,
+  nextUpdateId,
+  psql,
+  randomExternalId,
+  startGateway,
+  telegramMessage,
+  type TestGateway,
+  tokenFor,
+} from "../fixtures.ts";
+import { type DiscordKeys, discordKeys, signedRequest, slash } from "../discord_fixtures.ts";
+
+const PROD = {
+  TELEGRAM_BOT_TOKEN: "7100000001:PROD_" + "p".repeat(30),
+  TELEGRAM_WEBHOOK_SECRET: "prod_secret_" + "p".repeat(24),
+  TELEGRAM_BOT_USERNAME: "AcmeBot",
+};
+const STAGING = {
+  name: "staging",
+  token: "7100000002:STAGE_" + "s".repeat(30),
+  secret: "staging_secret_" + "s".repeat(24),
+  username: "AcmeStagingBot",
+  appName: "Acme Staging",
+  linkUrl: "https://staging.acme.test/link",
+  // No /done or /undo on staging: they are unknown there.
+  commands: ["start", "help", "link", "unlink", "whoami", "tasks", "add"],
+};
+const APP_IDS = { default: "100000000000000081", beta: "100000000000000082" };
+
+Deno.test("many bots on one gateway", integration, async (t) => {
+  const [prodKeys, betaKeys] = [await discordKeys(), await discordKeys()];
+  const env = {
+    ...PROD,
+    TELEGRAM_BOTS: JSON.stringify([STAGING]),
+    DISCORD_PUBLIC_KEY: prodKeys.publicKeyHex,
+    DISCORD_APPLICATION_ID: APP_IDS.default,
+    DISCORD_APPS: JSON.stringify([{
+      name: "beta",
+      applicationId: APP_IDS.beta,
+      publicKey: betaKeys.publicKeyHex,
+      appName: "Acme Beta",
+      commands: ["help", "link", "tasks"],
+    }]),
+  };
+  const gw = await startGateway({ env });
+  const gw2 = await startGateway({ env });
+  const alice = await newUser();
+  const aliceToken = await tokenFor(alice);
+  const tg = randomExternalId();
+  const dc = DC_USER;
+  try {
+    await t.step(
+      "each Telegram bot answers on its own route, with its own token and words",
+      async () => {
+        const res = await telegram(gw, "", PROD.TELEGRAM_WEBHOOK_SECRET, `/tasks`, tg);
+        assertEquals(res.status, 200);
+        const res2 = await telegram(gw, "/staging", STAGING.secret, `/tasks`, tg);
+        assertEquals(res2.status, 200);
+        const [prod, staging] = gw.telegram.calls("sendMessage");
+        assertEquals(prod.token, PROD.TELEGRAM_BOT_TOKEN);
+        assertEquals(staging.token, STAGING.token);
+        assertMatch(text(prod), /sign in to the web app, create a link code/);
+        assertMatch(
+          text(staging),
+          /sign in to Acme Staging \(https:\/\/staging\.acme\.test\/link\)/,
+        );
+      },
+    );
+
+    await t.step("link-code gives each Telegram bot's deep link, by name", async () => {
+      const res = await gw.request("/commands/link-code", {
+        method: "POST",
+        headers: { authorization: `Bearer ${aliceToken}` },
+      });
+      const body = await res.json();
+      const code = body.data.code;
+      assertEquals(body.data.links.telegram, {
+        default: `https://t.me/AcmeBot?start=${code}`,
+        staging: `https://t.me/AcmeStagingBot?start=${code}`,
+      });
+      // One identity for every Telegram bot: linked through staging, known to both.
+      await telegram(gw, "/staging", STAGING.secret, `/start ${code}`, tg);
+      assertMatch(lastText(gw, tg), /Linked!/);
+      await telegram(gw, "", PROD.TELEGRAM_WEBHOOK_SECRET, "/whoami", tg);
+      assertMatch(lastText(gw, tg), new RegExp(`You are ${alice.email}`));
+    });
+
+    await t.step(
+      "one bot's secret on another's route: 401, nothing run, no database call",
+      async () => {
+        const calls = gw.dbCalls();
+        const sent = gw.telegram.sent.length;
+        for (
+          const [route, secret] of [
+            ["/staging", PROD.TELEGRAM_WEBHOOK_SECRET],
+            ["", STAGING.secret],
+          ]
+        ) {
+          const res = await telegram(gw, route, secret, "/add Should not exist", tg);
+          assertEquals(res.status, 401);
+          await res.body?.cancel();
+        }
+        assertEquals(gw.dbCalls(), calls);
+        assertEquals(gw.telegram.sent.length, sent);
+        assertEquals(await tasksTitled(alice.id, "Should not exist"), 0);
+      },
+    );
+
+    await t.step("a route naming no bot is a 404", async () => {
+      const res = await telegram(gw, "/nope", STAGING.secret, "/tasks", tg);
+      assertEquals(res.status, 404);
+      assertEquals((await res.json()).error.code, "not_found");
+      const dres = await gw.handler(
+        await discordRequest(
+          betaKeys,
+          APP_IDS.beta,
+          "/discord/gamma",
+          slash({ userId: dc }, "help"),
+        ),
+      );
+      assertEquals(dres.status, 404);
+      await dres.body?.cancel();
+    });
+
+    await t.step("a bot offers only its commands: /help and unknown commands", async () => {
+      await telegram(gw, "/staging", STAGING.secret, "/help", tg);
+      const help = lastText(gw, tg);
+      assertMatch(help, /\/tasks/);
+      assert(!help.includes("/done"), help);
+      await telegram(gw, "/staging", STAGING.secret, "/done 1", tg);
+      assertMatch(lastText(gw, tg), /^Unknown command/);
+      await telegram(gw, "", PROD.TELEGRAM_WEBHOOK_SECRET, "/help", tg);
+      assertMatch(lastText(gw, tg), /\/done <id>/);
+    });
+
+    await t.step("the same update_id on two bots: two deliveries, one effect each", async () => {
+      const updateId = nextUpdateId();
+      for (
+        const [g, route, secret] of [
+          [gw, "", PROD.TELEGRAM_WEBHOOK_SECRET],
+          [gw, "/staging", STAGING.secret],
+          [gw2, "", PROD.TELEGRAM_WEBHOOK_SECRET],
+          [gw2, "/staging", STAGING.secret],
+        ] as const
+      ) {
+        const res = await telegram(g, route, secret, `/add Same update ${updateId}`, tg, updateId);
+        assertEquals(res.status, 200);
+        await res.body?.cancel();
+        await g.handler.core.drain();
+      }
+      // One row per bot, though each update reached two gateway instances.
+      assertEquals(await tasksTitled(alice.id, `Same update ${updateId}`), 2);
+      const replies = [...gw.telegram.calls("sendMessage"), ...gw2.telegram.calls("sendMessage")]
+        .filter((c) => text(c).startsWith(`Added #`) && text(c).endsWith(`${updateId}`));
+      assertEquals(
+        replies.map((c) => c.token).sort(),
+        [PROD.TELEGRAM_BOT_TOKEN, STAGING.token].sort(),
+      );
+    });
+
+    await t.step("a button made by one bot is not valid on another", async () => {
+      await telegram(gw, "/staging", STAGING.secret, "/tasks", tg);
+      const list = gw.telegram.calls("sendMessage").at(-1)!;
+      const markup = list.params.reply_markup as { inline_keyboard: { callback_data: string }[][] };
+      const data = markup.inline_keyboard[0][0].callback_data;
+      const press = (route: string, secret: string) =>
+        gw.request(`/telegram${route}`, {
+          method: "POST",
+          headers: {
+            "x-telegram-bot-api-secret-token": secret,
+            "content-type": "application/json",
+          },
+          body: JSON.stringify({
+            update_id: nextUpdateId(),
+            callback_query: {
+              id: crypto.randomUUID(),
+              from: { id: Number(tg), is_bot: false, first_name: "A" },
+              chat_instance: "1",
+              data,
+            },
+          }),
+        });
+      const res = await press("", PROD.TELEGRAM_WEBHOOK_SECRET);
+      assertEquals(res.status, 200);
+      const answer = gw.telegram.calls("answerCallbackQuery").at(-1)!;
+      assertEquals(answer.token, PROD.TELEGRAM_BOT_TOKEN);
+      assertMatch(String(answer.params.text), /not valid/);
+    });
+
+    await t.step(
+      "each Discord application on its own route, with its own key and commands",
+      async () => {
+        const code = await linkCodeFor(aliceToken);
+        const linked = await discord(gw, betaKeys, APP_IDS.beta, "/discord/beta", "link", { code });
+        assertMatch(linked.data.content, /Linked!/);
+        const list = await discord(gw, prodKeys, APP_IDS.default, "/discord", "tasks");
+        assertMatch(list.data.content, /Same update/);
+        const beta = await discord(gw, betaKeys, APP_IDS.beta, "/discord/beta", "add", {
+          title: "x",
+        });
+        assertMatch(beta.data.content, /^Unknown command/);
+        const help = await discord(gw, betaKeys, APP_IDS.beta, "/discord/beta", "help");
+        assert(!help.data.content.includes("/whoami"), help.data.content);
+      },
+    );
+
+    await t.step(
+      "one application's signature on another's route: 401, no database call",
+      async () => {
+        const calls = gw.dbCalls();
+        for (
+          const [keys, id, path] of [
+            [prodKeys, APP_IDS.default, "/discord/beta"],
+            [betaKeys, APP_IDS.beta, "/discord"],
+          ] as const
+        ) {
+          const res = await gw.handler(
+            await discordRequest(keys, id, path, slash({ userId: dc }, "tasks")),
+          );
+          assertEquals(res.status, 401);
+          await res.body?.cancel();
+        }
+        assertEquals(gw.dbCalls(), calls);
+      },
+    );
+
+    await t.step("logs name the bot", () => {
+      const lines = gw.logs.map((l) => JSON.parse(l)).filter((l) => l.msg === "request");
+      assert(lines.some((l) => l.channel === "telegram" && l.bot === "staging"));
+      assert(lines.some((l) => l.channel === "discord" && l.bot === "beta"));
+      assert(lines.some((l) => l.channel === "telegram" && l.bot === "default"));
+    });
+  } finally {
+    await gw.close();
+    await gw2.close();
+  }
+});
+
+Deno.test(
+  "a caller's rate budget is one per person, whichever bot they use",
+  integration,
+  async () => {
+    const gw = await startGateway({
+      env: {
+        ...PROD,
+        TELEGRAM_BOTS: JSON.stringify([STAGING]),
+        GATEWAY_RATE_LIMIT_PER_MINUTE: "4",
+      },
+    });
+    const tg = randomExternalId();
+    try {
+      const statuses: number[] = [];
+      for (
+        const [route, secret] of [["", PROD.TELEGRAM_WEBHOOK_SECRET], ["/staging", STAGING.secret]]
+      ) {
+        for (let i = 0; i < 3; i++) {
+          const res = await telegram(gw, route, secret, "/help", tg);
+          statuses.push(res.status);
+          await res.body?.cancel();
+        }
+      }
+      assertEquals(statuses, [200, 200, 200, 200, 200, 200]);
+      const texts = gw.telegram.calls("sendMessage").map(text);
+      // A burst of 5 (the limiter's least), then the sixth is refused though it used another bot.
+      assertEquals(texts.filter((t) => t.startsWith("Commands:")).length, 5);
+      assertMatch(texts[5], /^Too many requests/);
+      assertEquals(gw.telegram.calls("sendMessage")[5].token, STAGING.token);
+    } finally {
+      await gw.close();
+    }
+  },
+);
+
+/** Posts a Telegram message update to `/telegram<route>` with `secret`. */
+function telegram(
+  gw: TestGateway,
+  route: string,
+  secret: string,
+  message: string,
+  fromId: string,
+  updateId?: number,
+): Promise<Response> {
+  return gw.request(`/telegram${route}`, {
+    method: "POST",
+    headers: { "x-telegram-bot-api-secret-token": secret, "content-type": "application/json" },
+    body: JSON.stringify(telegramMessage({ fromId, text: message, updateId })),
+  });
+}
+
+function text(call: { params: Record<string, unknown> }): string {
+  return unescapeHtml(String(call.params.text));
+}
+
+function lastText(gw: TestGateway, chatId: string): string {
+  return text(
+    gw.telegram.calls("sendMessage").filter((c) => String(c.params.chat_id) === chatId).at(-1)!,
+  );
+}
+
+/** A signed interaction for `path`, from application `applicationId`. */
+async function discordRequest(
+  keys: DiscordKeys,
+  applicationId: string,
+  path: string,
+  body: Record<string, unknown>,
+): Promise<Request> {
+  const signed = await signedRequest(keys, { ...body, application_id: applicationId });
+  return new Request(`http://gateway.test/functions/v1/gateway${path}`, signed);
+}
+
+/** Runs a slash command on one application's route; the JSON answer. */
+async function discord(
+  gw: TestGateway,
+  keys: DiscordKeys,
+  applicationId: string,
+  path: string,
+  name: string,
+  args: Record<string, string> = {},
+): Promise<{ data: { content: string } }> {
+  const body = slash({ userId: DC_USER }, name, args);
+  gw.discord.registerInteraction(applicationId, String(body.token));
+  const res = await gw.handler(await discordRequest(keys, applicationId, path, body));
+  assertEquals(res.status, 200);
+  return await res.json();
+}
+
+const DC_USER = randomExternalId();
+
+async function tasksTitled(userId: string, title: string): Promise<number> {
+  const quoted = title.replaceAll("'", "''");
+  return Number(
+    await psql(
+      `select count(*) from public.tasks where user_id = '${userId}' and title = '${quoted}'`,
+    ),
+  );
+}
