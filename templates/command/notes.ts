@@ -1,6 +1,6 @@
 /**
  * TEMPLATE — a command of your own, on Telegram, Discord and HTTPS at once. Copy it to
- * `supabase/functions/gateway/commands/notes.ts` (see "Use it in your app" in the README), with
+ * `supabase/functions/gateway/commands/notes.ts` (see "Use it in your app" in docs/adopt.md), with
  * its migration (`notes.sql`) and its test (`notes_test.ts`), and add `note` and `notes` to the
  * list in `commands/mod.ts`. Every read and write goes through `ctx.db`, the caller's own RLS
  * client: the `notes` table's policies decide what a caller may touch, exactly as for the web app.

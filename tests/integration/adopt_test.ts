@@ -1,9 +1,9 @@
 /**
- * The README's "Use it in your app" section, followed to the letter in a copy of this repository:
- * its shell commands run as written, the registration it describes is made, then the copy's own
- * `deno task check` and whole `deno task test` must pass, the template's test among them (a new
- * command, its migration and table, on HTTPS, Telegram and Discord). In the copy this test
- * skips itself (GATEWAY_ADOPT_COPY), so the suite does not recurse.
+ * The "Use it in your app" section of docs/adopt.md, followed to the letter in a copy of this
+ * repository: its shell commands run as written, the registration it describes is made, then the
+ * copy's own `deno task check` and whole `deno task test` must pass, the template's test among
+ * them (a new command, its migration and table, on HTTPS, Telegram and Discord). In the copy this
+ * test skips itself (GATEWAY_ADOPT_COPY), so the suite does not recurse.
  */
 import { assert, assertEquals, assertMatch } from "../assert.ts";
 import { REPO_ROOT } from "../../dev/paths.ts";
@@ -18,7 +18,7 @@ Deno.test({
   sanitizeResources: false,
   async fn(t) {
     const copy = `${stackSetting("STACK_STATE_DIR")}/adopt-copy`;
-    const section = readmeSection("Use it in your app");
+    const section = docsSection("docs/adopt.md", "Use it in your app");
     const shell = fenced(section, "sh");
     const registration = fenced(section, "ts");
     const timings: string[] = [];
@@ -65,12 +65,13 @@ Deno.test({
   },
 });
 
-function readmeSection(title: string): string {
-  const readme = Deno.readTextFileSync(`${REPO_ROOT}/README.md`);
-  const start = readme.indexOf(`\n## ${title}\n`);
-  assert(start >= 0, `README has no section "${title}"`);
-  const end = readme.indexOf("\n## ", start + 1);
-  return readme.slice(start, end === -1 ? undefined : end);
+/** The `## title` section of a docs page, up to the next `## ` heading. */
+function docsSection(page: string, title: string): string {
+  const text = Deno.readTextFileSync(`${REPO_ROOT}/${page}`);
+  const start = text.indexOf(`\n## ${title}\n`);
+  assert(start >= 0, `${page} has no section "${title}"`);
+  const end = text.indexOf("\n## ", start + 1);
+  return text.slice(start, end === -1 ? undefined : end);
 }
 
 function fenced(text: string, lang: string): string {

@@ -57,7 +57,7 @@ Deno.test(
       await a.telegram.waitFor((c) => c.method === "sendMessage" && c.status === 429, 5_000);
       const wait = (LEASE_SECONDS + 1) * 1000 - (performance.now() - started);
       await new Promise((r) => setTimeout(r, Math.max(0, wait)));
-      // Still running on A: the README's failure model says 503, redeliver later.
+      // Still running on A: the failure model (docs/pipeline.md) says 503, redeliver later.
       const repeat = await postUpdate(b, update);
       const firstStatus = (await first).status;
       await a.handler.core.drain();
@@ -65,7 +65,7 @@ Deno.test(
       const replies = [...delivered(a, tg).slice(before), ...delivered(b, tg)];
       assertEquals(firstStatus, 200, "the first instance answered in the end");
       assertEquals(await taskCount(user.id), 1, "one row (the upsert hides the second run)");
-      // Still running on A: 503 for the repeat (README failure model), and one reply.
+      // Still running on A: 503 for the repeat (the failure model), and one reply.
       assertEquals(
         { repeat: repeat.status, replies },
         { repeat: 503, replies: [replies[0]] },

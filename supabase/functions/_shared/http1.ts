@@ -3,8 +3,8 @@
  * CLI's `http://kong:8000`, a self-hosted API gateway on a private network. Deno's `fetch` spends
  * about as much CPU on a loopback call as PostgREST spends serving it (Request and Headers
  * objects, streams, the Rust client behind them); this client writes the request in one buffer,
- * parses the answer in place and keeps connections alive, at about half that cost (see the
- * README's Performance section). It is `fetch`-shaped, so supabase-js and the service RPCs take
+ * parses the answer in place and keeps connections alive, at about half that cost (see
+ * docs/performance.md). It is `fetch`-shaped, so supabase-js and the service RPCs take
  * it through `global.fetch` unchanged.
  *
  * It serves only what it can serve exactly: `http:` URLs given as strings or URLs, in printable

@@ -1,7 +1,7 @@
 /**
  * The app's command registry: the one list every channel serves. Add a command here and it
- * appears in Telegram /help, Discord registration and the HTTPS catalogue (see "Use it in your
- * app" in the README, and templates/command/ for a command with its migration and test).
+ * appears in Telegram /help, Discord registration and the HTTPS catalogue (see docs/adopt.md,
+ * and templates/command/ for a command with its migration and test).
  */
 import type { AnyCommand } from "../../_shared/command.ts";
 import { help, link, linkCode, start, unlink, whoami } from "./account.ts";
