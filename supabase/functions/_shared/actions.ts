@@ -3,7 +3,9 @@
  * arguments; pressing it is another way to send that command, run as the person who pressed it,
  * through the same pipeline as typing it (rate limit, ledger, RLS). Commands build actions with
  * {@link action}, which checks the arguments against the command's schema at once, so a bad
- * button is a bug a test meets, never a surprise at click time.
+ * button is a bug a test meets, never a surprise at click time. A button built from data (a row's
+ * id) uses {@link actionOrNull}: a value the schema refuses leaves that button out, never the
+ * whole reply.
  *
  * On chat platforms an action travels as a short token (Telegram `callback_data`, at most 64
  * bytes; Discord `custom_id`, at most 100 characters): `<command>:<JSON args>~<MAC>`, the MAC an
@@ -50,28 +52,62 @@ const MAC_BYTES = 12;
 const MAC_CHARS = 16; // base64url of 12 bytes
 const encoder = new TextEncoder();
 
+/** Options of {@link action}: a style, and a read-only command to run after this one. */
+export interface ActionOptions {
+  style?: ActionStyle;
+  then?: [AnyCommand, Record<string, unknown>];
+}
+
 /**
  * Builds an action calling `command` with `args`, checked against its schema now. Throws (a bug
  * in the command) when the arguments do not parse, the label is empty or too long, or the call
- * would not fit in a platform's button token.
+ * would not fit in a platform's button token. For a button built from data, use
+ * {@link actionOrNull}.
  */
 export function action(
   command: AnyCommand,
   args: Record<string, unknown>,
   label: string,
-  options: { style?: ActionStyle; then?: [AnyCommand, Record<string, unknown>] } = {},
+  options: ActionOptions = {},
 ): Action {
-  checkArgs(label, command, args);
+  const built = build(command, args, label, options);
+  if (typeof built === "string") throw new Error(`Action "${label}": ${built}`);
+  return built;
+}
+
+/**
+ * {@link action} for a button built from data (a row's id, the next page number): the action, or
+ * null when it cannot be built, so a value outside the command's schema leaves its button out
+ * instead of failing the whole reply. `skipped` hears why, in words that name the command and the
+ * rule broken but never the values or the label (they may be a user's data).
+ */
+export function actionOrNull(
+  command: AnyCommand,
+  args: Record<string, unknown>,
+  label: string,
+  options: ActionOptions & { skipped?: (reason: string) => void } = {},
+): Action | null {
+  const built = build(command, args, label, options);
+  if (typeof built !== "string") return built;
+  options.skipped?.(built);
+  return null;
+}
+
+/** The action, or why it cannot be built (without values: see {@link actionOrNull}). */
+function build(
+  command: AnyCommand,
+  args: Record<string, unknown>,
+  label: string,
+  options: ActionOptions,
+): Action | string {
   const then = options.then;
-  if (then) {
-    if (!then[0].readOnly) {
-      throw new Error(`Action "${label}": only a read-only command can follow (/${then[0].name}).`);
-    }
-    checkArgs(label, then[0], then[1]);
-  }
-  if (!label.trim() || label.length > 40) {
-    throw new Error(`Action label "${label}" must be 1-40 characters.`);
-  }
+  const problem = argsProblem(command, args) ??
+    (then && !then[0].readOnly
+      ? `only a read-only command can follow (/${then[0].name} is not).`
+      : undefined) ??
+    (then ? argsProblem(then[0], then[1]) : undefined) ??
+    (!label.trim() || label.length > 40 ? "the label must be 1-40 characters." : undefined);
+  if (problem) return problem;
   const built: Action = {
     label,
     command: command.name,
@@ -81,22 +117,18 @@ export function action(
   };
   const size = encoder.encode(payload(built)).length + 1 + MAC_CHARS;
   if (size > ACTION_TOKEN_LIMIT) {
-    throw new Error(
-      `Action "${label}" takes ${size} bytes as a button; Telegram allows ${ACTION_TOKEN_LIMIT}.`,
-    );
+    return `/${command.name} takes ${size} bytes as a button; Telegram allows ${ACTION_TOKEN_LIMIT}.`;
   }
   return built;
 }
 
-function checkArgs(label: string, command: AnyCommand, args: Record<string, unknown>): void {
+function argsProblem(command: AnyCommand, args: Record<string, unknown>): string | undefined {
   const parsed = command.args.safeParse(args);
-  if (parsed.success) return;
-  throw new Error(
-    `Action "${label}": arguments for /${command.name} do not match its schema: ` +
-      parsed.error.issues.map((i: { path: PropertyKey[]; message: string }) =>
-        `${i.path.map(String).join(".") || "(arguments)"}: ${i.message}`
-      ).join("; "),
-  );
+  if (parsed.success) return undefined;
+  return `arguments for /${command.name} do not match its schema: ` +
+    parsed.error.issues.map((i: { path: PropertyKey[]; message: string }) =>
+      `${i.path.map(String).join(".") || "(arguments)"}: ${i.message}`
+    ).join("; ");
 }
 
 /** Lays buttons out in rows of `perRow`, within the platforms' limits. */

@@ -124,6 +124,7 @@ export function createCore(config: GatewayConfig, deps: GatewayDeps): Core {
   const executor = createExecutor({
     registry,
     clients,
+    log,
     links: {
       telegramBotUsername: config.telegram?.botUsername,
       appName: config.appName,
