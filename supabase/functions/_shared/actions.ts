@@ -7,14 +7,10 @@
  * id) uses {@link actionOrNull}: a value the schema refuses leaves that button out, never the
  * whole reply.
  *
- * On chat platforms an action travels as a short token (Telegram `callback_data`, at most 64
- * bytes; Discord `custom_id`, at most 100 characters): `<command>:<JSON args>~<MAC>`, the MAC an
- * HMAC-SHA256 (truncated to 96 bits) under a key derived from the gateway's service key. A token
- * that does not verify (forged, altered, from another deployment) runs nothing. Rotating the
- * service key makes the buttons already sent stop working (they say so).
+ * On chat platforms an action travels as a short signed token: see action_tokens.ts.
  */
+import { payload, TOKEN_OVERHEAD } from "./action_tokens.ts";
 import type { AnyCommand } from "./command.ts";
-import { hmacSha256 } from "./hmac.ts";
 
 /** How a button looks where the platform has styles (Discord; Telegram ignores it). */
 export type ActionStyle = "primary" | "secondary" | "success" | "danger";
@@ -48,8 +44,6 @@ export const ACTION_TOKEN_LIMIT = 64;
 /** Most rows and buttons per row (Discord's limits: 5 rows of 5). */
 export const MAX_ACTION_ROWS = 5;
 export const MAX_ACTIONS_PER_ROW = 5;
-const MAC_BYTES = 12;
-const MAC_CHARS = 16; // base64url of 12 bytes
 const encoder = new TextEncoder();
 
 /** Options of {@link action}: a style, and a read-only command to run after this one. */
@@ -115,7 +109,7 @@ function build(
     ...(then ? { then: { command: then[0].name, args: then[1] } } : {}),
     ...(options.style ? { style: options.style } : {}),
   };
-  const size = encoder.encode(payload(built)).length + 1 + MAC_CHARS;
+  const size = encoder.encode(payload(built)).length + TOKEN_OVERHEAD;
   if (size > ACTION_TOKEN_LIMIT) {
     return `/${command.name} takes ${size} bytes as a button; Telegram allows ${ACTION_TOKEN_LIMIT}.`;
   }
@@ -139,79 +133,4 @@ export function rows(actions: Action[], perRow = MAX_ACTIONS_PER_ROW): ActionRow
     throw new Error(`At most ${MAX_ACTION_ROWS} rows of ${MAX_ACTIONS_PER_ROW} buttons.`);
   }
   return out;
-}
-
-/** `<command>:<args>` and, when something follows, `><command>:<args>`. */
-function payload(call: ActionCall): string {
-  // ">" only ever separates the two calls: inside the arguments' strings it is escaped.
-  const one = (c: string, a: Record<string, unknown>) =>
-    `${c}:${JSON.stringify(a).replaceAll(">", "\\u003e")}`;
-  return one(call.command, call.args) +
-    (call.then ? `>${one(call.then.command, call.then.args)}` : "");
-}
-
-function parseCall(text: string): { command: string; args: Record<string, unknown> } | null {
-  const colon = text.indexOf(":");
-  if (colon < 1) return null;
-  try {
-    const args = JSON.parse(text.slice(colon + 1));
-    if (typeof args !== "object" || args === null || Array.isArray(args)) return null;
-    return { command: text.slice(0, colon), args };
-  } catch {
-    return null;
-  }
-}
-
-/** Encodes actions into tokens and checks tokens that come back. */
-export interface ActionCodec {
-  encode(action: Action): string;
-  /** The call a token makes, or null when it does not verify or is malformed. */
-  decode(token: unknown): ActionCall | null;
-}
-
-/** Builds the codec; the key is derived from `secret` (the service key) for this purpose only. */
-export function createActionCodec(secret: string): ActionCodec {
-  // The same key and tags as Web Crypto's HMAC gives (hmac.ts is checked against it), without
-  // its ~30 µs of async overhead per call: a page of buttons signs 16 of them.
-  const sign = hmacSha256(
-    hmacSha256(encoder.encode(secret))(encoder.encode("gateway actions v1")),
-  );
-  const tag = new Uint8Array(32);
-  const mac = (text: string) => base64url(sign(encoder.encode(text), tag).subarray(0, MAC_BYTES));
-  return {
-    encode(a) {
-      const text = payload(a);
-      return `${text}~${mac(text)}`;
-    },
-    decode(token) {
-      // Ill-formed text is refused first: UTF-8 encodes every lone surrogate as U+FFFD, so one
-      // swapped for U+FFFD would keep the MAC.
-      if (typeof token !== "string" || token.length > 200 || !token.isWellFormed()) return null;
-      const cut = token.lastIndexOf("~");
-      if (cut < 0 || token.length - cut - 1 !== MAC_CHARS) return null;
-      const text = token.slice(0, cut);
-      if (!sameText(mac(text), token.slice(cut + 1))) return null;
-      // Command names have no ">": the first one after the first call's arguments splits them.
-      const split = text.search(/}>[a-z0-9_-]+:/);
-      const first = parseCall(split < 0 ? text : text.slice(0, split + 1));
-      if (!first) return null;
-      if (split < 0) return first;
-      const then = parseCall(text.slice(split + 2));
-      return then ? { ...first, then } : null;
-    },
-  };
-}
-
-/** Compares two strings of equal length in time that depends on the length only. */
-function sameText(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
-}
-
-function base64url(bytes: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]);
-  return btoa(s).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }
