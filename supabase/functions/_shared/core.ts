@@ -3,7 +3,7 @@
  * the ledger, the per-user client factory and the command executor. Channel adapters receive this
  * and only translate requests and replies; nothing here knows about Telegram or Discord formats.
  */
-import { type ActionCodec, createActionCodec } from "./actions.ts";
+import { type ActionCodec, createActionCodec } from "./action_tokens.ts";
 import { createSessionMinter } from "./auth/mint.ts";
 import { type AccessTokenVerifier, createAccessTokenVerifier } from "./auth/verify.ts";
 import {
@@ -124,6 +124,7 @@ export function createCore(config: GatewayConfig, deps: GatewayDeps): Core {
   const executor = createExecutor({
     registry,
     clients,
+    log,
     links: {
       telegramBotUsername: config.telegram?.botUsername,
       appName: config.appName,
@@ -141,7 +142,7 @@ export function createCore(config: GatewayConfig, deps: GatewayDeps): Core {
     verifyAccessToken,
     identities,
     ledger: createLedger(rpc),
-    actions: createActionCodec(config.serviceKey),
+    actions: createActionCodec({ keys: config.serviceKeys }),
     rpc,
     clients,
     limit: createRateLimiter({ perMinute: config.rateLimitPerMinute, now }),

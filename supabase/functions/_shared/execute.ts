@@ -7,6 +7,7 @@ import type { AnyCommand, CommandContext, LinkingService, Registry } from "./com
 import { offeredOn } from "./command.ts";
 import type { UserClients } from "./db.ts";
 import { GatewayError } from "./errors.ts";
+import { type Logger, silentLogger } from "./log.ts";
 import type { Channel, ChatAccount, Principal } from "./principal.ts";
 import type { Reply } from "./reply.ts";
 
@@ -37,8 +38,10 @@ export function createExecutor(options: {
   registry: Registry;
   clients: UserClients;
   links: CommandContext["links"];
+  /** Where commands' warnings go (default: nowhere). */
+  log?: Pick<Logger, "warn">;
 }): Executor {
-  const { registry, clients, links } = options;
+  const { registry, clients, links, log = silentLogger } = options;
   const catalogue = () => registry.list();
   const context = (inv: Omit<Invocation, "command" | "args">): CommandContext => {
     const principal = inv.principal;
@@ -56,6 +59,7 @@ export function createExecutor(options: {
       linking: inv.linking,
       links,
       catalogue,
+      log,
     };
   };
   return {
