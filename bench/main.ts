@@ -24,7 +24,7 @@ import { createDiscordSink, createTelegramSink, sinkMounts } from "../dev/sinks/
 import { REPO_ROOT } from "../dev/paths.ts";
 import { ensureWrk, type Scenario, wrk, type WrkResult } from "./wrk.ts";
 import { summariseProfile } from "./profile.ts";
-import { createActionCodec } from "../supabase/functions/_shared/actions.ts";
+import { createActionCodec } from "../supabase/functions/_shared/action_tokens.ts";
 
 const STATE = `${REPO_ROOT}/.local/bench`;
 const ALICE = "a11ce000-0000-4000-8000-000000000001"; // reads
@@ -208,7 +208,7 @@ const bobToken = await devAccessToken(keys.signingKey, `${supabaseUrl}/auth/v1`,
   email: "bob@example.com",
 });
 const json = { "content-type": "application/json" };
-const codec = createActionCodec(keys.serviceRoleKey);
+const codec = createActionCodec({ keys: [keys.serviceRoleKey] });
 
 /** The scenarios, for a gateway at `gw`. Counters make ids unique; `round` keeps them apart. */
 async function scenarios(gw: string, round: number): Promise<Record<string, Scenario>> {

@@ -27,7 +27,7 @@ import {
 } from "./format.ts";
 import { chatAccount, type Interaction, optionArgs } from "./interaction.ts";
 import { editOriginal, sendFollowUps, type WebhookTarget } from "./webhook.ts";
-import type { ActionCodec } from "../../supabase/functions/_shared/actions.ts";
+import type { ActionCodec } from "../../supabase/functions/_shared/action_tokens.ts";
 import type { BotScope } from "../../supabase/functions/_shared/bot.ts";
 import type { DiscordApp } from "../../supabase/functions/_shared/bots.ts";
 

@@ -17,6 +17,7 @@ import {
   startGateway,
   telegramMessage,
   tokenFor,
+  webClient,
 } from "../fixtures.ts";
 import {
   contentOf,
@@ -46,6 +47,18 @@ Deno.test("notes on every channel, each user's own", integration, async (t) => {
       assertEquals(await count(alice.id), 1);
       const bobs = await runCommand(gw, bobToken, "notes");
       assertEquals(bobs.body.data, []);
+    });
+
+    await t.step("ids are the database's: none chosen on insert, none changed", async () => {
+      // A user who could take the next ids would make everyone's next inserts fail.
+      const web = webClient(aliceToken);
+      const next = Number(await psql("select last_value from public.notes_id_seq")) + 1;
+      const chosen = await web.from("notes").insert({ id: next, body: "squat" });
+      assertEquals(chosen.error?.code, "428C9"); // cannot insert a non-DEFAULT value into "id"
+      const own = await web.from("notes").select("id").limit(1).single();
+      const changed = await web.from("notes").update({ id: next + 100 }).eq("id", own.data!.id);
+      assertEquals(changed.error?.code, "428C9"); // "id" can only be updated to DEFAULT
+      assertEquals(await count(alice.id), 1);
     });
 
     await t.step(

@@ -71,6 +71,19 @@ Deno.test("config: the new keys win over the legacy ones the platform keeps inje
   assertEquals(named.serviceKey, "sb_secret_c");
 });
 
+Deno.test("config: every service key verifies buttons, the current one first", () => {
+  // During a rotation the platform's SUPABASE_SECRET_KEYS holds the old key and the new one.
+  const rotating = loadConfig({
+    ...BASE,
+    SUPABASE_SECRET_KEYS: '{"old":"sb_secret_o","default":"sb_secret_n","cron":"sb_secret_n"}',
+  });
+  assertEquals(rotating.serviceKey, "sb_secret_n");
+  assertEquals(rotating.serviceKeys, ["sb_secret_n", "sb_secret_o", "service"]);
+  assertEquals(loadConfig(BASE).serviceKeys, ["service"]);
+  const bare = loadConfig({ ...BASE, SUPABASE_SECRET_KEYS: "service" });
+  assertEquals(bare.serviceKeys, ["service"]);
+});
+
 Deno.test("config: SUPABASE_JWKS as the CLI injects it, and as a bare array", async () => {
   const { publicJwk } = await cliSigningKey("ES256");
   const secret = randomSecret();
@@ -183,6 +196,11 @@ Deno.test("config: each bad variable stops start-up naming it", async (t) => {
     [
       "key set of non-strings",
       { ...BASE, SUPABASE_SECRET_KEYS: '{"default":1}' },
+      "SUPABASE_SECRET_KEYS",
+    ],
+    [
+      "secret key set with a non-string besides the default",
+      { ...BASE, SUPABASE_SECRET_KEYS: '{"default":"sb_secret_y","old":null}' },
       "SUPABASE_SECRET_KEYS",
     ],
     [

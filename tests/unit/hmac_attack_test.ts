@@ -5,7 +5,8 @@
  */
 import { assert, assertEquals } from "../assert.ts";
 import { hmacSha256, sha256 } from "../../supabase/functions/_shared/hmac.ts";
-import { action, createActionCodec } from "../../supabase/functions/_shared/actions.ts";
+import { action } from "../../supabase/functions/_shared/actions.ts";
+import { createActionCodec } from "../../supabase/functions/_shared/action_tokens.ts";
 import { defineCommand } from "../../supabase/functions/_shared/command.ts";
 import { z } from "zod";
 
@@ -213,17 +214,29 @@ const SECRET = "a-service-key-for-the-attack-test";
 
 /** Signs arbitrary text the way the codec should, with Web Crypto: the MAC an attacker lacks. */
 async function webToken(secret: string, text: string): Promise<string> {
+  const kid = (await webMac(secret, "gateway actions key id", null)).slice(0, 2);
+  return `${text}~${kid}${await webMac(secret, "gateway actions v2", `${text}~${kid}`)}`;
+}
+
+/** A token as the codec signed them before key ids: `<calls>~<MAC>` under the "v1" key. */
+async function webTokenV1(secret: string, text: string): Promise<string> {
+  return `${text}~${await webMac(secret, "gateway actions v1", text)}`;
+}
+
+/** base64url of the tag under the key derived for `purpose` (of the derivation's own, if null). */
+async function webMac(secret: string, purpose: string, text: string | null): Promise<string> {
   const imp = (raw: BufferSource) =>
     crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
   const derived = await crypto.subtle.sign(
     "HMAC",
     await imp(utf8(secret).length ? utf8(secret) : new Uint8Array(1)),
-    utf8("gateway actions v1"),
+    utf8(purpose),
   );
-  const tag = new Uint8Array(await crypto.subtle.sign("HMAC", await imp(derived), utf8(text)));
-  const mac = btoa(String.fromCharCode(...tag.subarray(0, 12))).replaceAll("+", "-")
+  const tag = text === null
+    ? new Uint8Array(derived)
+    : new Uint8Array(await crypto.subtle.sign("HMAC", await imp(derived), utf8(text)));
+  return btoa(String.fromCharCode(...tag.subarray(0, 12))).replaceAll("+", "-")
     .replaceAll("/", "_");
-  return `${text}~${mac}`;
 }
 
 const DONE = {
@@ -235,19 +248,22 @@ const DONE = {
 
 Deno.test("guard: tokens for secrets of 0, 1, 64, 65 and 300 bytes equal Web Crypto's; round trip", async () => {
   for (const secret of ["", "x", "s".repeat(64), "s".repeat(65), "é".repeat(150)]) {
-    const codec = createActionCodec(secret);
+    const codec = createActionCodec({ keys: [secret] });
     const token = codec.encode(DONE);
-    assertEquals(token, await webToken(secret, 'done:{"id":42}>tasks:{"page":3}'));
-    assertEquals(codec.decode(token), {
+    const calls = 'done:{"id":42}>tasks:{"page":3}';
+    assertEquals(token, await webToken(secret, calls));
+    const call = {
       command: "done",
       args: { id: 42 },
       then: { command: "tasks", args: { page: 3 } },
-    });
+    };
+    assertEquals(codec.decode(token), call);
+    assertEquals(codec.decode(await webTokenV1(secret, calls)), call, "sent before key ids");
   }
 });
 
 Deno.test("guard: every single-character change, deletion and insertion in a token is refused", () => {
-  const codec = createActionCodec(SECRET);
+  const codec = createActionCodec({ keys: [SECRET] });
   for (
     const token of [
       codec.encode(DONE),
@@ -268,30 +284,38 @@ Deno.test("guard: every single-character change, deletion and insertion in a tok
 });
 
 Deno.test("guard: truncated, extended, doubled and re-cased tokens are refused", () => {
-  const codec = createActionCodec(SECRET);
+  const codec = createActionCodec({ keys: [SECRET] });
   const token = codec.encode(DONE);
-  const [text, mac] = [token.slice(0, -17), token.slice(-16)];
+  const cut = token.lastIndexOf("~");
+  const [text, kid, mac] = [token.slice(0, cut), token.slice(cut + 1, cut + 3), token.slice(-16)];
   const tries = [
     "",
     "~",
     `~${mac}`,
+    `~${kid}${mac}`,
     text,
     `${text}~`,
-    `${text}~${mac.slice(0, 15)}`,
-    `${text}~${mac}A`,
-    `${text}~${mac}~${mac}`,
+    `${text}~${kid}`,
+    `${text}~${mac}`, // the key id dropped: an old-style token with a new-style MAC
+    `${text}~${kid}~${mac}`,
+    `${text}~${kid}${mac.slice(0, 15)}`,
+    `${text}~${kid}${mac}A`,
+    `${text}~${kid}${mac}~${kid}${mac}`,
     `${token}~${mac}`,
     `${token} `,
     ` ${token}`,
     `${token}\n`,
-    `${text}~${mac.toUpperCase()}`,
-    `${text}~${mac.toLowerCase()}`,
-    `${text}~${mac.replaceAll("-", "+").replaceAll("_", "/")}`,
-    `${text}~${mac}==`,
-    `${text}~${mac.slice(0, 12)}====`,
-    `${text.slice(0, text.indexOf(">"))}~${mac}`, // first call only, the pair's MAC
-    `${text.slice(text.indexOf(">") + 1)}~${mac}`, // then-call only
-    `${text}>tasks:{"page":4}~${mac}`,
+    `${text}~${kid}${mac.toUpperCase()}`,
+    `${text}~${kid}${mac.toLowerCase()}`,
+    `${text}~${kid}${mac.replaceAll("-", "+").replaceAll("_", "/")}`,
+    `${text}~${kid}${mac}==`,
+    `${text}~${kid}${mac.slice(0, 12)}====`,
+    `${text}~${kid.toUpperCase()}${mac}`,
+    `${text}~${kid.toLowerCase()}${mac}`,
+    `${text}~${kid[1]}${kid[0]}${mac}`,
+    `${text.slice(0, text.indexOf(">"))}~${kid}${mac}`, // first call only, the pair's MAC
+    `${text.slice(text.indexOf(">") + 1)}~${kid}${mac}`, // then-call only
+    `${text}>tasks:{"page":4}~${kid}${mac}`,
     token.normalize("NFKC") === token ? `${token}\u0301` : token.normalize("NFKC"),
   ];
   for (const t of tries) {
@@ -303,16 +327,16 @@ Deno.test("guard: truncated, extended, doubled and re-cased tokens are refused",
 });
 
 Deno.test("guard: a token from another secret (and from a near-identical one) is refused", () => {
-  const mine = createActionCodec(SECRET);
+  const mine = createActionCodec({ keys: [SECRET] });
   for (const other of [SECRET + " ", SECRET.slice(0, -1), SECRET.toUpperCase(), "", "x"]) {
-    const theirs = createActionCodec(other).encode(DONE);
+    const theirs = createActionCodec({ keys: [other] }).encode(DONE);
     assertEquals(mine.decode(theirs), null, other);
-    assertEquals(createActionCodec(other).decode(mine.encode(DONE)), null, other);
+    assertEquals(createActionCodec({ keys: [other] }).decode(mine.encode(DONE)), null, other);
   }
 });
 
 Deno.test("guard: non-string and odd inputs give null without throwing", () => {
-  const codec = createActionCodec(SECRET);
+  const codec = createActionCodec({ keys: [SECRET] });
   const token = codec.encode(DONE);
   const inputs: unknown[] = [
     undefined,
@@ -336,6 +360,7 @@ Deno.test("guard: non-string and odd inputs give null without throwing", () => {
     "~".repeat(17),
     "\uD800".repeat(40),
     "a:{}~" + "\uD800".repeat(16),
+    "a:{}~" + "\uD800".repeat(18),
   ];
   for (const input of inputs) {
     let out: unknown = "threw";
@@ -349,19 +374,19 @@ Deno.test("guard: non-string and odd inputs give null without throwing", () => {
 });
 
 Deno.test("guard: random strings never throw and never verify", () => {
-  const codec = createActionCodec(SECRET);
+  const codec = createActionCodec({ keys: [SECRET] });
   const alphabet = 'abc:{}"[]>~-_0123456789,é\\';
   for (let i = 0; i < 3000; i++) {
     let s = "";
     const n = Math.floor(Math.random() * 80);
     for (let j = 0; j < n; j++) s += alphabet[Math.floor(Math.random() * alphabet.length)];
-    s += "~" + "A".repeat(16);
+    s += "~" + "A".repeat(i % 2 ? 16 : 18); // old-style and key-id tails
     assertEquals(codec.decode(s), null);
   }
 });
 
 Deno.test("guard: correctly signed odd payloads decode to null or a plain {command, args, then?}", async () => {
-  const codec = createActionCodec(SECRET);
+  const codec = createActionCodec({ keys: [SECRET] });
   const cases: [string, unknown][] = [
     ["", null],
     [":{}", null],
@@ -385,8 +410,11 @@ Deno.test("guard: correctly signed odd payloads decode to null or a plain {comma
     ["a:" + "[".repeat(90) + "]".repeat(90), null],
     ["a:" + '{"a":'.repeat(30) + "1" + "}".repeat(30), "plain"],
   ];
+  const signed: [string, string, unknown][] = [];
   for (const [text, want] of cases) {
-    const token = await webToken(SECRET, text);
+    for (const sign of [webToken, webTokenV1]) signed.push([await sign(SECRET, text), text, want]);
+  }
+  for (const [token, text, want] of signed) {
     let got: ReturnType<typeof codec.decode> | string;
     try {
       got = codec.decode(token);
@@ -407,7 +435,7 @@ Deno.test("guard: correctly signed odd payloads decode to null or a plain {comma
 });
 
 Deno.test("guard: decoding with a shared tag buffer interleaved with encoding keeps results apart", () => {
-  const codec = createActionCodec(SECRET);
+  const codec = createActionCodec({ keys: [SECRET] });
   const tokens = Array.from(
     { length: 16 },
     (_, i) => codec.encode({ label: "x", command: "done", args: { id: i } }),
@@ -430,7 +458,7 @@ const note = defineCommand({
 });
 
 Deno.test('a button whose string argument contains "}>x:" round-trips (it was signed, then refused)', () => {
-  const codec = createActionCodec(SECRET);
+  const codec = createActionCodec({ keys: [SECRET] });
   // action() accepts it (schema passes, 33 bytes fit in Telegram's 64)...
   const button = action(note, { text: "a}>b:" }, "Note");
   const token = codec.encode(button);
@@ -440,7 +468,7 @@ Deno.test('a button whose string argument contains "}>x:" round-trips (it was si
 });
 
 Deno.test('the same with a follow-up call: "}>" inside the first call\'s string argument', () => {
-  const codec = createActionCodec(SECRET);
+  const codec = createActionCodec({ keys: [SECRET] });
   const button = action(note, { text: "}>note:" }, "Note", {
     then: [{ ...note, readOnly: true }, { text: "" }],
   });
@@ -452,7 +480,7 @@ Deno.test('the same with a follow-up call: "}>" inside the first call\'s string 
 });
 
 Deno.test("an altered token is refused: U+FFFD swapped for a lone surrogate kept the MAC", () => {
-  const codec = createActionCodec(SECRET);
+  const codec = createActionCodec({ keys: [SECRET] });
   const token = codec.encode({ label: "Note", command: "note", args: { text: "\uFFFD" } });
   // TextEncoder maps every lone surrogate to EF BF BD, the bytes of U+FFFD, so the MAC (over
   // UTF-8) is the same for a token the gateway never issued. decode should refuse it (e.g. reject

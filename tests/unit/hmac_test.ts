@@ -1,7 +1,7 @@
 /** The synchronous HMAC-SHA-256 against RFC 4231's vectors and Web Crypto on random inputs. */
-import { assertEquals } from "../assert.ts";
+import { assert, assertEquals } from "../assert.ts";
 import { hmacSha256, sha256 } from "../../supabase/functions/_shared/hmac.ts";
-import { createActionCodec } from "../../supabase/functions/_shared/actions.ts";
+import { createActionCodec } from "../../supabase/functions/_shared/action_tokens.ts";
 import { fingerprint } from "../../supabase/functions/_shared/ledger.ts";
 
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
@@ -74,7 +74,7 @@ Deno.test("the same tags as Web Crypto for every message length 0-300 and random
 
 Deno.test("button tokens verify exactly as the Web Crypto codec signed them (sent buttons survive the change)", async () => {
   const secret = "a-service-key-for-this-test-only";
-  const codec = createActionCodec(secret);
+  const codec = createActionCodec({ keys: [secret] });
   // The codec as it was: the purpose key derived with Web Crypto, the tag its first 12 bytes.
   const base = await crypto.subtle.importKey(
     "raw",
@@ -101,14 +101,14 @@ Deno.test("button tokens verify exactly as the Web Crypto codec signed them (sen
   const old = `${payload}~${
     btoa(String.fromCharCode(...tag)).replaceAll("+", "-").replaceAll("/", "_")
   }`;
-  assertEquals(
+  // Since key ids, new tokens differ (see hmac_attack_test.ts); the ones already sent still work.
+  assert(
     codec.encode({
       label: "Done",
       command: "done",
       args: { id: 42 },
       then: { command: "tasks", args: { page: 3 } },
-    }),
-    old,
+    }) !== old,
   );
   assertEquals(codec.decode(old), {
     command: "done",

@@ -6,6 +6,7 @@
  */
 import type { SupabaseClient } from "@supabase/supabase-js";
 import { z } from "zod";
+import type { Logger } from "./log.ts";
 import type { Channel, ChatAccount, Principal } from "./principal.ts";
 import type { Reply } from "./reply.ts";
 import type { AppLinks } from "./wording.ts";
@@ -52,6 +53,8 @@ export interface CommandContext {
   bot: string | null;
   /** The commands offered where the request came from (the bot's, or all): for /help. */
   catalogue(): readonly AnyCommand[];
+  /** Warnings for the operator's log: never a user's data, a token or a secret. */
+  log: Pick<Logger, "warn">;
 }
 
 /** Where a command may be used. */

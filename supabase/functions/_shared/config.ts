@@ -5,7 +5,7 @@
  */
 import type { SigningKey } from "./auth/signing_key.ts";
 import { type DiscordApp, discordApps, type TelegramBot, telegramBots } from "./bots.ts";
-import { keyFromSet, parseJwks, parseSigningKey } from "./config_keys.ts";
+import { keyFromSet, keysOfSet, parseJwks, parseSigningKey } from "./config_keys.ts";
 import {
   baseUrl,
   ConfigError,
@@ -27,6 +27,12 @@ export interface GatewayConfig {
   anonKey: string;
   /** Key for the narrow service-role SQL functions (secret key, else the service_role JWT). */
   serviceKey: string;
+  /**
+   * Every service key the environment gives, `serviceKey` first: each entry of
+   * `SUPABASE_SECRET_KEYS` and `SUPABASE_SERVICE_ROLE_KEY`. Buttons are signed with the first
+   * and verify under any, so a key rotation does not retire the buttons already sent.
+   */
+  serviceKeys: string[];
   /** Issuer expected in, and written into, access tokens. */
   issuer: string;
   /** Inline public keys (`SUPABASE_JWKS`); else (and for a kid they lack) fetched from `jwksUrl`. */
@@ -80,8 +86,12 @@ export function loadConfig(env: Env = Deno.env.toObject()): GatewayConfig {
   if (!anonKey) {
     throw new ConfigError("SUPABASE_PUBLISHABLE_KEYS (or SUPABASE_ANON_KEY) is not set.");
   }
-  const serviceKey = keyFromSet("SUPABASE_SECRET_KEYS", get("SUPABASE_SECRET_KEYS")) ??
-    get("SUPABASE_SERVICE_ROLE_KEY");
+  const secretKeys = keysOfSet("SUPABASE_SECRET_KEYS", get("SUPABASE_SECRET_KEYS"));
+  const legacyServiceKey = get("SUPABASE_SERVICE_ROLE_KEY");
+  const serviceKeys = [
+    ...new Set([...secretKeys, ...(legacyServiceKey ? [legacyServiceKey] : [])]),
+  ];
+  const serviceKey = serviceKeys[0];
   if (!serviceKey) {
     throw new ConfigError("SUPABASE_SECRET_KEYS (or SUPABASE_SERVICE_ROLE_KEY) is not set.");
   }
@@ -125,6 +135,7 @@ export function loadConfig(env: Env = Deno.env.toObject()): GatewayConfig {
     restUrl: `${supabaseUrl}/rest/v1`,
     anonKey,
     serviceKey,
+    serviceKeys,
     issuer: get("GATEWAY_JWT_ISSUER") ??
       (CLI_INTERNAL_URLS.includes(supabaseUrl) ? CLI_DEFAULT_ISSUER : `${supabaseUrl}/auth/v1`),
     jwks: jwks?.keys.length ? { keys: jwks.keys } : undefined,

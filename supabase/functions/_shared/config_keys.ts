@@ -14,7 +14,29 @@ import { ConfigError } from "./config_values.ts";
  * `default` entry wins, else the first. A bare key string is taken as it is.
  */
 export function keyFromSet(name: string, value: string | undefined): string | undefined {
-  if (!value) return undefined;
+  const named = keySet(name, value);
+  if (typeof named === "string") return named;
+  const key = named.default ?? Object.values(named)[0];
+  if (key === undefined) return undefined;
+  return checkedKey(name, key);
+}
+
+/**
+ * Every key of a set, the one {@link keyFromSet} picks first: during a key rotation the set holds
+ * the old key and the new one, and what either signed must still verify.
+ */
+export function keysOfSet(name: string, value: string | undefined): string[] {
+  const first = keyFromSet(name, value);
+  if (first === undefined) return [];
+  const named = keySet(name, value);
+  if (typeof named === "string") return [first];
+  const rest = Object.values(named).map((key) => checkedKey(name, key));
+  return [first, ...rest.filter((key) => key !== first)];
+}
+
+/** The set as the platform gives it: a bare key, or names to keys. */
+function keySet(name: string, value: string | undefined): string | Record<string, unknown> {
+  if (!value) return {};
   if (!value.startsWith("{")) return value;
   let keys: unknown;
   try {
@@ -25,9 +47,10 @@ export function keyFromSet(name: string, value: string | undefined): string | un
   if (typeof keys !== "object" || keys === null || Array.isArray(keys)) {
     throw new ConfigError(`${name} must be a JSON object of named keys: {"default":"sb_..."}.`);
   }
-  const named = keys as Record<string, unknown>;
-  const key = named.default ?? Object.values(named)[0];
-  if (key === undefined) return undefined;
+  return keys as Record<string, unknown>;
+}
+
+function checkedKey(name: string, key: unknown): string {
   if (typeof key !== "string" || !key) {
     throw new ConfigError(`${name} must map names to key strings: {"default":"sb_..."}.`);
   }

@@ -3,7 +3,7 @@
  * the ledger, the per-user client factory and the command executor. Channel adapters receive this
  * and only translate requests and replies; nothing here knows about Telegram or Discord formats.
  */
-import { type ActionCodec, createActionCodec } from "./actions.ts";
+import { type ActionCodec, createActionCodec } from "./action_tokens.ts";
 import { type BotScopes, createBotScopes } from "./bot.ts";
 import { checkBotCommands } from "./bots.ts";
 import { createSessionMinter } from "./auth/mint.ts";
@@ -136,9 +136,10 @@ export function createCore(config: GatewayConfig, deps: GatewayDeps): Core {
   const executor = createExecutor({
     registry,
     clients,
+    log,
     links: bots.links,
   });
-  const actions = createActionCodec(config.serviceKey);
+  const actions = createActionCodec({ keys: config.serviceKeys });
   const scopedActions = new Map<string, ActionCodec>([["", actions]]);
   const pending = new Set<Promise<unknown>>();
   const runtime = (globalThis as { EdgeRuntime?: { waitUntil(p: Promise<unknown>): void } })
@@ -155,7 +156,7 @@ export function createCore(config: GatewayConfig, deps: GatewayDeps): Core {
     actionsFor(scope) {
       let codec = scopedActions.get(scope);
       if (!codec) {
-        codec = createActionCodec(config.serviceKey, scope);
+        codec = createActionCodec({ keys: config.serviceKeys, scope });
         scopedActions.set(scope, codec);
       }
       return codec;

@@ -8,6 +8,7 @@ import type { AnyCommand, CommandContext, LinkingService, Registry } from "./com
 import { offeredOn } from "./command.ts";
 import type { UserClients } from "./db.ts";
 import { GatewayError } from "./errors.ts";
+import { type Logger, silentLogger } from "./log.ts";
 import type { Channel, ChatAccount, Principal } from "./principal.ts";
 import type { Reply } from "./reply.ts";
 
@@ -40,8 +41,10 @@ export function createExecutor(options: {
   registry: Registry;
   clients: UserClients;
   links: CommandContext["links"];
+  /** Where commands' warnings go (default: nowhere). */
+  log?: Pick<Logger, "warn">;
 }): Executor {
-  const { registry, clients, links } = options;
+  const { registry, clients, links, log = silentLogger } = options;
   const all = () => registry.list();
   const context = (inv: Omit<Invocation, "command" | "args">): CommandContext => {
     const principal = inv.principal;
@@ -61,6 +64,7 @@ export function createExecutor(options: {
       links: bot?.links ?? links,
       bot: bot?.name ?? null,
       catalogue: bot ? () => bot.commands : all,
+      log,
     };
   };
   return {

@@ -98,9 +98,14 @@ export const linkCode = defineCommand({
   requires: "user",
   channels: ["http"],
   async run(ctx) {
-    // Created with the caller's own session, exactly as the web app would.
+    // Created with the caller's own session, exactly as the web app would. Under an
+    // Idempotency-Key the code is the same for the same key: a rerun (another instance, after
+    // one died before the ledger stored its answer) must not retire the code the client holds.
     const created = unwrap<{ code: string; expires_at: string }>(
-      await ctx.db.rpc("create_link_code"),
+      await ctx.db.rpc(
+        "create_link_code",
+        ctx.idempotencyKey === null ? {} : { p_idempotency_key: ctx.idempotencyKey },
+      ),
       "create_link_code",
     );
     // Each Telegram bot that links users (offers /start) gets its deep link, keyed by bot name.

@@ -7,7 +7,7 @@ import { type CommandContext, defineCommand } from "../../_shared/command.ts";
 import { unwrap } from "../../_shared/db.ts";
 import { GatewayError } from "../../_shared/errors.ts";
 import { type Reply, reply } from "../../_shared/reply.ts";
-import { action, rows as buttonRows } from "../../_shared/actions.ts";
+import { type Action, actionOrNull, rows as buttonRows } from "../../_shared/actions.ts";
 import { example } from "../../_shared/wording.ts";
 
 /** A task row as the commands return it. */
@@ -71,15 +71,27 @@ async function taskPage(ctx: CommandContext, page: number): Promise<Reply> {
   }
   const lines = rows.map((t) => `${t.done ? "✓" : "•"} #${t.id} ${t.title}`);
   const left = total - from - rows.length;
+  // Buttons are built from the rows: one whose value the schema refuses (a row written outside
+  // the app, an id past what a button can carry) is left out, never the reply.
+  const skipped = buttonSkipped(ctx);
+  // "More" only when the schema takes the next page. Past its last one there is nothing to press,
+  // as designed: not worth a log line.
+  const more = left > 0
+    ? actionOrNull(tasks, { page: page + 1 }, "More", { style: "primary" })
+    : null;
   if (left > 0) {
-    lines.push(`… and ${left} more: ${example(tasks, ctx.channel, "page", page + 1)}`);
+    lines.push(
+      more
+        ? `… and ${left} more: ${example(tasks, ctx.channel, "page", page + 1)}`
+        : `… and ${left} more`,
+    );
   }
   const buttons = buttonRows(
     rows.filter((t) => !t.done).map((t) =>
-      action(done, { id: t.id }, `Done #${t.id}`, { then: [tasks, { page }] })
-    ),
+      actionOrNull(done, { id: t.id }, `Done #${t.id}`, { then: [tasks, { page }], skipped })
+    ).filter((a): a is Action => a !== null),
   );
-  if (left > 0) buttons.push([action(tasks, { page: page + 1 }, "More", { style: "primary" })]);
+  if (more) buttons.push([more]);
   return {
     ...reply.withActions(reply.text(lines.join("\n"), rows), buttons),
     replaces: true,
@@ -122,9 +134,10 @@ export const done = defineCommand({
   async run(ctx, { id }): Promise<Reply> {
     const row = await setDone(ctx, id, true);
     return {
-      ...reply.withActions(reply.text(`Done: #${row.id} ${row.title}`, row), [[
-        action(undo, { id: row.id }, "Undo"),
-      ]]),
+      ...reply.withActions(
+        reply.text(`Done: #${row.id} ${row.title}`, row),
+        oneButton(actionOrNull(undo, { id: row.id }, "Undo", { skipped: buttonSkipped(ctx) })),
+      ),
       replaces: true,
     };
   },
@@ -141,13 +154,23 @@ export const undo = defineCommand({
   async run(ctx, { id }): Promise<Reply> {
     const row = await setDone(ctx, id, false);
     return {
-      ...reply.withActions(reply.text(`Not done: #${row.id} ${row.title}`, row), [[
-        action(done, { id: row.id }, "Done"),
-      ]]),
+      ...reply.withActions(
+        reply.text(`Not done: #${row.id} ${row.title}`, row),
+        oneButton(actionOrNull(done, { id: row.id }, "Done", { skipped: buttonSkipped(ctx) })),
+      ),
       replaces: true,
     };
   },
 });
+
+/** Logs a button left out: which command, and why (no values: they are the user's data). */
+function buttonSkipped(ctx: CommandContext): (reason: string) => void {
+  return (reason) => ctx.log.warn("button left out", { reason });
+}
+
+function oneButton(button: Action | null): Action[][] {
+  return button ? [[button]] : [];
+}
 
 async function setDone(ctx: CommandContext, id: number, value: boolean): Promise<TaskRow> {
   const row = unwrap<TaskRow | null>(
