@@ -65,7 +65,8 @@ await db.psql(`insert into chat_identities (user_id, provider, external_id) valu
     select id, 'Task', 'web' from auth.users, generate_series(1, 5) where email like 'user%';
   analyze;`);
 
-const telegram = createTelegramSink();
+// Updates are posted straight to the gateway, not through the sink: every private chat is open.
+const telegram = createTelegramSink({ privateChats: "any" });
 const discord = createDiscordSink();
 const mounts = sinkMounts(telegram, discord);
 const sinkServer = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {

@@ -315,12 +315,19 @@ export function telegramMessage(options: TelegramMessageOptions): Record<string,
   };
 }
 
-/** Posts an update to the gateway's Telegram webhook with the right (or given) secret. */
+/**
+ * Posts an update to the gateway's Telegram webhook with the right (or given) secret. With the
+ * right secret the update is Telegram's: its sink learns of it first (who wrote to the bot in
+ * private may be written to there), as Telegram knows before it delivers.
+ */
 export function postUpdate(
-  gw: Pick<TestGateway, "request" | "env">,
+  gw: Pick<TestGateway, "request" | "env"> & { telegram?: TelegramSink },
   update: unknown,
   secret: string | null = gw.env.TELEGRAM_WEBHOOK_SECRET,
 ): Promise<Response> {
+  if (gw.telegram && secret === gw.env.TELEGRAM_WEBHOOK_SECRET && typeof update === "object") {
+    gw.telegram.noteUpdate(gw.env.TELEGRAM_BOT_TOKEN, update);
+  }
   return gw.request("/telegram", {
     method: "POST",
     headers: {

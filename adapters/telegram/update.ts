@@ -98,12 +98,13 @@ export interface TelegramPress {
   queryId: string;
   /** The button's `callback_data`, not yet verified. */
   data: unknown;
-  /** The message the button is on (absent for inline-mode messages: then replies are not sent). */
+  /** The message the button is on (absent for inline-mode messages, which name no chat). */
   message?: ReplyTarget;
   /**
-   * Whether the message was for the presser (their private chat, or in a group the bot's answer
-   * to their own message): only then may a reply replace it. Another member's press is answered
-   * with a new message, so one member never overwrites what another was shown.
+   * Whether the message was for the presser (their private chat, or in a group the bot's
+   * explicit reply to their own message): only then is the answer shown where they pressed.
+   * Any other press is answered to the presser alone, so one member neither overwrites what
+   * another was shown nor shows their own data to the group.
    */
   ownMessage: boolean;
 }
@@ -142,8 +143,22 @@ export function readPress(update: Update): TelegramPress | null {
     data: query.data,
     ...(target ? { message: target } : {}),
     ownMessage: target !== undefined &&
-      (target.private
-        ? target.chatId === from.id
-        : (message?.reply_to_message as Partial<Message> | undefined)?.from?.id === from.id),
+      (target.private ? target.chatId === from.id : repliesTo(message!, from.id)),
   };
+}
+
+/**
+ * Whether a group message is an explicit reply to a message of `userId`. In a forum topic, a
+ * message that replies to nothing still carries the topic's creation message as
+ * `reply_to_message` (aiogram#1511): that names whoever created the topic, not whom the
+ * message is for, so the topic's root never attributes a message.
+ */
+function repliesTo(message: Partial<Message>, userId: number): boolean {
+  const replied = message.reply_to_message as Partial<Message> | undefined;
+  if (typeof replied !== "object" || replied === null) return false;
+  if (replied.forum_topic_created !== undefined) return false;
+  if (message.is_topic_message === true && replied.message_id === message.message_thread_id) {
+    return false;
+  }
+  return replied.from?.id === userId;
 }

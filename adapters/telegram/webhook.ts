@@ -17,8 +17,9 @@ import {
 import type { Outcome } from "../../supabase/functions/_shared/pipeline.ts";
 import { retryable } from "../../supabase/functions/_shared/pipeline.ts";
 import type { Route } from "../../supabase/functions/_shared/router.ts";
+import { telegramName } from "./parse.ts";
 import { secretChecker } from "./secret.ts";
-import { createSender, type InlineKeyboard } from "./send.ts";
+import { createSender, type InlineKeyboard, PRESS_TEXT_LIMIT } from "./send.ts";
 import {
   isUpdate,
   readPress,
@@ -128,8 +129,9 @@ function botWebhook(core: Core, config: TelegramBot): BotWebhook {
 
   /**
    * A pressed button: its call runs as the presser, keyed by the callback query id, and the
-   * press is always answered (a notice for errors). A reply that replaces the pressed message
-   * edits it in place; other replies are sent to the chat.
+   * press is always answered (a notice for errors). On the presser's own message a reply that
+   * replaces it edits it in place and other replies are sent to the chat; any other press is
+   * answered to the presser alone ({@link answerPrivately}).
    */
   async function answerPress(press: TelegramPress, record: RequestRecord) {
     record.pressed = true;
@@ -146,11 +148,13 @@ function botWebhook(core: Core, config: TelegramBot): BotWebhook {
       }
       const { reply: r } = outcome;
       const buttons = keyboard(outcome);
-      if (press.message && r.replaces && press.ownMessage) {
-        await send.edit(press.message.chatId, press.message.messageId, r.text, buttons);
-      } else if (press.message) {
-        await send.send(press.message, r.text, buttons);
+      if (!press.message || !press.ownMessage) {
+        // Named in the alert: the follow-on's command when there is one (the list to see).
+        const command = call.then?.command ?? call.command;
+        return await answerPrivately(press, command, r.text, buttons);
       }
+      if (r.replaces) await send.edit(press.message, r.text, buttons);
+      else await send.send(press.message, r.text, buttons);
       await send.answerPress(press.queryId);
     };
     return await carry(record, () =>
@@ -167,11 +171,40 @@ function botWebhook(core: Core, config: TelegramBot): BotWebhook {
       }), () => send.answerPress(press.queryId, FAILED_TEXT));
   }
 
+  /**
+   * The answer to a press on a message that is not the presser's (another member's in a group,
+   * one whose owner cannot be told, an inline-mode one): it may hold the presser's data, so it
+   * goes to their private chat with the bot, never where they pressed. Telegram lets a bot write
+   * there only to users who started it; the others get an alert saying where to ask.
+   */
+  async function answerPrivately(
+    press: TelegramPress,
+    command: string,
+    text: string,
+    buttons: InlineKeyboard | undefined,
+  ) {
+    // A user's private chat with the bot has their user id; nothing there is quoted.
+    const chat = { chatId: Number(press.account.externalId), private: true, messageId: 0 };
+    const bot = config.botUsername;
+    if (!await send.send(chat, text, buttons)) {
+      // The alert is the presser's alone too: a short answer is shown in it, above the hint.
+      const hint = privateOnlyText(bot, telegramName(command));
+      const both = `${text}\n\n${hint}`;
+      await send.answerPress(press.queryId, both.length <= PRESS_TEXT_LIMIT ? both : hint);
+      return;
+    }
+    // The answer was sent: a failure to say so must not fail the delivery, or its redelivery
+    // would send the private message twice.
+    await send.answerPress(press.queryId, `Sent to you in a private chat with @${bot}.`, {
+      alert: false,
+    }).catch(() => {});
+  }
+
   /** Runs a delivery and turns its failure into Telegram's answer (200, or 503 to redeliver). */
   async function carry(
     record: RequestRecord,
     work: () => Promise<unknown>,
-    tellFault: () => Promise<void>,
+    tellFault: () => Promise<unknown>,
   ): Promise<Response> {
     try {
       await work();
@@ -193,6 +226,12 @@ function botWebhook(core: Core, config: TelegramBot): BotWebhook {
       throw new GatewayError(503, error.code, "Not handled; Telegram will redeliver.");
     }
   }
+}
+
+/** The hint for a presser the bot may not write to in private (well within 200 characters). */
+function privateOnlyText(bot: string, command: string): string {
+  return `This button answers in private: open a private chat with @${bot}, press Start, ` +
+    `then send /${command} there.`;
 }
 
 /** The text to send for an outcome, or null to stay silent. */

@@ -3,6 +3,8 @@
  * tests. Paths look like the Bot API (`/bot<token>/<method>`); answers use Telegram's shapes
  * (`{ok:true,result}` or `{ok:false,error_code,description,parameters?}`) and status codes.
  * Webhook and command settings are remembered per bot token; every call is recorded in `sent`.
+ * As on Telegram, a bot may write in private only to users who started it: the sink learns them
+ * from the updates it is told about (`noteUpdate`), as Telegram knows them from what it delivers.
  * Methods live in `telegram_methods.ts` (messages) and `telegram_settings.ts` (bot settings).
  *
  * @module
@@ -44,6 +46,13 @@ export interface TelegramFailure {
 export interface TelegramSinkOptions {
   /** Milliseconds since the epoch; defaults to `Date.now`. */
   clock?: () => number;
+  /**
+   * Which private chats `sendMessage` may write to. `"started"` (Telegram's rule, the default):
+   * users who wrote to the bot in private, as {@link TelegramSink.noteUpdate} tells the sink;
+   * others are refused as Telegram refuses them. `"any"`: every user, for stacks whose updates
+   * reach the gateway without passing the sink (the dev stack's simulator and curl, benchmarks).
+   */
+  privateChats?: "started" | "any";
 }
 
 /** The Telegram sink: an in-process fake Bot API server. */
@@ -60,6 +69,11 @@ export interface TelegramSink {
   failNext(method: string, response: TelegramFailure, times?: number): void;
   /** The webhook a bot token last set (with its secret), or null; for simulators. */
   webhook(token: string): (WebhookSettings & { allowed_updates?: string[] }) | null;
+  /**
+   * Tells the sink about an update delivered to the bot of `token`, as Telegram knows it before
+   * it delivers: who wrote to the bot in private may be written to there (see `privateChats`).
+   */
+  noteUpdate(token: string, update: unknown): void;
   /** Makes `threadId` a forum topic of the supergroup `chatId` (others refuse thread ids). */
   addForumTopic(chatId: number, threadId: number): void;
   /** Forgets calls, bot state (webhooks, commands, messages) and pending failures. */
@@ -97,6 +111,17 @@ export function createTelegramSink(options: TelegramSinkOptions = {}): TelegramS
   const failures = new FailureQueue<string, TelegramFailure>();
   const forumTopics = new Map<string, Set<number>>();
 
+  const anyPrivateChat = options.privateChats === "any";
+
+  function botFor(token: string): BotState {
+    let bot = bots.get(token);
+    if (!bot) {
+      const id = Number(token.split(":")[0]);
+      bots.set(token, bot = new BotState(id, forumTopics, anyPrivateChat));
+    }
+    return bot;
+  }
+
   async function handle(req: Request, path: string): Promise<Response> {
     const match = TOKEN_PATH.exec(path);
     const time = clock();
@@ -127,9 +152,7 @@ export function createTelegramSink(options: TelegramSinkOptions = {}): TelegramS
         status = 404;
         body = errorBody(404, "Not Found");
       } else {
-        let bot = bots.get(token);
-        if (!bot) bots.set(token, bot = new BotState(Number(token.split(":")[0]), forumTopics));
-        const out = entry.run(bot, params, Math.floor(time / 1000));
+        const out = entry.run(botFor(token), params, Math.floor(time / 1000));
         status = 200;
         body = { ok: true, result: out.result };
         if (out.description) body.description = out.description;
@@ -160,6 +183,9 @@ export function createTelegramSink(options: TelegramSinkOptions = {}): TelegramS
       const out: WebhookSettings & { allowed_updates?: string[] } = { ...bot.webhook };
       if (bot.allowedUpdates) out.allowed_updates = [...bot.allowedUpdates];
       return out;
+    },
+    noteUpdate(token, update) {
+      botFor(token).note(update);
     },
     addForumTopic(chatId, threadId) {
       const topics = forumTopics.get(String(chatId)) ?? new Set();

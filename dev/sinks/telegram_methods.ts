@@ -106,6 +106,9 @@ const MESSAGE_METHODS: MethodEntry[] = [
     run(bot, p, now) {
       const text = messageText(p);
       const { key, chat } = resolveChat(p);
+      // Only a user who started the bot can be written to in private (see BotState.note).
+      const refusal = chat.type === "private" ? bot.privateChatRefusal(Number(key)) : null;
+      if (refusal) throw refusal;
       if (p.message_thread_id !== undefined) {
         const thread = Number(p.message_thread_id);
         // tdlib/telegram-bot-api#447: only forum topics take a thread id.
@@ -138,6 +141,8 @@ const MESSAGE_METHODS: MethodEntry[] = [
       if (typeof p.callback_query_id !== "string" || p.callback_query_id === "") {
         throw bad("query is too old and response timeout expired or query ID is invalid");
       }
+      // The notification or alert holds 0-200 characters.
+      if (typeof p.text === "string" && p.text.length > 200) throw bad("MESSAGE_TOO_LONG");
       return { result: true };
     },
   },

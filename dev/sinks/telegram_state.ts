@@ -1,6 +1,7 @@
 /**
  * Telegram sink helper: what the sink remembers per bot token (its `User`, webhook, command
- * lists, sent messages per chat) and the types shared by the Bot API method implementations.
+ * lists, sent messages per chat, the users it knows) and the types shared by the Bot API method
+ * implementations.
  *
  * @module
  */
@@ -29,6 +30,13 @@ interface StoredMessage {
   message: Record<string, unknown>;
 }
 
+/**
+ * What Telegram knows of a user, for one bot: seen in an update (a press in a group, a group
+ * message), started (wrote to the bot in private, which only the Start button allows at first),
+ * or blocked (the bot was stopped in the private chat).
+ */
+export type UserStanding = "seen" | "started" | "blocked";
+
 interface ChatState {
   nextId: number;
   messages: Map<number, StoredMessage>;
@@ -46,6 +54,8 @@ export class BotState {
   /** Command lists by scope and language (`setMyCommands`). */
   readonly commands = new Map<string, { command: string; description: string }[]>();
   readonly #chats = new Map<string, ChatState>();
+  /** The users Telegram knows for this bot, from the updates it delivered ({@link note}). */
+  readonly #users = new Map<number, UserStanding>();
 
   /**
    * Creates the state of the bot whose token starts with `id:`. `forumTopics` lists, per chat id,
@@ -55,6 +65,8 @@ export class BotState {
   constructor(
     readonly id: number,
     readonly forumTopics: ReadonlyMap<string, ReadonlySet<number>> = new Map(),
+    /** Every private chat takes messages (for stacks whose updates do not pass the sink). */
+    readonly anyPrivateChat = false,
   ) {
     this.user = {
       id,
@@ -67,6 +79,47 @@ export class BotState {
       can_connect_to_business: false,
       has_main_web_app: false,
     };
+  }
+
+  /**
+   * Learns from an update delivered to the bot, as Telegram knows its users: whoever appears in
+   * it has been seen; a message in their private chat means they started the bot; a
+   * `my_chat_member` change in it records a block ("kicked") or a restart ("member").
+   */
+  note(update: unknown): void {
+    if (typeof update !== "object" || update === null) return;
+    for (const value of Object.values(update)) {
+      if (typeof value !== "object" || value === null) continue;
+      const { from, chat, new_chat_member } = value as {
+        from?: { id?: unknown };
+        chat?: { id?: unknown; type?: unknown };
+        new_chat_member?: { status?: unknown };
+      };
+      const id = from?.id;
+      if (typeof id !== "number" || !Number.isSafeInteger(id)) continue;
+      const inPrivate = chat?.type === "private" && chat.id === id;
+      if (inPrivate && new_chat_member?.status === "kicked") this.#users.set(id, "blocked");
+      else if (inPrivate) this.#users.set(id, "started");
+      else if (!this.#users.has(id)) this.#users.set(id, "seen");
+    }
+  }
+
+  /**
+   * Telegram's refusal of a message to the private chat of `userId`, or null when the bot may
+   * write there: a user the bot never saw is "chat not found"; one who never started the bot
+   * cannot be written to first (403); a block is a 403 of its own.
+   */
+  privateChatRefusal(userId: number): TelegramError | null {
+    if (this.anyPrivateChat) return null;
+    const standing = this.#users.get(userId);
+    if (standing === "started") return null;
+    if (standing === "blocked") {
+      return new TelegramError(403, "Forbidden: bot was blocked by the user");
+    }
+    if (standing === "seen") {
+      return new TelegramError(403, "Forbidden: bot can't initiate conversation with a user");
+    }
+    return bad("chat not found");
   }
 
   /** The message bookkeeping of one chat. */

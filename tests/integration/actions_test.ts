@@ -11,7 +11,6 @@ import {
   linkCodeFor,
   linkTelegram,
   newUser,
-  nextUpdateId,
   ownPostgrest,
   postUpdate,
   psql,
@@ -32,13 +31,12 @@ import {
   linkDiscord,
   slash,
 } from "../discord_fixtures.ts";
+import { answers, type Button, lastSent, pressUpdate } from "../telegram_fixtures.ts";
 import { PAGE_SIZE } from "../../supabase/functions/gateway/commands/tasks.ts";
 import { commands } from "../../supabase/functions/gateway/commands/mod.ts";
 import { defineCommand } from "../../supabase/functions/_shared/command.ts";
 import { reply } from "../../supabase/functions/_shared/reply.ts";
 import { z } from "zod";
-
-type Button = { text: string; callback_data: string };
 
 async function addTasks(userId: string, count: number, prefix = "Task"): Promise<number[]> {
   const out = await psql(
@@ -51,46 +49,6 @@ async function addTasks(userId: string, count: number, prefix = "Task"): Promise
 
 async function isDone(id: number): Promise<boolean> {
   return (await psql(`select done from tasks where id = ${id}`)) === "t";
-}
-
-/** The last message the bot sent to a chat, with its buttons. */
-function lastSent(gw: TestGateway, chatId: number) {
-  const call = gw.telegram.calls("sendMessage").filter((c) => c.params.chat_id === chatId).at(-1)!;
-  const result = (call.response as { result: { message_id: number } }).result;
-  const markup = call.params.reply_markup as { inline_keyboard: Button[][] } | undefined;
-  return {
-    text: String(call.params.text),
-    messageId: result.message_id,
-    buttons: markup?.inline_keyboard.flat() ?? [],
-  };
-}
-
-function pressUpdate(fromId: number, chatId: number, messageId: number, data: string) {
-  return {
-    update_id: nextUpdateId(),
-    callback_query: {
-      id: String(BigInt(fromId) * 1000n + BigInt(Math.floor(Math.random() * 1000))) +
-        String(nextUpdateId()),
-      from: { id: fromId, is_bot: false, first_name: "Presser" },
-      chat_instance: "-1234567890",
-      message: {
-        message_id: messageId,
-        date: Math.floor(Date.now() / 1000),
-        chat: chatId > 0
-          ? { id: chatId, type: "private", first_name: "User" }
-          : { id: chatId, type: "supergroup", title: "Team" },
-        from: { id: 7000000001, is_bot: true, first_name: "Bot" },
-        text: "…",
-      },
-      data,
-    },
-  };
-}
-
-function answers(gw: TestGateway, queryId: string) {
-  return gw.telegram.calls("answerCallbackQuery").filter((c) =>
-    c.params.callback_query_id === queryId
-  );
 }
 
 async function linkedTelegram(gw: TestGateway) {

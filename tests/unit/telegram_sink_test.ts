@@ -41,10 +41,28 @@ async function tgCall(
   return { status: res.status, headers: res.headers, body: await res.json() as Json };
 }
 
+/** A private message from `userId` to the bot, as Telegram delivers it after the user's Start. */
+function privateStart(userId: number): Json {
+  const user = { id: userId, is_bot: false, first_name: "User" };
+  return {
+    update_id: userId,
+    message: {
+      message_id: 1,
+      date: 1_700_000_000,
+      chat: { id: userId, type: "private", first_name: "User" },
+      from: user,
+      text: "/start",
+      entities: [{ type: "bot_command", offset: 0, length: 6 }],
+    },
+  };
+}
+
 Deno.test("telegram sink", async (t) => {
   let now = 1_700_000_000_000;
   const telegram = createTelegramSink({ clock: () => now });
   const { tg } = mounts(telegram, createDiscordSink());
+  // The private chats these steps write to: their users started the bot.
+  for (const id of [1, 5, 7, 9, 42]) telegram.noteUpdate(TOKEN, privateStart(id));
 
   await t.step("getMe describes the bot of the token", async () => {
     const { status, body } = await tgCall(tg, "getMe");
@@ -158,6 +176,64 @@ Deno.test("telegram sink", async (t) => {
     }
   });
 
+  await t.step("private chats take messages only from a bot its user started", async () => {
+    const send = (chat_id: number) => tgCall(tg, "sendMessage", { chat_id, text: "hi" });
+    const refused = (status: number, description: string) => ({
+      status,
+      body: { ok: false, error_code: status, description },
+    });
+    const pick = (r: { status: number; body: Json }) => ({ status: r.status, body: r.body });
+    // Never in an update to this bot: Telegram does not know the chat.
+    assert.deepEqual(pick(await send(3001)), refused(400, "Bad Request: chat not found"));
+    // Seen pressing a button in a group: known, but the bot may not write first.
+    telegram.noteUpdate(TOKEN, {
+      update_id: 2,
+      callback_query: {
+        id: "77",
+        from: { id: 3001, is_bot: false, first_name: "Presser" },
+        chat_instance: "-1",
+        message: { message_id: 9, date: 0, chat: { id: -100123, type: "supergroup" } },
+        data: "x",
+      },
+    });
+    assert.deepEqual(
+      pick(await send(3001)),
+      refused(403, "Forbidden: bot can't initiate conversation with a user"),
+    );
+    assert.equal((await tgCall(tg, "sendMessage", { chat_id: -100123, text: "hi" })).status, 200);
+    telegram.noteUpdate(TOKEN, privateStart(3001));
+    assert.equal((await send(3001)).status, 200);
+    // Stopped and blocked in the private chat, then restarted.
+    const member = (status: string) => ({
+      update_id: 3,
+      my_chat_member: {
+        chat: { id: 3001, type: "private", first_name: "Presser" },
+        from: { id: 3001, is_bot: false, first_name: "Presser" },
+        date: 1_700_000_000,
+        old_chat_member: {
+          user: { id: 123456, is_bot: true, first_name: "Bot" },
+          status: "member",
+        },
+        new_chat_member: { user: { id: 123456, is_bot: true, first_name: "Bot" }, status },
+      },
+    });
+    telegram.noteUpdate(TOKEN, member("kicked"));
+    assert.deepEqual(
+      pick(await send(3001)),
+      refused(403, "Forbidden: bot was blocked by the user"),
+    );
+    telegram.noteUpdate(TOKEN, member("member"));
+    assert.equal((await send(3001)).status, 200);
+    // Another bot's users are not this bot's.
+    assert.equal(
+      (await tgCall(tg, "sendMessage", { chat_id: 3001, text: "x" }, "654321:x")).status,
+      400,
+    );
+    // A stack whose updates do not pass the sink opens every private chat.
+    const open = mounts(createTelegramSink({ privateChats: "any" }), createDiscordSink());
+    assert.equal((await tgCall(open.tg, "sendMessage", { chat_id: 3002, text: "hi" })).status, 200);
+  });
+
   await t.step("editMessageText and deleteMessage", async () => {
     const sent = await tgCall(tg, "sendMessage", { chat_id: 5, text: "v1" });
     const id = (sent.body.result as Json).message_id;
@@ -166,6 +242,17 @@ Deno.test("telegram sink", async (t) => {
     assert.equal(edited.status, 200);
     assert.equal((edited.body.result as Json).text, "v2");
     assert.equal((edited.body.result as Json).edit_date, Math.floor(now / 1000));
+    const long = await tgCall(tg, "editMessageText", {
+      chat_id: 5,
+      message_id: id,
+      text: "&lt;".repeat(4097), // 4097 characters once parsed: over the limit
+      parse_mode: "HTML",
+    });
+    assert.deepEqual(long.body, {
+      ok: false,
+      error_code: 400,
+      description: "Bad Request: message is too long",
+    });
     const same = await tgCall(tg, "editMessageText", { chat_id: 5, message_id: id, text: "v2" });
     assert.equal(same.status, 400);
     assert.match(String(same.body.description), /^Bad Request: message is not modified/);
@@ -225,6 +312,15 @@ Deno.test("telegram sink", async (t) => {
     assert.equal(invalid.status, 400);
     const answer = await tgCall(tg, "answerCallbackQuery", { callback_query_id: "99" });
     assert.deepEqual(answer.body, { ok: true, result: true });
+    const alert = { callback_query_id: "99", show_alert: true };
+    const longest = await tgCall(tg, "answerCallbackQuery", { ...alert, text: "x".repeat(200) });
+    assert.equal(longest.status, 200);
+    const tooLong = await tgCall(tg, "answerCallbackQuery", { ...alert, text: "x".repeat(201) });
+    assert.deepEqual(tooLong.body, {
+      ok: false,
+      error_code: 400,
+      description: "Bad Request: MESSAGE_TOO_LONG",
+    });
     const action = await tgCall(tg, "sendChatAction", { chat_id: 1, action: "typing" });
     assert.deepEqual(action.body, { ok: true, result: true });
     const wrong = await tgCall(tg, "sendChatAction", { chat_id: 1, action: "dancing" });
@@ -284,6 +380,7 @@ Deno.test("telegram sink", async (t) => {
 
 Deno.test("a real grammY Api talks to the Telegram sink over HTTP", async () => {
   const telegram = createTelegramSink();
+  telegram.noteUpdate(TOKEN, privateStart(4242));
   const [tgMount, dcMount] = sinkMounts(telegram, createDiscordSink());
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
     const { pathname } = new URL(req.url);
