@@ -185,7 +185,7 @@ function botWebhook(core: Core, config: TelegramBot): BotWebhook {
   ) {
     // A user's private chat with the bot has their user id; nothing there is quoted.
     const chat = { chatId: Number(press.account.externalId), private: true, messageId: 0 };
-    const bot = config.botUsername;
+    const bot = config.username;
     if (!await send.send(chat, text, buttons)) {
       // The alert is the presser's alone too: a short answer is shown in it, above the hint.
       const hint = privateOnlyText(bot, telegramName(command));

@@ -291,10 +291,14 @@ function telegram(
   fromId: string,
   updateId?: number,
 ): Promise<Response> {
+  const update = telegramMessage({ fromId, text: message, updateId });
+  // What Telegram knows from delivering it: this user started the bot (so it may answer them).
+  const token = route === "" ? PROD.TELEGRAM_BOT_TOKEN : STAGING.token;
+  gw.telegram.noteUpdate(token, update);
   return gw.request(`/telegram${route}`, {
     method: "POST",
     headers: { "x-telegram-bot-api-secret-token": secret, "content-type": "application/json" },
-    body: JSON.stringify(telegramMessage({ fromId, text: message, updateId })),
+    body: JSON.stringify(update),
   });
 }
 
