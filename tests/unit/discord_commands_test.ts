@@ -155,6 +155,7 @@ Deno.test("discord:register task", async (t) => {
     return sink.handle(req, new URL(req.url).pathname.replace(/^\/discord/, ""));
   };
   const env = {
+    DISCORD_PUBLIC_KEY: "ab".repeat(32),
     DISCORD_APPLICATION_ID: APP,
     DISCORD_BOT_TOKEN: "bot-token-secret",
     DISCORD_API_BASE: "http://discord.test/discord/api/v10/",
@@ -181,7 +182,7 @@ Deno.test("discord:register task", async (t) => {
     assert.equal(lines.length, 1);
     assert.equal(
       lines[0],
-      `Registered ${discordNames.length} commands for all servers (global): ` +
+      `default (app ${APP}): Registered ${discordNames.length} commands for all servers (global): ` +
         discordNames.map((n) => `/${n}`).join(" "),
     );
     assert.ok(!lines[0].includes("bot-token-secret"));
