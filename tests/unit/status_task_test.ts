@@ -35,10 +35,11 @@ Deno.test("status: drift on the platforms, per bot", async (t) => {
   const telegram = createTelegramSink();
   const discord = createDiscordSink();
   const mounts = sinkMounts(telegram, discord);
-  let gateway: ((req: Request) => Promise<Response>) | undefined;
+  // Served once built: its configuration needs the server's URL.
+  const gateway: { handler?: (req: Request) => Promise<Response> } = {};
   const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, (req) => {
     const path = new URL(req.url).pathname;
-    if (path.startsWith("/functions/v1/gateway")) return gateway!(req);
+    if (path.startsWith("/functions/v1/gateway")) return gateway.handler!(req);
     const mount = mounts.find((m) => path.startsWith(m.prefix));
     return mount ? mount.handler(req) : Promise.resolve(new Response(null, { status: 404 }));
   });
@@ -77,7 +78,7 @@ Deno.test("status: drift on the platforms, per bot", async (t) => {
     }]),
   };
   const served = createGateway(loadConfig(env), { log: createLogger(() => {}) });
-  gateway = served;
+  gateway.handler = served;
   for (const [name, k] of [["default", keys], ["staging", stagingKeys]] as const) {
     const pkcs8 = new Uint8Array(await crypto.subtle.exportKey("pkcs8", k.privateKey));
     discord.registerApplication({
