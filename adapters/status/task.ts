@@ -21,7 +21,7 @@ import {
 import type { AnyCommand } from "../../supabase/functions/_shared/command.ts";
 import { commands as appCommands } from "../../supabase/functions/gateway/commands/mod.ts";
 import { discordCommandsJson } from "../discord/commands_json.ts";
-import { discordRequest, type DiscordRest } from "../discord/rest.ts";
+import { discordRequest, type DiscordRest, DiscordRestError } from "../discord/rest.ts";
 import {
   botRoute,
   checkedUrl,
@@ -138,8 +138,11 @@ function telegramCheck(bot: TelegramBot, expected: TelegramExpected): Check {
       return { title, bot: bot.name, findings };
     } catch (err) {
       // grammY's errors carry Telegram's description; a network error's message may hold the URL.
-      const description = (err as { description?: string }).description ?? (err as Error).message;
-      const why = `Telegram answered: ${redact(description, [bot.token, bot.webhookSecret])}`;
+      const description = (err as { description?: string }).description;
+      const why = redact(
+        description ? `Telegram answered: ${description}` : (err as Error).message,
+        [bot.token, bot.webhookSecret],
+      );
       return { title, bot: bot.name, findings: [], unchecked: { why, counts: true } };
     }
   };
@@ -169,7 +172,10 @@ function discordCheck(app: DiscordApp, expected: DiscordExpected): Check {
         : [];
       return { title, bot: app.name, findings: discordDrift(expected, { application, commands }) };
     } catch (err) {
-      const why = `Discord answered: ${redact((err as Error).message, [app.botToken])}`;
+      const message = redact((err as Error).message, [app.botToken]);
+      const why = err instanceof DiscordRestError && err.status
+        ? `Discord answered: ${message}`
+        : message;
       return { title, bot: app.name, findings: [], unchecked: { why, counts: true } };
     }
   };

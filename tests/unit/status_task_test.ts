@@ -263,6 +263,12 @@ Deno.test("status: drift on the platforms, per bot", async (t) => {
         lines[0],
         "telegram staging (@StagingBot): cannot check: Telegram answered: Unauthorized",
       );
+      const revoked = await run(["--bot", "default"], { DISCORD_BOT_TOKEN: "revoked-token" });
+      assertEquals(revoked.code, 1);
+      assertEquals(
+        revoked.lines[1],
+        `discord default (app ${APPS.default}): cannot check: Discord answered: 401 401: Unauthorized`,
+      );
     });
     await t.step("usage: an unknown bot or flag, no URL: exit 2", async () => {
       assertEquals(await run(["--bot", "prod"]), {
