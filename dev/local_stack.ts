@@ -1,8 +1,9 @@
 /**
- * What `--local` gives the setup tasks (`telegram:webhook`, `discord:register`): the running local
- * stack's URL, read from its state folder (`STACK_STATE_DIR`, else `.local/dev`), its Telegram and
- * Discord sinks as the APIs, and its local-only channel secrets. No variables to export: the
- * tasks then talk to the local stack as they would to Telegram and Discord.
+ * What `--local` gives the tasks (`telegram:webhook`, `discord:register`, `status`): the
+ * running local stack's URL, read from its state folder (`STACK_STATE_DIR`, else `.local/dev`),
+ * its Telegram and Discord sinks as the APIs, and its local-only channel secrets (every local
+ * bot). No variables to export: the tasks then talk to the local stack as they would to Telegram
+ * and Discord.
  *
  * @module
  */

@@ -110,7 +110,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ...extraBotsEnv(secrets, apis),
     });
     const direct = directRestFetch(url, rest.url);
-    const gateway = createGateway(loadConfig(gatewayEnv), {
+    const config = loadConfig(gatewayEnv);
+    const gateway = createGateway(config, {
       fetch: options.wrapFetch ? options.wrapFetch(direct) : direct,
       log: options.gatewayLog ?? createLogger(),
     });
@@ -119,6 +120,22 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     // cannot learn who started the bot, so every private chat takes messages.
     const telegram = createTelegramSink({ privateChats: "any" });
     const discord = createDiscordSink();
+    // The sink knows every configured application as Discord would, with the private keys of the
+    // local ones so that it verifies an interactions endpoint URL by signed PINGs, as Discord does.
+    const privateKeys = new Map([
+      [secrets.discordPublicKey, secrets.discordPrivateKey],
+      ...secrets.bots.discord.map((a) => [a.publicKey, a.privateKey] as [string, string]),
+    ]);
+    for (const app of config.discordApps) {
+      if (!app.botToken) continue;
+      discord.registerApplication({
+        applicationId: app.applicationId,
+        botToken: app.botToken,
+        publicKey: app.publicKey,
+        privateKey: privateKeys.get(app.publicKey),
+        name: app.appName ?? "Local Gateway App",
+      });
+    }
     const front: FrontDoor = serveFrontDoor({
       port: options.ports.front,
       restUrl: rest.url,

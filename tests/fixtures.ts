@@ -225,7 +225,17 @@ export function startGateway(options: TestGatewayOptions = {}): Promise<TestGate
     return direct(input, init);
   };
   const logs: string[] = [];
-  const handler = createGateway(loadConfig(env), {
+  const config = loadConfig(env);
+  // The sink knows every configured application as Discord does (its token, its commands).
+  for (const app of config.discordApps) {
+    if (!app.botToken) continue;
+    discord.registerApplication({
+      applicationId: app.applicationId,
+      botToken: app.botToken,
+      publicKey: app.publicKey,
+    });
+  }
+  const handler = createGateway(config, {
     commands: options.commands,
     fetch: countingFetch,
     log: createLogger((line) => logs.push(line)),

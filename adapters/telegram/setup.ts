@@ -7,8 +7,14 @@ import type { AnyCommand } from "../../supabase/functions/_shared/command.ts";
 import { telegramName, usage } from "./parse.ts";
 import { listedOn } from "../../supabase/functions/_shared/command.ts";
 
-/** The only update type the gateway acts on; others would be acknowledged and dropped anyway. */
-export const ALLOWED_UPDATES = ["message"] as const;
+/**
+ * The update types the gateway acts on: messages (commands) and button presses. Telegram delivers
+ * only these; anything else would be acknowledged and dropped anyway.
+ */
+export const ALLOWED_UPDATES = ["message", "callback_query"] as const;
+
+/** Longest wait for one Bot API call from a task. */
+const CALL_TIMEOUT_SECONDS = 10;
 
 /** The command menu (`setMyCommands`) for the commands offered on Telegram. */
 export function telegramCommandMenu(
@@ -51,9 +57,11 @@ export function webhookInfo(setup: Pick<WebhookSetup, "botToken" | "apiRoot" | "
   return apiFor(setup).getWebhookInfo();
 }
 
-function apiFor(setup: Pick<WebhookSetup, "botToken" | "apiRoot" | "fetch">): Api {
+/** A Bot API client for one bot (calls bounded at 10 s). */
+export function apiFor(setup: Pick<WebhookSetup, "botToken" | "apiRoot" | "fetch">): Api {
   return new Api(setup.botToken, {
     apiRoot: setup.apiRoot,
+    timeoutSeconds: CALL_TIMEOUT_SECONDS,
     ...(setup.fetch ? { fetch: setup.fetch as never } : {}),
   });
 }

@@ -1,19 +1,22 @@
 /**
  * Discord REST sink: a local stand-in for `https://discord.com/api/v10` for the dev stack and
  * tests. It serves interaction webhooks (edit/get/delete `@original`, follow-ups) for tokens
- * registered with `registerInteraction` (valid 15 minutes, like Discord) and application
- * command bulk overwrite/list, answering with Discord's status codes and JSON error shapes.
- * Every call is recorded in `calls` (Authorization values redacted).
+ * registered with `registerInteraction` (valid 15 minutes, like Discord), application
+ * command bulk overwrite/list, and `GET`/`PATCH /applications/@me` for the applications it was
+ * told about with `registerApplication` (see `discord_applications.ts`), answering with Discord's
+ * status codes and JSON error shapes. Every call is recorded in `calls` (Authorization values
+ * redacted).
  *
  * @module
  */
 
+import { ApplicationStore, type SinkApplication } from "./discord_applications.ts";
 import { CommandStore } from "./discord_commands.ts";
 import { DiscordError, httpError, snowflakes } from "./discord_errors.ts";
 import { type InteractionState, InteractionStore } from "./discord_messages.ts";
 import { createRecorder, FailureQueue } from "./recorder.ts";
 
-export type { InteractionState };
+export type { InteractionState, SinkApplication };
 
 /** One recorded REST call. */
 export interface DiscordCall {
@@ -57,6 +60,8 @@ export interface DiscordSinkOptions {
   clock?: () => number;
   /** Lifetime of an interaction token; default 15 minutes. */
   tokenTtlMs?: number;
+  /** Reaches the interactions endpoint URLs the sink verifies; defaults to `fetch`. */
+  fetch?: typeof fetch;
 }
 
 /** The Discord sink: an in-process fake Discord REST API. */
@@ -75,7 +80,15 @@ export interface DiscordSink {
   interaction(token: string): InteractionState | undefined;
   /** Stored application commands (global, or of one guild). */
   commands(applicationId: string, guildId?: string): unknown[];
-  /** Forgets calls, interactions, commands and pending failures. */
+  /**
+   * Makes an application known, as it is to Discord: its bot token then authenticates
+   * `/applications/@me` and its commands (others' tokens are refused there); with its private
+   * key, a new interactions endpoint URL is verified by signed PINGs.
+   */
+  registerApplication(app: SinkApplication): void;
+  /** A known application as `GET /applications/@me` answers it, or undefined. */
+  application(applicationId: string): Record<string, unknown> | undefined;
+  /** Forgets calls, interactions, commands, pending failures and endpoint URLs set. */
   reset(): void;
 }
 
@@ -92,9 +105,10 @@ export function createDiscordSink(options: DiscordSinkOptions = {}): DiscordSink
   const log = createRecorder<DiscordCall>("discord sink");
   const interactions = new InteractionStore(snowflake, options.tokenTtlMs ?? 15 * 60_000);
   const commands = new CommandStore(snowflake);
+  const applications = new ApplicationStore(options.fetch ?? ((input, init) => fetch(input, init)));
   const failures = new FailureQueue<DiscordFailureMatch, DiscordFailure>();
 
-  function route(req: Request, path: string, body: unknown, now: number): Answer {
+  async function route(req: Request, path: string, body: unknown, now: number): Promise<Answer> {
     const method = req.method.toUpperCase();
     const sub = /^\/api\/v10(\/.*?)\/?$/.exec(path)?.[1];
     if (sub === undefined) throw httpError(404);
@@ -103,8 +117,12 @@ export function createDiscordSink(options: DiscordSinkOptions = {}): DiscordSink
       const result = interactions.route(method, [m[1], m[2], m[3]], body, now);
       return result === undefined ? { status: 204 } : { status: 200, body: result };
     }
+    if (sub === "/applications/@me") return { status: 200, body: await applications.me(req, body) };
     m = /^\/applications\/(\d+)(?:\/guilds\/(\d+))?\/commands$/.exec(sub);
-    if (m) return { status: 200, body: commands.route(req, body, m[1], m[2], now) };
+    if (m) {
+      applications.checkCommandAccess(m[1], req);
+      return { status: 200, body: commands.route(req, body, m[1], m[2], now) };
+    }
     throw httpError(404);
   }
 
@@ -121,7 +139,7 @@ export function createDiscordSink(options: DiscordSinkOptions = {}): DiscordSink
         (!m.method || m.method.toUpperCase() === method) &&
         (!m.pathIncludes || path.includes(m.pathIncludes))
       );
-      answer = failure ? failureAnswer(failure, time) : route(req, path, body, time);
+      answer = failure ? failureAnswer(failure, time) : await route(req, path, body, time);
     } catch (err) {
       if (!(err instanceof DiscordError)) throw err;
       answer = { status: err.status, body: err.body };
@@ -141,7 +159,10 @@ export function createDiscordSink(options: DiscordSinkOptions = {}): DiscordSink
       interactions.register(applicationId, token, clock()),
     interaction: (token) => interactions.get(token),
     commands: (applicationId, guildId) => commands.list(applicationId, guildId),
+    registerApplication: (app) => applications.register(app),
+    application: (applicationId) => applications.get(applicationId),
     reset() {
+      applications.reset();
       log.items.length = 0;
       interactions.clear();
       commands.clear();

@@ -5,6 +5,8 @@
  * the dev stack:
  *
  * - `GET /__sinks/telegram/sent[?method=sendMessage]` — recorded Bot API calls; `DELETE` clears
+ * - `POST /__sinks/telegram/webhook-status` `{"token","pending_update_count"?,"last_error_date"?,
+ *   "last_error_message"?}` — what `getWebhookInfo` reports about deliveries (null clears)
  * - `GET /__sinks/discord/calls` — recorded Discord calls; `DELETE` clears
  * - `POST /__sinks/discord/interactions` `{"application_id","token"}` — registers an interaction
  *   token (what Discord does when it delivers an interaction)
@@ -42,6 +44,7 @@ export function sinkMounts(telegram: TelegramSink, discord: DiscordSink): SinkMo
       handler(req) {
         const url = new URL(req.url);
         const rest = url.pathname.slice(TELEGRAM_SINK_PREFIX.length);
+        if (rest === "/webhook-status") return telegramWebhookStatus(telegram, req);
         if (rest !== "/sent") return telegram.handle(req, rest);
         if (req.method === "DELETE") {
           telegram.sent.length = 0;
@@ -57,6 +60,29 @@ export function sinkMounts(telegram: TelegramSink, discord: DiscordSink): SinkMo
       handler: (req) => discordInspect(discord, req),
     },
   ];
+}
+
+async function telegramWebhookStatus(telegram: TelegramSink, req: Request): Promise<Response> {
+  if (req.method !== "POST") return methodNotAllowed();
+  const body = await req.json().catch(() => null) as Record<string, unknown> | null;
+  const { token, pending_update_count: pending, last_error_date: date } = body ?? {};
+  const message = body?.last_error_message;
+  const valid = typeof token === "string" &&
+    (pending === undefined || (Number.isInteger(pending) && (pending as number) >= 0)) &&
+    (date === undefined || date === null || Number.isInteger(date)) &&
+    (message === undefined || message === null || typeof message === "string");
+  if (!valid) {
+    return Response.json({
+      error: "token (string) is required; pending_update_count, last_error_date (integers) " +
+        "and last_error_message (string) are optional",
+    }, { status: 400 });
+  }
+  telegram.setWebhookStatus(token, {
+    pending_update_count: pending as number | undefined,
+    last_error_date: date as number | null | undefined,
+    last_error_message: message as string | null | undefined,
+  });
+  return new Response(null, { status: 204 });
 }
 
 async function discordInspect(discord: DiscordSink, req: Request): Promise<Response> {

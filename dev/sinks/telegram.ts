@@ -11,10 +11,16 @@
  */
 
 import { createRecorder, FailureQueue } from "./recorder.ts";
+import { readParams } from "./telegram_params.ts";
 import { METHODS } from "./telegram_methods.ts";
-import { BotState, TelegramError, type WebhookSettings } from "./telegram_state.ts";
+import {
+  BotState,
+  TelegramError,
+  type WebhookSettings,
+  type WebhookStatus,
+} from "./telegram_state.ts";
 
-export type { WebhookSettings };
+export type { WebhookSettings, WebhookStatus };
 
 /** One recorded Bot API call. */
 export interface SentCall {
@@ -40,6 +46,13 @@ export interface TelegramFailure {
   retryAfter?: number;
   /** Overrides the default description for the status. */
   description?: string;
+}
+
+/** A change to a bot's {@link WebhookStatus}: given fields replace, null clears an error. */
+export interface WebhookStatusUpdate {
+  pending_update_count?: number;
+  last_error_date?: number | null;
+  last_error_message?: string | null;
 }
 
 /** Options of {@link createTelegramSink}. */
@@ -74,6 +87,11 @@ export interface TelegramSink {
    * it delivers: who wrote to the bot in private may be written to there (see `privateChats`).
    */
   noteUpdate(token: string, update: unknown): void;
+  /**
+   * Sets what `getWebhookInfo` reports about deliveries for a bot token, as Telegram would after
+   * failing to deliver (pending updates, the last error); fields given replace, null clears.
+   */
+  setWebhookStatus(token: string, status: WebhookStatusUpdate): void;
   /** Makes `threadId` a forum topic of the supergroup `chatId` (others refuse thread ids). */
   addForumTopic(chatId: number, threadId: number): void;
   /** Forgets calls, bot state (webhooks, commands, messages) and pending failures. */
@@ -90,18 +108,6 @@ const DEFAULT_DESCRIPTIONS: Record<number, string> = {
   500: "Internal Server Error",
   502: "Bad Gateway",
 };
-/** Parameters whose form-encoded values are JSON, as in the Bot API. */
-const JSON_FIELDS = new Set([
-  "reply_markup",
-  "entities",
-  "caption_entities",
-  "commands",
-  "scope",
-  "allowed_updates",
-  "link_preview_options",
-  "reply_parameters",
-]);
-
 /** Creates a Telegram sink with its own state. */
 export function createTelegramSink(options: TelegramSinkOptions = {}): TelegramSink {
   const clock = options.clock ?? Date.now;
@@ -187,6 +193,17 @@ export function createTelegramSink(options: TelegramSinkOptions = {}): TelegramS
     noteUpdate(token, update) {
       botFor(token).note(update);
     },
+    setWebhookStatus(token, update) {
+      const bot = botFor(token);
+      const { last_error_date: date, last_error_message: message } = update;
+      const next: WebhookStatus = { ...bot.status };
+      next.pending_update_count = update.pending_update_count ?? next.pending_update_count;
+      if (date === null) delete next.last_error_date;
+      else if (date !== undefined) next.last_error_date = date;
+      if (message === null) delete next.last_error_message;
+      else if (message !== undefined) next.last_error_message = message;
+      bot.status = next;
+    },
     addForumTopic(chatId, threadId) {
       const topics = forumTopics.get(String(chatId)) ?? new Set();
       forumTopics.set(String(chatId), topics.add(threadId));
@@ -212,45 +229,4 @@ function errorBody(
 
 function reply(status: number, body: unknown, headers: Record<string, string> = {}): Response {
   return Response.json(body, { status, headers });
-}
-
-/** Merges query parameters with a JSON, urlencoded or multipart body. */
-async function readParams(req: Request): Promise<Record<string, unknown>> {
-  const params: Record<string, unknown> = {};
-  for (const [k, v] of new URL(req.url).searchParams) params[k] = fromForm(k, v);
-  if (req.method === "GET" || req.method === "HEAD" || !req.body) return params;
-  const type = (req.headers.get("content-type") ?? "").toLowerCase();
-  if (type.includes("multipart/form-data") || type.includes("x-www-form-urlencoded")) {
-    let form: FormData;
-    try {
-      form = await req.formData();
-    } catch {
-      throw new TelegramError(400, "Bad Request: can't parse request body");
-    }
-    for (const [k, v] of form) {
-      params[k] = typeof v === "string"
-        ? fromForm(k, v)
-        : { file_name: v.name, mime_type: v.type, file_size: v.size };
-    }
-    return params;
-  }
-  const text = await req.text();
-  if (text.trim() === "") return params;
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new TelegramError(400, "Bad Request: can't parse JSON encoded request body");
-  }
-  if (json && typeof json === "object" && !Array.isArray(json)) Object.assign(params, json);
-  return params;
-}
-
-function fromForm(key: string, value: string): unknown {
-  if (!JSON_FIELDS.has(key)) return value;
-  try {
-    return JSON.parse(value);
-  } catch {
-    return value;
-  }
 }

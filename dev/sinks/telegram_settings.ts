@@ -25,7 +25,7 @@ function scopeKey(p: Params): string {
 
 function setWebhook(bot: BotState, p: Params): MethodOutcome {
   const url = typeof p.url === "string" ? p.url.trim() : "";
-  if (!url) return deleteWebhook(bot);
+  if (!url) return deleteWebhook(bot, p);
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -53,13 +53,22 @@ function setWebhook(bot: BotState, p: Params): MethodOutcome {
   if (secret !== undefined) next.secret_token = String(secret);
   const same = JSON.stringify(bot.webhook) === JSON.stringify(next);
   bot.webhook = next;
+  dropPending(bot, p);
   return { result: true, description: same ? "Webhook is already set" : "Webhook was set" };
 }
 
-function deleteWebhook(bot: BotState): MethodOutcome {
+function deleteWebhook(bot: BotState, p: Params = {}): MethodOutcome {
   const had = bot.webhook !== null;
   bot.webhook = null;
+  dropPending(bot, p);
   return { result: true, description: had ? "Webhook was deleted" : "Webhook is already deleted" };
+}
+
+/** `drop_pending_updates`: Telegram forgets the updates waiting for delivery. */
+function dropPending(bot: BotState, p: Params): void {
+  if (p.drop_pending_updates === true || p.drop_pending_updates === "true") {
+    bot.status = { ...bot.status, pending_update_count: 0 };
+  }
 }
 
 function setMyCommands(bot: BotState, p: Params): MethodOutcome {
@@ -91,7 +100,7 @@ export const SETTINGS_METHODS: MethodEntry[] = [
       result: {
         url: bot.webhook?.url ?? "",
         has_custom_certificate: false,
-        pending_update_count: 0,
+        ...bot.status,
         ...(bot.webhook
           ? { max_connections: bot.webhook.max_connections, ip_address: "127.0.0.1" }
           : {}),

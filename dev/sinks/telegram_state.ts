@@ -14,6 +14,16 @@ export class TelegramError extends Error {
   }
 }
 
+/** What `getWebhookInfo` reports about deliveries; tests set it (the sink delivers nothing). */
+export interface WebhookStatus {
+  /** Updates waiting for delivery. */
+  pending_update_count: number;
+  /** Unix time of the last delivery error, if any. */
+  last_error_date?: number;
+  /** Telegram's description of it, e.g. "Wrong response from the webhook: 500 Internal...". */
+  last_error_message?: string;
+}
+
 /** The webhook settings remembered by `setWebhook`. */
 export interface WebhookSettings {
   /** Target URL. */
@@ -51,6 +61,8 @@ export class BotState {
   webhook: WebhookSettings | null = null;
   /** Last `allowed_updates` given to `setWebhook`, if any. */
   allowedUpdates: string[] | undefined;
+  /** Delivery state as `getWebhookInfo` reports it. */
+  status: WebhookStatus = { pending_update_count: 0 };
   /** Command lists by scope and language (`setMyCommands`). */
   readonly commands = new Map<string, { command: string; description: string }[]>();
   readonly #chats = new Map<string, ChatState>();

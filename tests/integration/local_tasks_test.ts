@@ -2,12 +2,15 @@
  * The setup tasks and the simulator against the running local stack (the one `deno task test`
  * started, found through its state folder): `telegram:webhook --local` sets and shows the webhook
  * on the stack's Telegram sink, `discord:register --local` registers the registry's commands on
- * its Discord sink (global and guild), and `simulate discord` takes Discord's `code:XYZ` syntax.
- * No channel variable is given to any of them: `--local` needs none.
+ * its Discord sink (global and guild), `--all` does so for every local bot (Discord verifying each
+ * endpoint by signed PINGs to the stack's gateway), `status --local` then finds nothing, and a
+ * webhook pointed elsewhere through the sink is reported; `simulate discord` takes Discord's
+ * `code:XYZ` syntax. No channel variable is given to any of them: `--local` needs none.
  */
 import { assert, assertEquals, assertMatch } from "../assert.ts";
 import { main as telegramWebhook } from "../../adapters/telegram/webhook_task.ts";
 import { registerCommands } from "../../adapters/discord/register_task.ts";
+import { status } from "../../adapters/status/task.ts";
 import { telegramCommandMenu } from "../../adapters/telegram/setup.ts";
 import { REPO_ROOT } from "../../dev/paths.ts";
 import { listedOn } from "../../supabase/functions/_shared/command.ts";
@@ -33,8 +36,8 @@ Deno.test("setup tasks with --local, and simulate discord", integration, async (
     const lines: string[] = [];
     assertEquals(await telegramWebhook(["--local"], env, (l) => lines.push(l)), 0, lines[0]);
     assertEquals(lines, [
-      `webhook set to ${url}/functions/v1/gateway/telegram; commands: /` +
-      telegramCommandMenu(commands).map((c) => c.command).join(", /"),
+      `default (@LocalGatewayBot): webhook set to ${url}/functions/v1/gateway/telegram; ` +
+      `commands: /${telegramCommandMenu(commands).map((c) => c.command).join(", /")}`,
     ]);
     assert(!lines[0].includes(secrets.telegramBotToken), "bot token printed");
   });
@@ -52,7 +55,8 @@ Deno.test("setup tasks with --local, and simulate discord", integration, async (
       await registerCommands({ args: ["--local", ...args], env, print: (l) => lines.push(l) });
       assertEquals(
         lines[0],
-        `Registered ${names.split(" ").length} commands for ${where}: ${names}`,
+        `default (app ${secrets.discordApplicationId}): ` +
+          `Registered ${names.split(" ").length} commands for ${where}: ${names}`,
       );
     }
     const stored = async (guild?: string) => {
@@ -64,6 +68,47 @@ Deno.test("setup tasks with --local, and simulate discord", integration, async (
     };
     assertEquals(await stored(), names);
     assertEquals(await stored(GUILD), names);
+  });
+  await t.step("--all for every local bot, then status --local finds nothing", async () => {
+    const quiet = () => {};
+    assertEquals(await telegramWebhook(["--local", "--all"], env, quiet), 0);
+    // The sink verifies each endpoint with signed PINGs to the stack's gateway, as Discord does.
+    await registerCommands({ args: ["--local", "--all", "--endpoint"], env, print: quiet });
+    const lines: string[] = [];
+    assertEquals(await status({ args: ["--local"], env, print: (l) => lines.push(l) }), 0);
+    const staging = secrets.bots.discord[0].applicationId;
+    assertEquals(lines, [
+      "telegram default (@LocalGatewayBot): ok",
+      "telegram staging (@LocalStagingBot): ok",
+      `discord default (app ${secrets.discordApplicationId}): ok`,
+      `discord staging (app ${staging}): ok`,
+    ]);
+  });
+  await t.step("status --local reports a webhook the sink pointed elsewhere", async () => {
+    const token = secrets.bots.telegram[0].token;
+    const set = await fetch(`${url}/__sinks/telegram/bot${token}/setWebhook`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ url: "https://elsewhere.example/hook" }),
+    });
+    assertEquals((await set.json()).ok, true);
+    const lines: string[] = [];
+    const code = await status({
+      args: ["--local", "--bot", "staging"],
+      env,
+      print: (l) => lines.push(l),
+    });
+    assertEquals(code, 1);
+    assertEquals(lines.slice(0, 4), [
+      "telegram staging (@LocalStagingBot): 1 difference",
+      "    webhook points to https://elsewhere.example/hook, not to this gateway's " +
+      `${url}/functions/v1/gateway/telegram/staging`,
+      "    fix: deno task telegram:webhook --local --bot staging",
+      `discord staging (app ${secrets.bots.discord[0].applicationId}): ok`,
+    ]);
+    assert(!lines.join("\n").includes(token), "bot token printed");
+    assertEquals(await telegramWebhook(["--local", "--bot", "staging"], env, () => {}), 0);
+    assertEquals(await status({ args: ["--local"], env, print: () => {} }), 0);
   });
   await t.step("--local without a running stack: one line saying so", async () => {
     const empty = await Deno.makeTempDir();

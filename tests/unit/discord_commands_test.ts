@@ -155,6 +155,7 @@ Deno.test("discord:register task", async (t) => {
     return sink.handle(req, new URL(req.url).pathname.replace(/^\/discord/, ""));
   };
   const env = {
+    DISCORD_PUBLIC_KEY: "ab".repeat(32),
     DISCORD_APPLICATION_ID: APP,
     DISCORD_BOT_TOKEN: "bot-token-secret",
     DISCORD_API_BASE: "http://discord.test/discord/api/v10/",
@@ -181,7 +182,7 @@ Deno.test("discord:register task", async (t) => {
     assert.equal(lines.length, 1);
     assert.equal(
       lines[0],
-      `Registered ${discordNames.length} commands for all servers (global): ` +
+      `default (app ${APP}): Registered ${discordNames.length} commands for all servers (global): ` +
         discordNames.map((n) => `/${n}`).join(" "),
     );
     assert.ok(!lines[0].includes("bot-token-secret"));
@@ -202,9 +203,16 @@ Deno.test("discord:register task", async (t) => {
     await assert.rejects(run([], { DISCORD_BOT_TOKEN: "" }), /DISCORD_BOT_TOKEN is not set/);
     await assert.rejects(run([], { DISCORD_APPLICATION_ID: undefined }), /APPLICATION_ID/);
     await assert.rejects(run(["--guild", "abc"]), /--guild needs/);
-    await assert.rejects(run(["--nope"]), /Unknown argument/);
+    await assert.rejects(run(["--nope"]), { message: /Unknown argument/, exitCode: 2 });
+    await assert.rejects(run([], { DISCORD_PUBLIC_KEY: undefined }), {
+      message: /^DISCORD_PUBLIC_KEY is not set: the tasks read the Discord applications/,
+      exitCode: 2,
+    });
     sink.failNext({ method: "PUT" }, { status: 500 });
-    await assert.rejects(run([]), /Discord refused the commands: 500 500: Internal Server Error/);
+    await assert.rejects(run([]), {
+      message: /Discord refused the commands: 500 500: Internal Server Error/,
+      exitCode: 1,
+    });
     const bad = defineCommand({
       name: "bad",
       description: "x",
@@ -223,4 +231,103 @@ Deno.test("discord:register task", async (t) => {
       /400 Invalid Form Body \(code 50035\): 0\.name: Command name is invalid/,
     );
   });
+});
+
+Deno.test("discord:register with several applications", async (t) => {
+  const sink = createDiscordSink();
+  const sinkFetch: typeof fetch = (input, init) => {
+    const req = new Request(input, init);
+    return sink.handle(req, new URL(req.url).pathname.replace(/^\/discord/, ""));
+  };
+  const STAGING = "100000000000000002";
+  const staging = {
+    name: "staging",
+    applicationId: STAGING,
+    publicKey: "cd".repeat(32),
+    botToken: "staging-bot-token",
+    commands: ["help", "tasks"],
+  };
+  sink.registerApplication({
+    applicationId: APP,
+    botToken: "default-bot-token",
+    publicKey: "ab".repeat(32),
+  });
+  sink.registerApplication({ ...staging });
+  const env = {
+    DISCORD_PUBLIC_KEY: "ab".repeat(32),
+    DISCORD_APPLICATION_ID: APP,
+    DISCORD_BOT_TOKEN: "default-bot-token",
+    DISCORD_API_BASE: "http://discord.test/discord/api/v10",
+    DISCORD_APPS: JSON.stringify([{ ...staging, apiBase: "http://discord.test/discord/api/v10" }]),
+  };
+  const run = async (args: string[], over: Record<string, string> = {}) => {
+    const lines: string[] = [];
+    await registerCommands({
+      args,
+      env: { ...env, ...over },
+      fetch: sinkFetch,
+      print: (l) => lines.push(l),
+    });
+    return lines;
+  };
+  const names = (list: unknown[]) => list.map((c) => (c as { name: string }).name);
+
+  await t.step("--dry-run --all: each application's own commands, by name", async () => {
+    const json = JSON.parse((await run(["--dry-run", "--all"])).join("\n"));
+    assert.deepEqual(Object.keys(json), ["default", "staging"]);
+    assert.deepEqual(names(json.default), discordNames);
+    assert.deepEqual(names(json.staging), ["help", "tasks"]);
+    assert.equal(sink.calls.length, 0);
+  });
+  await t.step("--all: each with its own token, only what it offers", async () => {
+    const lines = await run(["--all"]);
+    assert.equal(lines.length, 2);
+    assert.equal(
+      lines[1],
+      `staging (app ${STAGING}): Registered 2 commands for all servers (global): /help /tasks`,
+    );
+    assert.deepEqual(names(sink.commands(APP)), discordNames);
+    assert.deepEqual(names(sink.commands(STAGING)), ["help", "tasks"]);
+    assert.ok(!lines.join("\n").includes("bot-token"));
+  });
+  await t.step("a name no application has, or one without a bot token: exit 2", async () => {
+    await assert.rejects(run(["--bot", "prod"]), {
+      message: 'no Discord application is named "prod" (configured: default, staging).',
+      exitCode: 2,
+    });
+    const { botToken: _, ...tokenless } = staging;
+    const apps = JSON.stringify([{ ...tokenless, apiBase: env.DISCORD_API_BASE }]);
+    await assert.rejects(run(["--all"], { DISCORD_APPS: apps }), {
+      message: 'DISCORD_APPS entry "staging" has no botToken (the Bot page of the application).',
+      exitCode: 2,
+    });
+    await assert.rejects(run(["--url", "https://x.example"]), { exitCode: 2 });
+    await assert.rejects(run(["--endpoint"]), { message: /--endpoint needs the gateway's URL/ });
+  });
+  await t.step(
+    "another application's token: Discord's 403, the others still registered",
+    async () => {
+      const apps = JSON.stringify([{
+        ...staging,
+        botToken: "default-bot-token",
+        apiBase: env.DISCORD_API_BASE,
+      }]);
+      const lines: string[] = [];
+      await assert.rejects(
+        registerCommands({
+          args: ["--all"],
+          env: { ...env, DISCORD_APPS: apps },
+          fetch: sinkFetch,
+          print: (l) => lines.push(l),
+        }),
+        { message: "1 of 2 applications failed.", exitCode: 1 },
+      );
+      assert.match(lines[0], /^default \(app \d+\): Registered /);
+      assert.equal(
+        lines[1],
+        `error: staging (app ${STAGING}): Discord refused the commands: 403 Missing Access ` +
+          "(code 50001)",
+      );
+    },
+  );
 });

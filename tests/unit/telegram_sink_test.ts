@@ -297,6 +297,48 @@ Deno.test("telegram sink", async (t) => {
     assert.equal(telegram.webhook(TOKEN), null);
   });
 
+  await t.step("what getWebhookInfo reports about deliveries is set per token", async () => {
+    const url = "https://example.com/functions/v1/gateway/telegram";
+    await tgCall(tg, "setWebhook", { url });
+    telegram.setWebhookStatus(TOKEN, {
+      pending_update_count: 3,
+      last_error_date: 1_700_000_000,
+      last_error_message: "Wrong response from the webhook: 500 Internal Server Error",
+    });
+    const info = (await tgCall(tg, "getWebhookInfo")).body.result as Json;
+    assert.equal(info.pending_update_count, 3);
+    assert.equal(info.last_error_date, 1_700_000_000);
+    assert.match(String(info.last_error_message), /500 Internal Server Error/);
+    const other = (await tgCall(tg, "getWebhookInfo", {}, "999:other_bot_token")).body.result;
+    assert.equal((other as Json).pending_update_count, 0, "another token's is its own");
+    // Over HTTP, for tests in another process than the stack; null clears the error.
+    const res = await tg(
+      new Request(`${BASE}/__sinks/telegram/webhook-status`, {
+        method: "POST",
+        body: JSON.stringify({ token: TOKEN, last_error_date: null, last_error_message: null }),
+      }),
+    );
+    assert.equal(res.status, 204);
+    const cleared = (await tgCall(tg, "getWebhookInfo")).body.result as Json;
+    assert.equal(cleared.pending_update_count, 3);
+    assert.equal("last_error_date" in cleared || "last_error_message" in cleared, false);
+    const bad = await tg(
+      new Request(`${BASE}/__sinks/telegram/webhook-status`, {
+        method: "POST",
+        body: JSON.stringify({ token: TOKEN, pending_update_count: -1 }),
+      }),
+    );
+    assert.equal(bad.status, 400);
+    await bad.body?.cancel();
+    // drop_pending_updates forgets what waits, as Telegram does.
+    await tgCall(tg, "setWebhook", { url, drop_pending_updates: true });
+    assert.equal(
+      ((await tgCall(tg, "getWebhookInfo")).body.result as Json).pending_update_count,
+      0,
+    );
+    await tgCall(tg, "deleteWebhook");
+  });
+
   await t.step("commands, callback answers and chat actions", async () => {
     const commands = [{ command: "add", description: "Add a task" }];
     assert.deepEqual((await tgCall(tg, "setMyCommands", { commands })).body, {

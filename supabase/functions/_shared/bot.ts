@@ -38,7 +38,7 @@ export function createBotScopes(config: GatewayConfig, registry: Registry): BotS
   const links: AppLinks = { appName: config.appName, linkUrl: config.linkUrl, telegram };
   const scopes = new Map<string, BotScope>();
   const add = (channel: BotScope["channel"], bot: TelegramBot | DiscordApp) => {
-    const offered = registry.list().filter((c) => offeredOn(c, channel) && offersName(bot, c.name));
+    const offered = offeredBy(bot, channel, registry);
     const names = new Set(offered.map((c) => c.name));
     scopes.set(`${channel}\n${bot.name}`, {
       channel,
@@ -58,6 +58,18 @@ export function createBotScopes(config: GatewayConfig, registry: Registry): BotS
     get: (channel, name) => scopes.get(`${channel}\n${name}`),
     links,
   };
+}
+
+/**
+ * The commands `bot` offers on `channel`, in registry order: its `commands` list (all when absent)
+ * and each command's channels. The setup tasks use it for the menu and the registration.
+ */
+export function offeredBy(
+  bot: BotBase,
+  channel: BotScope["channel"],
+  registry: Pick<Registry, "list">,
+): AnyCommand[] {
+  return registry.list().filter((c) => offeredOn(c, channel) && offersName(bot, c.name));
 }
 
 /** Whether a bot's `commands` list (all when absent) names `name`. */
