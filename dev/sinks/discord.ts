@@ -10,6 +10,7 @@
 
 import { CommandStore } from "./discord_commands.ts";
 import { DiscordError, httpError, snowflakes } from "./discord_errors.ts";
+import { DirectMessages } from "./discord_dm.ts";
 import { type InteractionState, InteractionStore } from "./discord_messages.ts";
 import { createRecorder, FailureQueue } from "./recorder.ts";
 
@@ -75,6 +76,12 @@ export interface DiscordSink {
   interaction(token: string): InteractionState | undefined;
   /** Stored application commands (global, or of one guild). */
   commands(applicationId: string, guildId?: string): unknown[];
+  /** The direct messages a bot posted to `userId`, oldest first. */
+  directMessages(userId: string): Record<string, unknown>[];
+  /** Makes `userId` refuse direct messages from bots (403, 50007). */
+  refuseDirectMessages(userId: string): void;
+  /** Switches the rate limits of direct messages on or off (default off). */
+  setLimits(enabled: boolean): void;
   /** Forgets calls, interactions, commands and pending failures. */
   reset(): void;
 }
@@ -92,12 +99,15 @@ export function createDiscordSink(options: DiscordSinkOptions = {}): DiscordSink
   const log = createRecorder<DiscordCall>("discord sink");
   const interactions = new InteractionStore(snowflake, options.tokenTtlMs ?? 15 * 60_000);
   const commands = new CommandStore(snowflake);
+  const dms = new DirectMessages(snowflake);
   const failures = new FailureQueue<DiscordFailureMatch, DiscordFailure>();
 
   function route(req: Request, path: string, body: unknown, now: number): Answer {
     const method = req.method.toUpperCase();
     const sub = /^\/api\/v10(\/.*?)\/?$/.exec(path)?.[1];
     if (sub === undefined) throw httpError(404);
+    const dm = dms.route(req, sub, body, now);
+    if (dm) return dm;
     let m = /^\/webhooks\/(\d+)\/([^/]+)(?:\/messages\/(@original|\d+))?$/.exec(sub);
     if (m) {
       const result = interactions.route(method, [m[1], m[2], m[3]], body, now);
@@ -141,7 +151,13 @@ export function createDiscordSink(options: DiscordSinkOptions = {}): DiscordSink
       interactions.register(applicationId, token, clock()),
     interaction: (token) => interactions.get(token),
     commands: (applicationId, guildId) => commands.list(applicationId, guildId),
+    directMessages: (userId) => dms.messagesTo(userId),
+    refuseDirectMessages: (userId) => void dms.closed.add(userId),
+    setLimits(enabled) {
+      dms.limits = enabled;
+    },
     reset() {
+      dms.clear();
       log.items.length = 0;
       interactions.clear();
       commands.clear();

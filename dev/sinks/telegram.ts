@@ -8,6 +8,7 @@
  * @module
  */
 
+import { TelegramFloodControl } from "./flood_control.ts";
 import { createRecorder, FailureQueue } from "./recorder.ts";
 import { METHODS } from "./telegram_methods.ts";
 import { BotState, TelegramError, type WebhookSettings } from "./telegram_state.ts";
@@ -60,6 +61,11 @@ export interface TelegramSink {
   failNext(method: string, response: TelegramFailure, times?: number): void;
   /** The webhook a bot token last set (with its secret), or null; for simulators. */
   webhook(token: string): (WebhookSettings & { allowed_updates?: string[] }) | null;
+  /**
+   * Switches Telegram's rate limits on or off (default off): `sendMessage` answers 429 with
+   * `retry_after` past one message a second per chat or 30 a second per bot.
+   */
+  setLimits(enabled: boolean): void;
   /** Makes `threadId` a forum topic of the supergroup `chatId` (others refuse thread ids). */
   addForumTopic(chatId: number, threadId: number): void;
   /** Forgets calls, bot state (webhooks, commands, messages) and pending failures. */
@@ -96,6 +102,7 @@ export function createTelegramSink(options: TelegramSinkOptions = {}): TelegramS
   const bots = new Map<string, BotState>();
   const failures = new FailureQueue<string, TelegramFailure>();
   const forumTopics = new Map<string, Set<number>>();
+  const flood = new TelegramFloodControl();
 
   async function handle(req: Request, path: string): Promise<Response> {
     const match = TOKEN_PATH.exec(path);
@@ -108,6 +115,7 @@ export function createTelegramSink(options: TelegramSinkOptions = {}): TelegramS
     let status: number;
     let body: Record<string, unknown>;
     const headers: Record<string, string> = {};
+    let wait = 0;
     try {
       params = await readParams(req);
       const failure = match && failures.take((m) => m === "*" || m === method.toLowerCase());
@@ -126,6 +134,12 @@ export function createTelegramSink(options: TelegramSinkOptions = {}): TelegramS
       } else if (!entry) {
         status = 404;
         body = errorBody(404, "Not Found");
+      } else if (
+        entry.name === "sendMessage" && (wait = flood.check(token, params.chat_id, time)) > 0
+      ) {
+        status = 429;
+        headers["retry-after"] = String(wait);
+        body = errorBody(429, `Too Many Requests: retry after ${wait}`, { retry_after: wait });
       } else {
         let bot = bots.get(token);
         if (!bot) bots.set(token, bot = new BotState(Number(token.split(":")[0]), forumTopics));
@@ -161,6 +175,10 @@ export function createTelegramSink(options: TelegramSinkOptions = {}): TelegramS
       if (bot.allowedUpdates) out.allowed_updates = [...bot.allowedUpdates];
       return out;
     },
+    setLimits(enabled) {
+      flood.enabled = enabled;
+      flood.clear();
+    },
     addForumTopic(chatId, threadId) {
       const topics = forumTopics.get(String(chatId)) ?? new Set();
       forumTopics.set(String(chatId), topics.add(threadId));
@@ -170,6 +188,7 @@ export function createTelegramSink(options: TelegramSinkOptions = {}): TelegramS
       forumTopics.clear();
       bots.clear();
       failures.clear();
+      flood.clear();
     },
   };
 }

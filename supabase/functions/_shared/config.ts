@@ -5,7 +5,7 @@
  */
 import type { SigningKey } from "./auth/signing_key.ts";
 import { type DiscordApp, discordApps, type TelegramBot, telegramBots } from "./bots.ts";
-import { keyFromSet, parseJwks, parseSigningKey } from "./config_keys.ts";
+import { keyFromSet, keysOfSet, parseJwks, parseSigningKey } from "./config_keys.ts";
 import {
   baseUrl,
   ConfigError,
@@ -27,6 +27,11 @@ export interface GatewayConfig {
   anonKey: string;
   /** Key for the narrow service-role SQL functions (secret key, else the service_role JWT). */
   serviceKey: string;
+  /**
+   * Every service credential a server may present (`POST /notify`): each key of
+   * `SUPABASE_SECRET_KEYS` and `SUPABASE_SERVICE_ROLE_KEY`.
+   */
+  serviceKeys: readonly string[];
   /** Issuer expected in, and written into, access tokens. */
   issuer: string;
   /** Inline public keys (`SUPABASE_JWKS`); else (and for a kid they lack) fetched from `jwksUrl`. */
@@ -125,6 +130,12 @@ export function loadConfig(env: Env = Deno.env.toObject()): GatewayConfig {
     restUrl: `${supabaseUrl}/rest/v1`,
     anonKey,
     serviceKey,
+    serviceKeys: [
+      ...new Set([
+        ...keysOfSet(get("SUPABASE_SECRET_KEYS")),
+        ...keysOfSet(get("SUPABASE_SERVICE_ROLE_KEY")),
+      ]),
+    ],
     issuer: get("GATEWAY_JWT_ISSUER") ??
       (CLI_INTERNAL_URLS.includes(supabaseUrl) ? CLI_DEFAULT_ISSUER : `${supabaseUrl}/auth/v1`),
     jwks: jwks?.keys.length ? { keys: jwks.keys } : undefined,

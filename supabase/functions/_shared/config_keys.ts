@@ -34,6 +34,18 @@ export function keyFromSet(name: string, value: string | undefined): string | un
   return key;
 }
 
+/**
+ * Every key of `SUPABASE_SECRET_KEYS` (a bare key, or each value of the JSON object), for checks
+ * that accept any of the project's secret keys (`POST /notify`). Malformed sets were already
+ * refused by {@link keyFromSet}.
+ */
+export function keysOfSet(value: string | undefined): string[] {
+  if (!value) return [];
+  if (!value.startsWith("{")) return [value];
+  return Object.values(JSON.parse(value) as Record<string, unknown>)
+    .filter((key): key is string => typeof key === "string" && key !== "");
+}
+
 /** `SUPABASE_JWKS`, split: public keys for ES256/RS256, raw `oct` secrets for HS256. */
 export interface ParsedJwks {
   keys: Record<string, unknown>[];
