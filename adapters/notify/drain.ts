@@ -28,8 +28,10 @@ export const MAX_ATTEMPTS = 10;
  * SEND_TIMEOUT_MS) with a margin. A drainer that died releases its rows after this long.
  */
 export const LEASE_SECONDS = 15;
+/** What the claim keeps between two messages to one chat (Telegram: about one a second). */
+export const CHAT_INTERVAL_MS = 1_000;
 /** Rows per claim. */
-export const BATCH = 25;
+export const BATCH = 50;
 /** No claim after this long: an Edge Function's request may not run much longer. */
 export const DRAIN_BUDGET_MS = 20_000;
 /** Rows per drain at most. */
@@ -107,6 +109,10 @@ export function createDrainer(
   const pacer = new Pacer(core.now, core.sleep);
   const reporter = createReporter(core.rpc, core.log, core.sleep);
   let running: Promise<DrainSummary> | undefined;
+  /** A drain was asked for while this one ran: claim again before ending. */
+  let again = false;
+  /** Ends the running drain's wait at once (a new enqueue must not wait out a chat interval). */
+  let poke: (() => void) | undefined;
 
   const provider = (name: string) => {
     if (!providers.has(name)) providers.set(name, notifiers[name]?.(core));
@@ -194,6 +200,7 @@ export function createDrainer(
       const key = status === "pending" ? "retried" : status;
       summary[key]++;
     };
+    let waited = false;
     try {
       for (;;) {
         const left = maxRows - summary.claimed;
@@ -201,10 +208,30 @@ export function createDrainer(
           summary.more = true;
           break;
         }
-        const rows = await claimDeliveries(core.rpc, Math.min(BATCH, left), LEASE_SECONDS);
-        // Empty: nothing is due (a chat's next message waits for its earlier one's outcome,
-        // which this loop has just recorded: the next claim takes it).
-        if (!rows.length) break;
+        const rows = await claimDeliveries(
+          core.rpc,
+          Math.min(BATCH, left),
+          LEASE_SECONDS,
+          CHAT_INTERVAL_MS,
+        );
+        if (!rows.length) {
+          if (again) { // a drain was asked for meanwhile: something new may be due
+            again = false;
+            waited = false;
+            continue;
+          }
+          // Nothing due now. After a batch, a chat's next message may only wait out the chat's
+          // interval (the claim skips chats written to within it): look once more after it.
+          if (waited || !summary.claimed) break;
+          waited = true;
+          await new Promise<void>((resolve) => {
+            poke = resolve;
+            core.sleep(CHAT_INTERVAL_MS).then(resolve);
+          });
+          poke = undefined;
+          continue;
+        }
+        waited = false;
         summary.claimed += rows.length;
         for (const status of await Promise.all(rows.map(deliver))) count(status);
       }
@@ -217,7 +244,13 @@ export function createDrainer(
 
   return {
     drain(options = {}) {
-      running ??= drainNow(options).finally(() => (running = undefined));
+      if (running) {
+        again = true;
+        poke?.();
+        return running;
+      }
+      again = false;
+      running = drainNow(options).finally(() => (running = undefined));
       return running;
     },
   };

@@ -38,15 +38,20 @@ export interface Report {
   retry_in_ms?: number;
 }
 
-/** Claims up to `limit` due deliveries for `leaseSeconds`. */
+/**
+ * Claims up to `limit` due deliveries for `leaseSeconds`, none to a chat written to within the
+ * last `chatIntervalMs`.
+ */
 export function claimDeliveries(
   rpc: ServiceRpc,
   limit: number,
   leaseSeconds: number,
+  chatIntervalMs: number,
 ): Promise<ClaimedRow[]> {
   return rpc<ClaimedRow[]>("gateway_claim_notifications", {
     p_limit: limit,
     p_lease_seconds: leaseSeconds,
+    p_chat_interval_ms: chatIntervalMs,
   });
 }
 

@@ -81,6 +81,8 @@ create index notification_deliveries_notification_idx
   on public.notification_deliveries (notification_id);
 create index notification_deliveries_chat_idx
   on public.notification_deliveries (provider, external_id, bot) where status = 'pending';
+create index notification_deliveries_chat_sent_idx
+  on public.notification_deliveries (provider, external_id, bot, sent_at) where status = 'sent';
 
 alter table public.notification_deliveries enable row level security;
 
@@ -268,14 +270,17 @@ end;
 $$;
 
 -- Claims up to `p_limit` due deliveries for `p_lease_seconds`: at most one per chat account and
--- bot, and none for an account that has a delivery in flight (a platform allows about one
--- message a second per chat). Each claim counts as an attempt and gets an id of its own; only
--- that claim may report the row's outcome. Returns [{id, claim, attempt, notification_id,
--- user_id, provider, external_id, bot, text, actions, linked}] ("linked": false when the account
--- was unlinked since: nothing is to be sent).
+-- bot, and none for an account that has a delivery in flight or was sent one less than
+-- `p_chat_interval_ms` ago (a platform allows about one message a second per chat; kept here, it
+-- holds across gateway instances, and a batch holds only chats that may be written to now). Each
+-- claim counts as an attempt and gets an id of its own; only that claim may report the row's
+-- outcome. Returns [{id, claim, attempt, notification_id, user_id, provider, external_id, bot,
+-- text, actions, linked}] ("linked": false when the account was unlinked since: nothing is to
+-- be sent).
 create function public.gateway_claim_notifications(
   p_limit integer default 25,
-  p_lease_seconds integer default 15
+  p_lease_seconds integer default 15,
+  p_chat_interval_ms integer default 1000
 ) returns jsonb
 language plpgsql
 security definer
@@ -290,10 +295,24 @@ begin
   if p_lease_seconds is null or p_lease_seconds not between 1 and 300 then
     raise exception 'lease must be 1-300 seconds' using errcode = '22023';
   end if;
+  if p_chat_interval_ms is null or p_chat_interval_ms not between 0 and 60000 then
+    raise exception 'chat interval must be 0-60000 ms' using errcode = '22023';
+  end if;
   with candidates as (
     select d.id from public.notification_deliveries d
     where d.status = 'pending' and d.next_attempt_at <= now()
       and (d.lease_until is null or d.lease_until < now())
+      and not exists (
+        select 1 from public.notification_deliveries o
+        where o.provider = d.provider and o.external_id = d.external_id and o.bot = d.bot
+          and o.status = 'pending' and o.lease_until > now()
+      )
+      and not exists (
+        select 1 from public.notification_deliveries o
+        where o.provider = d.provider and o.external_id = d.external_id and o.bot = d.bot
+          and o.status = 'sent'
+          and o.sent_at > now() - make_interval(secs => p_chat_interval_ms / 1000.0)
+      )
     order by d.next_attempt_at, d.id
     limit p_limit * 4
     for update skip locked
@@ -301,11 +320,6 @@ begin
     select distinct on (d.provider, d.external_id, d.bot) d.id
     from public.notification_deliveries d
     join candidates c on c.id = d.id
-    where not exists (
-      select 1 from public.notification_deliveries o
-      where o.provider = d.provider and o.external_id = d.external_id and o.bot = d.bot
-        and o.status = 'pending' and o.lease_until > now()
-    )
     order by d.provider, d.external_id, d.bot, d.id
   ), limited as (
     select id from chosen order by id limit p_limit
@@ -385,12 +399,12 @@ revoke all on function gateway_private.notify_wake() from public, anon, authenti
 revoke all on function gateway_private.notify_wake_if_due() from public, anon, authenticated;
 revoke all on function public.gateway_notify(uuid, text, jsonb, text, text)
   from public, anon, authenticated;
-revoke all on function public.gateway_claim_notifications(integer, integer)
+revoke all on function public.gateway_claim_notifications(integer, integer, integer)
   from public, anon, authenticated;
 revoke all on function public.gateway_report_notifications(jsonb) from public, anon, authenticated;
 revoke all on function public.gateway_purge_notifications(interval)
   from public, anon, authenticated;
 grant execute on function public.gateway_notify(uuid, text, jsonb, text, text) to service_role;
-grant execute on function public.gateway_claim_notifications(integer, integer) to service_role;
+grant execute on function public.gateway_claim_notifications(integer, integer, integer) to service_role;
 grant execute on function public.gateway_report_notifications(jsonb) to service_role;
 grant execute on function public.gateway_purge_notifications(interval) to service_role;

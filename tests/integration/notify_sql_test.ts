@@ -143,10 +143,11 @@ Deno.test(
           await rpc("gateway_notify", { user_id: user.id, text });
         }
         // Claims of other tests' leftovers are given back at once.
-        const claimMine = async () => {
+        const claimMine = async (chatIntervalMs = 0) => {
           const rows = await rpc<Claimed[]>("gateway_claim_notifications", {
             p_limit: 100,
             p_lease_seconds: 1,
+            p_chat_interval_ms: chatIntervalMs,
           });
           return rows.filter((r) => r.external_id === tg);
         };
@@ -176,6 +177,7 @@ Deno.test(
           }),
           [second[0].id],
         );
+        assertEquals(await claimMine(1000), [], "the chat was written to less than a second ago");
         const third = await claimMine();
         assertEquals(third.map((r) => r.text), ["two"]);
         await rpc("gateway_report_notifications", {

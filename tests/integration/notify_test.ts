@@ -175,20 +175,14 @@ Deno.test("a 429 is retried after retry_after", integration, async () => {
   try {
     gw.telegram.failNext("sendMessage", { status: 429, retryAfter: 1 });
     await postNotify(gw, { user_id: user.id, text: "Wait for it" });
-    await drainNow(gw);
-    const [row] = await deliveriesOf(user.id);
-    assertEquals([row.status, row.attempts], ["pending", 1]);
-    assertMatch(row.last_error!, /Telegram asked to wait 1 s/);
-    const tried = telegramCallsTo(gw, tg);
-    assertEquals(tried.map((c) => c.status), [429]);
-    await drainNow(gw);
-    assertEquals(telegramCallsTo(gw, tg).length, 1, "not due before retry_after");
-    await new Promise((r) => setTimeout(r, 1_100));
-    await drainNow(gw);
+    // The server's own drain meets the 429, records it, and sends again once it is due.
+    const deadline = Date.now() + 5_000;
+    while (telegramCallsTo(gw, tg).length < 2 && Date.now() < deadline) await drainNow(gw);
     const calls = telegramCallsTo(gw, tg);
     assertEquals(calls.map((c) => c.status), [429, 200]);
     assert(calls[1].time - calls[0].time >= 1_000, `${calls[1].time - calls[0].time} ms`);
-    assertEquals((await deliveriesOf(user.id)).map((r) => [r.status, r.attempts]), [["sent", 2]]);
+    const rows = await deliveriesOf(user.id);
+    assertEquals(rows.map((r) => [r.status, r.attempts, r.last_error]), [["sent", 2, null]]);
   } finally {
     await settleDeliveries(user.id);
     await gw.close();
@@ -262,7 +256,7 @@ Deno.test(
     const users: { id: string; dc: string }[] = [];
     try {
       // More accounts than one claim takes, so both instances get rows.
-      for (let i = 0; i < 30; i++) {
+      for (let i = 0; i < 70; i++) {
         const user = await newUser();
         users.push({ id: user.id, dc: await linkAccount(user.id, "discord") });
       }
