@@ -42,6 +42,11 @@ const ROUNDS = quick ? 1 : 3;
 const MEMORY_REQUESTS = 100_000;
 
 const log = (line: string) => console.error(`[bench] ${line}`);
+if (only === "notify") {
+  // The notification bench alone (bench/notify.ts): a stack of its own, no wrk.
+  await (await import("./notify.ts")).benchNotifications(log);
+  Deno.exit(0);
+}
 await ensureWrk(log);
 
 const keys = await loadOrCreateDevKeys(STATE);
@@ -695,3 +700,5 @@ try {
   await rest.stop();
   await db.stop();
 }
+// Notifications: drain throughput and commit-to-send latency, on a stack of their own.
+if (!only) await (await import("./notify.ts")).benchNotifications(log);

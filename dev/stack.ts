@@ -38,7 +38,16 @@ export interface StackOptions {
   gatewayLog?: Logger;
   /** Wraps the gateway's outgoing fetch (to PostgREST and the sinks), e.g. to record it. */
   wrapFetch?: (fetch: typeof globalThis.fetch) => typeof globalThis.fetch;
+  /**
+   * How often the stack drains the notification outbox on its own timer, in milliseconds (what
+   * pg_cron and pg_net do on hosted Supabase, neither of which runs here); 0: never (the test
+   * suite, whose tests drain their own gateways). Default {@link DRAIN_EVERY_MS}.
+   */
+  drainEveryMs?: number;
 }
+
+/** The local stack's notification drain interval: every second (the contract: at least every 2 s). */
+export const DRAIN_EVERY_MS = 1_000;
 
 /** A running stack. */
 export interface Stack {
@@ -146,11 +155,47 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ],
     });
     cleanups.push(() => front.shutdown());
+    const drainEveryMs = options.drainEveryMs ?? DRAIN_EVERY_MS;
+    if (drainEveryMs > 0) cleanups.push(drainOnTimer(gateway, drainEveryMs, log));
     return { url, gatewayEnv, keys, db, rest, gateway, telegram, discord, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;
   }
+}
+
+/**
+ * Drains the gateway's notification outbox every `ms` (a drain still running is not started
+ * twice); says what it sent when it sent something. Returns the stop function.
+ */
+function drainOnTimer(
+  gateway: Gateway,
+  ms: number,
+  log: (line: string) => void,
+): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  let failing = false;
+  const timer = setInterval(() => {
+    running ??= gateway.notifications.drain().then(
+      (d) => {
+        failing = false;
+        if (d.claimed) {
+          log(
+            `notifications: ${d.sent} sent, ${d.retried} to retry, ${d.failed} refused, ` +
+              `${d.dead} dead, ${d.skipped} skipped (${d.ms} ms)`,
+          );
+        }
+      },
+      (err) => {
+        if (!failing) log(`notifications: drain failed (${(err as Error)?.message ?? err})`);
+        failing = true;
+      },
+    ).finally(() => (running = undefined));
+  }, ms);
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
 }
 
 /** Names of the variables the gateway reads (and `GATEWAY_*` ones it may read in future). */

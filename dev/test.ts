@@ -23,6 +23,7 @@ try {
     ports,
     reset: true,
     env: {}, // the suite's settings are its own, whatever the shell exports
+    drainEveryMs: 0, // each test drains its own gateways' notifications
     log: (line) => console.error(`[stack] ${line}`),
     gatewayLog: createLogger(() => {}),
   });

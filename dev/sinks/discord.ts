@@ -13,6 +13,7 @@
 import { ApplicationStore, type SinkApplication } from "./discord_applications.ts";
 import { CommandStore } from "./discord_commands.ts";
 import { DiscordError, httpError, snowflakes } from "./discord_errors.ts";
+import { DirectMessages } from "./discord_dm.ts";
 import { type InteractionState, InteractionStore } from "./discord_messages.ts";
 import { createRecorder, FailureQueue } from "./recorder.ts";
 
@@ -88,7 +89,13 @@ export interface DiscordSink {
   registerApplication(app: SinkApplication): void;
   /** A known application as `GET /applications/@me` answers it, or undefined. */
   application(applicationId: string): Record<string, unknown> | undefined;
-  /** Forgets calls, interactions, commands, pending failures and endpoint URLs set. */
+  /** The direct messages a bot posted to `userId`, oldest first. */
+  directMessages(userId: string): Record<string, unknown>[];
+  /** Makes `userId` refuse direct messages from bots (403, 50007). */
+  refuseDirectMessages(userId: string): void;
+  /** Switches the rate limits of direct messages on or off (default off). */
+  setLimits(enabled: boolean): void;
+  /** Forgets calls, interactions, commands, direct messages, pending failures and endpoint URLs. */
   reset(): void;
 }
 
@@ -106,12 +113,15 @@ export function createDiscordSink(options: DiscordSinkOptions = {}): DiscordSink
   const interactions = new InteractionStore(snowflake, options.tokenTtlMs ?? 15 * 60_000);
   const commands = new CommandStore(snowflake);
   const applications = new ApplicationStore(options.fetch ?? ((input, init) => fetch(input, init)));
+  const dms = new DirectMessages(snowflake);
   const failures = new FailureQueue<DiscordFailureMatch, DiscordFailure>();
 
   async function route(req: Request, path: string, body: unknown, now: number): Promise<Answer> {
     const method = req.method.toUpperCase();
     const sub = /^\/api\/v10(\/.*?)\/?$/.exec(path)?.[1];
     if (sub === undefined) throw httpError(404);
+    const dm = dms.route(req, sub, body, now);
+    if (dm) return dm;
     let m = /^\/webhooks\/(\d+)\/([^/]+)(?:\/messages\/(@original|\d+))?$/.exec(sub);
     if (m) {
       const result = interactions.route(method, [m[1], m[2], m[3]], body, now);
@@ -161,8 +171,14 @@ export function createDiscordSink(options: DiscordSinkOptions = {}): DiscordSink
     commands: (applicationId, guildId) => commands.list(applicationId, guildId),
     registerApplication: (app) => applications.register(app),
     application: (applicationId) => applications.get(applicationId),
+    directMessages: (userId) => dms.messagesTo(userId),
+    refuseDirectMessages: (userId) => void dms.closed.add(userId),
+    setLimits(enabled) {
+      dms.limits = enabled;
+    },
     reset() {
       applications.reset();
+      dms.clear();
       log.items.length = 0;
       interactions.clear();
       commands.clear();

@@ -10,6 +10,7 @@
  * @module
  */
 
+import { TelegramFloodControl } from "./flood_control.ts";
 import { createRecorder, FailureQueue } from "./recorder.ts";
 import { readParams } from "./telegram_params.ts";
 import { METHODS } from "./telegram_methods.ts";
@@ -92,6 +93,11 @@ export interface TelegramSink {
    * failing to deliver (pending updates, the last error); fields given replace, null clears.
    */
   setWebhookStatus(token: string, status: WebhookStatusUpdate): void;
+  /**
+   * Switches Telegram's rate limits on or off (default off): `sendMessage` answers 429 with
+   * `retry_after` past one message a second per chat or 30 a second per bot.
+   */
+  setLimits(enabled: boolean): void;
   /** Makes `threadId` a forum topic of the supergroup `chatId` (others refuse thread ids). */
   addForumTopic(chatId: number, threadId: number): void;
   /** Forgets calls, bot state (webhooks, commands, messages) and pending failures. */
@@ -116,6 +122,7 @@ export function createTelegramSink(options: TelegramSinkOptions = {}): TelegramS
   const bots = new Map<string, BotState>();
   const failures = new FailureQueue<string, TelegramFailure>();
   const forumTopics = new Map<string, Set<number>>();
+  const flood = new TelegramFloodControl();
 
   const anyPrivateChat = options.privateChats === "any";
 
@@ -139,6 +146,7 @@ export function createTelegramSink(options: TelegramSinkOptions = {}): TelegramS
     let status: number;
     let body: Record<string, unknown>;
     const headers: Record<string, string> = {};
+    let wait = 0;
     try {
       params = await readParams(req);
       const failure = match && failures.take((m) => m === "*" || m === method.toLowerCase());
@@ -157,6 +165,12 @@ export function createTelegramSink(options: TelegramSinkOptions = {}): TelegramS
       } else if (!entry) {
         status = 404;
         body = errorBody(404, "Not Found");
+      } else if (
+        entry.name === "sendMessage" && (wait = flood.check(token, params.chat_id, time)) > 0
+      ) {
+        status = 429;
+        headers["retry-after"] = String(wait);
+        body = errorBody(429, `Too Many Requests: retry after ${wait}`, { retry_after: wait });
       } else {
         const out = entry.run(botFor(token), params, Math.floor(time / 1000));
         status = 200;
@@ -204,6 +218,10 @@ export function createTelegramSink(options: TelegramSinkOptions = {}): TelegramS
       else if (message !== undefined) next.last_error_message = message;
       bot.status = next;
     },
+    setLimits(enabled) {
+      flood.enabled = enabled;
+      flood.clear();
+    },
     addForumTopic(chatId, threadId) {
       const topics = forumTopics.get(String(chatId)) ?? new Set();
       forumTopics.set(String(chatId), topics.add(threadId));
@@ -213,6 +231,7 @@ export function createTelegramSink(options: TelegramSinkOptions = {}): TelegramS
       forumTopics.clear();
       bots.clear();
       failures.clear();
+      flood.clear();
     },
   };
 }

@@ -82,6 +82,22 @@ Deno.test("a second start on a running stack's folder refuses", integration, asy
       assertEquals(stack!.gatewayEnv.GATEWAY_RATE_LIMIT_PER_MINUTE, "0");
       assertEquals(stack!.gatewayEnv.GATEWAY_JWT_ISSUER, "http://127.0.0.1:54321/auth/v1");
     });
+    await t.step(
+      "the stack drains notifications on its own timer (at least every 2 s)",
+      async () => {
+        const alice = "a11ce000-0000-4000-8000-000000000001";
+        await stack!.db.psql(`insert into public.chat_identities (user_id, provider, external_id)
+        values ('${alice}', 'telegram', '7000123');`);
+        const committed = Date.now();
+        await stack!.db.psql(`select public.gateway_notify('${alice}', 'On its own timer')`);
+        const call = await stack!.telegram.waitFor(
+          (c) => c.method === "sendMessage" && String(c.params.chat_id) === "7000123",
+          3_000,
+        );
+        assertEquals(call.params.text, "On its own timer");
+        assert(call.time - committed <= 2_500, `${call.time - committed} ms after the commit`);
+      },
+    );
     await t.step("stopping releases the folder", async () => {
       await stack!.stop();
       stack = null;

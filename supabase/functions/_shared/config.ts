@@ -30,9 +30,10 @@ export interface GatewayConfig {
   /**
    * Every service key the environment gives, `serviceKey` first: each entry of
    * `SUPABASE_SECRET_KEYS` and `SUPABASE_SERVICE_ROLE_KEY`. Buttons are signed with the first
-   * and verify under any, so a key rotation does not retire the buttons already sent.
+   * and verify under any (a key rotation does not retire the buttons already sent); a server may
+   * present any of them to `POST /notify`.
    */
-  serviceKeys: string[];
+  serviceKeys: readonly string[];
   /** Issuer expected in, and written into, access tokens. */
   issuer: string;
   /** Inline public keys (`SUPABASE_JWKS`); else (and for a kid they lack) fetched from `jwksUrl`. */

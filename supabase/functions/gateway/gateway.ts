@@ -6,6 +6,7 @@
 import { discordRoutes } from "../../../adapters/discord/mod.ts";
 import { corsHeaders, preflight } from "../../../adapters/http/cors.ts";
 import { httpRoutes } from "../../../adapters/http/mod.ts";
+import { createNotifications, type Notifications } from "../../../adapters/notify/mod.ts";
 import { telegramRoutes } from "../../../adapters/telegram/mod.ts";
 import type { GatewayConfig } from "../_shared/config.ts";
 import { type Core, createCore, type GatewayDeps } from "../_shared/core.ts";
@@ -15,8 +16,14 @@ import type { RequestRecord } from "../_shared/log.ts";
 import { createRouter, functionPath, type Route } from "../_shared/router.ts";
 import { commands as appCommands } from "./commands/mod.ts";
 
-/** The gateway: a fetch handler that also exposes its core (for tasks and tests). */
-export type Gateway = ((req: Request) => Promise<Response>) & { core: Core };
+/**
+ * The gateway: a fetch handler that also exposes its core (for tasks and tests) and its
+ * notification drain (for the local stack's timer).
+ */
+export type Gateway = ((req: Request) => Promise<Response>) & {
+  core: Core;
+  notifications: Pick<Notifications, "drain">;
+};
 
 /** Builds the gateway. Throws at start-up on a configuration it cannot serve. */
 export function createGateway(
@@ -24,8 +31,10 @@ export function createGateway(
   deps: Partial<GatewayDeps> = {},
 ): Gateway {
   const core = createCore(config, { ...deps, commands: deps.commands ?? appCommands });
+  const notifications = createNotifications(core);
   const routes: Route[] = [
     ...httpRoutes(core),
+    ...notifications.routes,
     ...(config.telegramBots.length ? telegramRoutes(core) : disabled("/telegram", "Telegram")),
     ...(config.discordApps.length ? discordRoutes(core) : disabled("/discord", "Discord")),
   ];
@@ -72,7 +81,7 @@ export function createGateway(
     core.log.request(record, response.status, performance.now() - started);
     return response;
   };
-  return Object.assign(handler, { core });
+  return Object.assign(handler, { core, notifications: { drain: notifications.drain } });
 }
 
 function disabled(path: string, name: string): Route[] {

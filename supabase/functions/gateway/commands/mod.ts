@@ -5,6 +5,7 @@
  */
 import type { AnyCommand } from "../../_shared/command.ts";
 import { help, link, linkCode, start, unlink, whoami } from "./account.ts";
+import { notifications } from "./notifications.ts";
 import { add, done, tasks, undo } from "./tasks.ts";
 
 export const commands: readonly AnyCommand[] = [
@@ -15,6 +16,7 @@ export const commands: readonly AnyCommand[] = [
   unlink,
   whoami,
   linkCode,
+  notifications,
   // The app's commands: the demo's tasks. Replace them with yours.
   tasks,
   add,
