@@ -95,6 +95,8 @@ export interface DiscordSink {
   refuseDirectMessages(userId: string): void;
   /** Switches the rate limits of direct messages on or off (default off). */
   setLimits(enabled: boolean): void;
+  /** Delays every answer by `ms` (a slow Discord, for tests that need calls to overlap). */
+  setLatency(ms: number): void;
   /** Forgets calls, interactions, commands, direct messages, pending failures and endpoint URLs. */
   reset(): void;
 }
@@ -136,7 +138,10 @@ export function createDiscordSink(options: DiscordSinkOptions = {}): DiscordSink
     throw httpError(404);
   }
 
+  let latencyMs = 0;
+
   async function handle(req: Request, rawPath: string): Promise<Response> {
+    if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
     const path = rawPath.split("?")[0];
     const method = req.method.toUpperCase();
     const time = clock();
@@ -175,6 +180,9 @@ export function createDiscordSink(options: DiscordSinkOptions = {}): DiscordSink
     refuseDirectMessages: (userId) => void dms.closed.add(userId),
     setLimits(enabled) {
       dms.limits = enabled;
+    },
+    setLatency(ms) {
+      latencyMs = ms;
     },
     reset() {
       applications.reset();

@@ -11,7 +11,7 @@ const TOKEN = "7000000009:SINK_TEST_TOKEN_abcdefghijk";
 
 Deno.test("Telegram sink: flood control, off until switched on", async () => {
   let now = 1_000_000;
-  const sink = createTelegramSink({ clock: () => now });
+  const sink = createTelegramSink({ clock: () => now, privateChats: "any" });
   const send = async (chat: number) => {
     const res = await sink.handle(
       new Request("http://sink/x", {
