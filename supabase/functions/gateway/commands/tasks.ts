@@ -61,7 +61,11 @@ async function taskPage(ctx: CommandContext, page: number): Promise<Reply> {
   if (total === 0) {
     return reply.text(
       `No tasks yet.${
-        addCommand ? ` Add one with ${example(addCommand, ctx.channel, "title")}.` : ""
+        addCommand
+          ? ` Add one with ${
+            example(addCommand, ctx.channel, "title", undefined, ctx.links.commandPrefix)
+          }.`
+          : ""
       }`,
       rows,
     );
@@ -72,7 +76,8 @@ async function taskPage(ctx: CommandContext, page: number): Promise<Reply> {
   const lines = rows.map((t) => `${t.done ? "✓" : "•"} #${t.id} ${t.title}`);
   const left = total - from - rows.length;
   if (left > 0) {
-    lines.push(`… and ${left} more: ${example(tasks, ctx.channel, "page", page + 1)}`);
+    const more = example(tasks, ctx.channel, "page", page + 1, ctx.links.commandPrefix);
+    lines.push(`… and ${left} more: ${more}`);
   }
   const buttons = buttonRows(
     rows.filter((t) => !t.done).map((t) =>
