@@ -142,11 +142,14 @@ export function signedSlackRequest(
   });
 }
 
+/** A message a button is on, and whether only its user sees it. */
+export type PressedMessage = { text?: string; blocks?: unknown[]; ephemeral?: boolean };
+
 /** A response URL in the gateway's Slack sink for `caller` (`original`: a pressed message). */
 export function responseUrlFor(
   gw: TestGateway,
   caller: SlackCaller,
-  original?: SlackMessage & { ephemeral?: boolean },
+  original?: PressedMessage,
 ): string {
   return gw.slack.responseUrl(gw.slackSinkUrl, {
     kind: original ? "actions" : "commands",
@@ -204,4 +207,77 @@ export function buttons(message: { blocks?: unknown[] } | null | undefined) {
 export async function linkSlack(gw: TestGateway, caller: SlackCaller, code: string) {
   const result = await slash(gw, caller, `/link ${code}`);
   return shownText(result.body);
+}
+
+/** A stored Slack payload: form fields, an interaction (`payload=`), or an Events API body. */
+export type SlackPayload =
+  | { form: Record<string, string> }
+  | { interaction: Record<string, unknown> }
+  | { event: Record<string, unknown> };
+
+/** How a replay changes a payload besides addressing it to the test's account. */
+export interface SlackReplayOptions {
+  /** A slash command line replacing the command and its text (`/add Buy milk`). */
+  line?: string;
+  /** A press: the button's value (a signed call) and block id replacing the first action's. */
+  button?: { value: string; blockId: string };
+  /** A press: the message the button is on, for its response URL. */
+  original?: PressedMessage;
+}
+
+/**
+ * A stored payload ready to send to the test gateway: the person in it (team and user) replaced
+ * by `caller`, a fresh trigger id, its response URL one of the sink's (so nothing leaves the
+ * machine); nothing else changed. Returns the body, its content type and the response URL.
+ */
+export function slackReplay(
+  gw: TestGateway,
+  stored: SlackPayload,
+  caller: SlackCaller,
+  options: SlackReplayOptions = {},
+): { body: string; contentType: string; responseUrl?: string } {
+  if ("event" in stored) {
+    return { body: JSON.stringify(stored.event), contentType: "application/json" };
+  }
+  const form = "application/x-www-form-urlencoded";
+  if ("form" in stored) {
+    const fields = { ...stored.form };
+    if (!("command" in fields)) {
+      return { body: new URLSearchParams(fields).toString(), contentType: form };
+    }
+    const responseUrl = responseUrlFor(gw, caller);
+    Object.assign(fields, {
+      team_id: caller.team,
+      user_id: caller.user,
+      response_url: responseUrl,
+      trigger_id: triggerId(),
+    });
+    if (options.line) {
+      const [command, ...text] = options.line.split(" ");
+      Object.assign(fields, { command, text: text.join(" ") });
+    }
+    return { body: new URLSearchParams(fields).toString(), contentType: form, responseUrl };
+  }
+  const payload = structuredClone(stored.interaction) as Record<string, Record<string, unknown>>;
+  if (payload.user && typeof payload.user === "object") {
+    payload.user = { ...payload.user, id: caller.user, team_id: caller.team };
+  }
+  if (payload.team && typeof payload.team === "object") {
+    payload.team = { ...payload.team, id: caller.team };
+  }
+  let responseUrl: string | undefined;
+  if ("response_url" in payload || options.button) {
+    responseUrl = responseUrlFor(gw, caller, options.original ?? { text: "(the pressed message)" });
+    (payload as Record<string, unknown>).response_url = responseUrl;
+  }
+  if ("trigger_id" in payload) (payload as Record<string, unknown>).trigger_id = triggerId();
+  const actions = (payload as { actions?: Record<string, unknown>[] }).actions;
+  if (options.button && actions?.[0]) {
+    actions[0] = { ...actions[0], value: options.button.value, block_id: options.button.blockId };
+  }
+  return {
+    body: `payload=${encodeURIComponent(JSON.stringify(payload))}`,
+    contentType: form,
+    responseUrl,
+  };
 }
