@@ -2,7 +2,7 @@
  * The gateway as its own process for the benchmark: what `supabase/functions/gateway/index.ts`
  * does, on a chosen port, with REST calls sent straight to the local PostgREST
  * (`BENCH_REST_URL`) and request logs off (`BENCH_QUIET=1`). Outgoing calls are counted by kind
- * (`rest:<table or rpc>`, `telegram:<method>`, `discord`); `GET /__bench/calls` returns the
+ * (`rest:<table or rpc>`, `telegram:<method>`, `discord`, `slack`); `GET /__bench/calls` returns the
  * counts and resets them; `GET /__bench/memory` runs a full garbage collection (the bench starts
  * it with `--expose-gc`) and returns `Deno.memoryUsage()` after it, so memory samples show what
  * is retained, not where the heap's saw-tooth happens to be. SIGTERM exits cleanly, so
@@ -24,7 +24,13 @@ const counted: typeof fetch = (input, init) => {
   const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
   const rest = /\/rest\/v1\/(rpc\/)?([a-z_]+)/.exec(url);
   const telegram = /\/bot[^/]+\/([A-Za-z]+)/.exec(url);
-  const kind = rest ? `rest:${rest[2]}` : telegram ? `telegram:${telegram[1]}` : "discord";
+  const kind = rest
+    ? `rest:${rest[2]}`
+    : telegram
+    ? `telegram:${telegram[1]}`
+    : url.includes("/slack/")
+    ? "slack"
+    : "discord";
   calls[kind] = (calls[kind] ?? 0) + 1;
   return base(input, init);
 };

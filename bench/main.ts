@@ -4,7 +4,7 @@
  * and the gateway as a separate process, drives them with `wrk`, and prints, in one run:
  *
  * - throughput at 32 connections and p50/p99 at 1, for HTTPS read/write/Idempotency-Key,
- *   Telegram read/write and Discord read/write, each beside direct PostgREST serving the same
+ *   Telegram, Discord and Slack read/write, each beside direct PostgREST serving the same
  *   query with the same token, as ratios (and the chat channels against HTTPS);
  * - PostgREST (and platform) calls per command per channel;
  * - where the gateway's CPU goes, per channel (a `--cpu-prof` profile summarised by area);
@@ -20,7 +20,13 @@ import { loadOrCreateDevKeys, postgrestJwks, publicJwks } from "../dev/keys.ts";
 import { startPostgres } from "../dev/postgres.ts";
 import { freePort } from "../dev/ports.ts";
 import { startPostgrest } from "../dev/postgrest.ts";
-import { createDiscordSink, createTelegramSink, sinkMounts } from "../dev/sinks/mod.ts";
+import {
+  createDiscordSink,
+  createSlackSink,
+  createTelegramSink,
+  sinkMounts,
+} from "../dev/sinks/mod.ts";
+import { slackSignature } from "../adapters/slack/verify.ts";
 import { REPO_ROOT } from "../dev/paths.ts";
 import { ensureWrk, type Scenario, wrk, type WrkResult } from "./wrk.ts";
 import { summariseProfile } from "./profile.ts";
@@ -31,6 +37,7 @@ const ALICE = "a11ce000-0000-4000-8000-000000000001"; // reads
 const BOB = "b0b00000-0000-4000-8000-000000000002"; // writes (so reads stay the same size)
 const TG = { alice: "424242", bob: "525252" };
 const DC = { alice: "424243", bob: "525253" };
+const SL = { team: "T0BENCH", alice: "U0ALICE", bob: "U0BOB" };
 const quick = Deno.args.includes("--quick");
 /** `--only <text>`: just the scenarios whose name contains it (and direct PostgREST), no memory run. */
 const only = Deno.args.includes("--only") ? Deno.args[Deno.args.indexOf("--only") + 1] : undefined;
@@ -59,7 +66,8 @@ const rest = await startPostgrest({
 });
 await db.psql(`insert into chat_identities (user_id, provider, external_id) values
   ('${ALICE}', 'telegram', '${TG.alice}'), ('${ALICE}', 'discord', '${DC.alice}'),
-  ('${BOB}', 'telegram', '${TG.bob}'), ('${BOB}', 'discord', '${DC.bob}');
+  ('${BOB}', 'telegram', '${TG.bob}'), ('${BOB}', 'discord', '${DC.bob}'),
+  ('${ALICE}', 'slack', '${SL.team}:${SL.alice}'), ('${BOB}', 'slack', '${SL.team}:${SL.bob}');
   insert into tasks (user_id, title, source)
     select '${ALICE}', 'Task ' || n, 'web' from generate_series(1, 20) n;
   -- Other users, as a real table has: with two owners only, the planner would estimate half the
@@ -73,7 +81,7 @@ await db.psql(`insert into chat_identities (user_id, provider, external_id) valu
 // Updates are posted straight to the gateway, not through the sink: every private chat is open.
 const telegram = createTelegramSink({ privateChats: "any" });
 const discord = createDiscordSink();
-const mounts = sinkMounts(telegram, discord);
+const mounts = sinkMounts(telegram, discord, createSlackSink());
 const sinkServer = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
   const path = new URL(req.url).pathname;
   return mounts.find((m) => path.startsWith(m.prefix))!.handler(req);
@@ -98,6 +106,8 @@ const env = {
   DISCORD_PUBLIC_KEY: hex(await crypto.subtle.exportKey("raw", pair.publicKey)),
   DISCORD_APPLICATION_ID: "100000000000000099",
   DISCORD_API_BASE: `${sinkUrl}/__sinks/discord/api/v10`,
+  SLACK_SIGNING_SECRET: "0123456789abcdef0123456789abcdef",
+  SLACK_API_BASE: `${sinkUrl}/__sinks/slack/api`,
   GATEWAY_RATE_LIMIT_PER_MINUTE: "0",
   BENCH_REST_URL: rest.url,
   BENCH_QUIET: "1",
@@ -341,6 +351,18 @@ async function scenarios(gw: string, round: number): Promise<Record<string, Scen
         options: [{ name: "title", type: 3, value: "Bench task" }],
       }),
     },
+    "Slack read": {
+      method: "POST",
+      url: `${gw}/slack`,
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      lines: await signedSlack(`slr-${round}`, SL.alice, "/tasks", ""),
+    },
+    "Slack write": {
+      method: "POST",
+      url: `${gw}/slack`,
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      lines: await signedSlack(`slw-${round}`, SL.bob, "/add", "Bench task"),
+    },
   };
 }
 
@@ -388,6 +410,30 @@ async function signedDiscord(
   return { file, lineHeaders: ["x-signature-ed25519", "x-signature-timestamp"] };
 }
 
+/** Slash commands signed as Slack signs them, each with its own trigger id. */
+async function signedSlack(name: string, user: string, command: string, text: string) {
+  const timestamp = String(Math.floor(Date.now() / 1000) + 60); // valid for the whole run
+  const rows: string[] = [];
+  for (let n = 0; n < LINES; n++) {
+    const body = new URLSearchParams({
+      team_id: SL.team,
+      user_id: user,
+      command,
+      text,
+      api_app_id: "A0BENCH",
+      // Answered inline: never posted to.
+      response_url: "https://hooks.slack.com/commands/T0BENCH/1/bench",
+      trigger_id: `${++snowflake}.1.bench`,
+    }).toString();
+    rows.push(
+      [slackSignature(env.SLACK_SIGNING_SECRET, timestamp, body), timestamp, body].join("\t"),
+    );
+  }
+  const file = `${STATE}/${name}.lines`;
+  await Deno.writeTextFile(file, rows.join("\n") + "\n");
+  return { file, lineHeaders: ["x-slack-signature", "x-slack-request-timestamp"] };
+}
+
 /** What is compared with what: [gateway scenario, baseline scenario]. */
 const PAIRS: [string, string][] = [
   ["proxy floor read", "direct read"],
@@ -398,6 +444,8 @@ const PAIRS: [string, string][] = [
   ["Telegram write", "direct write"],
   ["Discord read", "direct read"],
   ["Discord write", "direct write"],
+  ["Slack read", "direct read"],
+  ["Slack write", "direct write"],
 ];
 /** A button press against the same command typed: the added p50 is reported. */
 const PRESS_VS_TYPED: [string, string][] = [
@@ -409,6 +457,8 @@ const CHAT_VS_HTTPS: [string, string, number][] = [
   ["Telegram write", "HTTPS write", 0.5],
   ["Discord read", "HTTPS read", 0.7],
   ["Discord write", "HTTPS write", 0.5],
+  ["Slack read", "HTTPS read", 0.7],
+  ["Slack write", "HTTPS write", 0.5],
 ];
 
 /** Where the next run of a pre-built file starts (each line is used once). */
@@ -561,7 +611,7 @@ try {
   // Where the CPU goes: one profiled gateway per channel, c=32 for a few seconds.
   log("profiles");
   const profiles: Record<string, ReturnType<typeof summariseProfile>> = {};
-  for (const name of ["HTTPS read", "Telegram read", "Discord read"].filter(wanted)) {
+  for (const name of ["HTTPS read", "Telegram read", "Discord read", "Slack read"].filter(wanted)) {
     const dir = await Deno.makeTempDir({ dir: STATE, prefix: "prof-" });
     const g = await spawnGateway(freePort(), ["--cpu-prof", `--cpu-prof-dir=${dir}`]);
     const s = (await scenarios(`http://127.0.0.1:${g.port}/functions/v1/gateway`, 7))[name];

@@ -1,15 +1,15 @@
 /**
- * What `--local` gives the tasks (`telegram:webhook`, `discord:register`, `status`): the
- * running local stack's URL, read from its state folder (`STACK_STATE_DIR`, else `.local/dev`),
- * its Telegram and Discord sinks as the APIs, and its local-only channel secrets (every local
- * bot). No variables to export: the tasks then talk to the local stack as they would to Telegram
- * and Discord.
+ * What `--local` gives the tasks (`telegram:webhook`, `discord:register`, `status`,
+ * `slack:manifest`): the running local stack's URL, read from its state folder (`STACK_STATE_DIR`,
+ * else `.local/dev`), its Telegram, Discord and Slack sinks as the APIs, and its local-only channel
+ * secrets (every local bot). No variables to export: the tasks then talk to the local stack as they
+ * would to the platforms.
  *
  * @module
  */
 import { type ChannelSecrets, extraBotsEnv } from "./channel_secrets.ts";
 import { stackStateDir } from "./paths.ts";
-import { DISCORD_SINK_PREFIX, TELEGRAM_SINK_PREFIX } from "./sinks/mod.ts";
+import { DISCORD_SINK_PREFIX, SLACK_SINK_PREFIX, TELEGRAM_SINK_PREFIX } from "./sinks/mod.ts";
 import { runningStack } from "./stack_lock.ts";
 
 /**
@@ -33,6 +33,7 @@ export async function localStackEnv(
   const apis = {
     telegramApiRoot: `${stack.url}${TELEGRAM_SINK_PREFIX}`,
     discordApiBase: `${stack.url}${DISCORD_SINK_PREFIX}/api/v10`,
+    slackApiBase: `${stack.url}${SLACK_SINK_PREFIX}/api`,
   };
   return {
     SUPABASE_URL: stack.url,
@@ -44,6 +45,13 @@ export async function localStackEnv(
     DISCORD_APPLICATION_ID: secrets.discordApplicationId,
     DISCORD_BOT_TOKEN: secrets.discordBotToken,
     DISCORD_API_BASE: apis.discordApiBase,
+    ...(secrets.slackSigningSecret
+      ? {
+        SLACK_SIGNING_SECRET: secrets.slackSigningSecret,
+        SLACK_BOT_TOKEN: secrets.slackBotToken,
+        SLACK_API_BASE: apis.slackApiBase,
+      }
+      : {}),
     ...(secrets.bots ? extraBotsEnv(secrets, apis) : {}),
   };
 }

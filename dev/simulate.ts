@@ -1,8 +1,10 @@
 /**
- * `deno task simulate telegram <user id> "<text>"` and
- * `deno task simulate discord <user id> [/]<command> [option:value ...]`: talk to the running local
- * stack as Telegram or Discord would (the right webhook secret; an Ed25519 signature made with the
- * local application key) and print what the bot answered. Discord options are written as in
+ * `deno task simulate telegram <user id> "<text>"`,
+ * `deno task simulate discord <user id> [/]<command> [option:value ...]` and
+ * `deno task simulate slack <user> "/<command> <text>"`: talk to the running local stack as
+ * Telegram, Discord or Slack would (the right webhook secret; an Ed25519 signature made with the
+ * local application key; a v0 signature with the Slack app's signing secret, see
+ * `simulate_slack.ts`) and print what the bot answered. Discord options are written as in
  * Discord's client (`code:ABC`, `title:Buy milk`; `name=value` works too) and typed from the
  * registry, as Discord types them from the registered commands. `--press "<label>"` presses a
  * button of the last reply (Telegram: from the sink; Discord: the last answer with buttons, kept
@@ -12,6 +14,7 @@
 import { unescapeHtml } from "../adapters/telegram/format.ts";
 import { commands } from "../supabase/functions/gateway/commands/mod.ts";
 import { discordCommandLine } from "./simulate_discord.ts";
+import { simulateSlackCommand, simulateSlackPress, slackCaller } from "./simulate_slack.ts";
 import { loadOrCreateChannelSecrets } from "./channel_secrets.ts";
 import { stackPortsFromEnv } from "./ports.ts";
 import { stackStateDir } from "./paths.ts";
@@ -20,16 +23,18 @@ import { runningStack } from "./stack_lock.ts";
 const STATE_DIR = stackStateDir();
 const USAGE = `usage: deno task simulate telegram <user id> "<text>"
        deno task simulate discord <user id> [/]<command> [option:value ...]
-       deno task simulate telegram|discord <user id> --press "<button label>"
-       deno task simulate telegram|discord --bot NAME <user id> ...   (another bot than default)`;
+       deno task simulate slack <U… or T…:U…> "/<command> [text]"
+       deno task simulate telegram|discord|slack <user id> --press "<button label>"
+       deno task simulate telegram|discord|slack --bot NAME <user id> ...   (another bot than default)`;
 
 const args = [...Deno.args];
 const at = args.indexOf("--bot");
 const botFlag = at >= 0 && at < 2 ? args.splice(at, 2)[1] : undefined;
 const [channel, userId, ...rest] = args;
-if (
-  !["telegram", "discord"].includes(channel) || !/^\d{1,20}$/.test(userId ?? "") || !rest.length
-) {
+const validUser = channel === "slack"
+  ? slackCaller(userId ?? "") !== undefined
+  : /^\d{1,20}$/.test(userId ?? "");
+if (!["telegram", "discord", "slack"].includes(channel) || !validUser || !rest.length) {
   console.error(USAGE);
   Deno.exit(2);
 }
@@ -48,21 +53,30 @@ const bot = botName === "default"
       applicationId: secrets.discordApplicationId,
       privateKey: secrets.discordPrivateKey,
     },
+    slack: { signingSecret: secrets.slackSigningSecret },
   }
   : {
     telegram: secrets.bots.telegram.find((b) => b.name === botName),
     discord: secrets.bots.discord.find((b) => b.name === botName),
+    slack: secrets.bots.slack.find((b) => b.name === botName),
   };
-const chosen = channel === "telegram" ? bot.telegram : bot.discord;
+const chosen = bot[channel as "telegram" | "discord" | "slack"];
 if (botFlag !== undefined && !chosen) {
-  const names = ["default", ...secrets.bots[channel as "telegram" | "discord"].map((b) => b.name)];
+  const names = [
+    "default",
+    ...secrets.bots[channel as "telegram" | "discord" | "slack"].map((b) => b.name),
+  ];
   console.error(`error: the local stack has no ${channel} bot '${botName}' (${names.join(", ")})`);
   Deno.exit(2);
 }
 
 const pressed = rest[0] === "--press" ? rest.slice(1).join(" ") : undefined;
+const slack = { front, route, signingSecret: bot.slack?.signingSecret ?? "", stateDir: STATE_DIR };
 try {
-  if (pressed !== undefined && channel === "telegram") await telegramPress(userId, pressed);
+  if (channel === "slack" && pressed !== undefined) {
+    await simulateSlackPress(slack, userId, pressed);
+  } else if (channel === "slack") await simulateSlackCommand(slack, userId, rest.join(" "));
+  else if (pressed !== undefined && channel === "telegram") await telegramPress(userId, pressed);
   else if (pressed !== undefined) await discordPress(userId, pressed);
   else if (channel === "telegram") await telegram(userId, rest.join(" "));
   else await discord(userId, rest.join(" "));

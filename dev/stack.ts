@@ -1,6 +1,6 @@
 /**
  * The whole local stack in one call: dev keys, PostgreSQL (platform SQL, migrations, seed),
- * PostgREST, the Telegram and Discord sinks, the gateway, and the front door that puts them
+ * PostgREST, the Telegram, Discord and Slack sinks, the gateway, and the front door that puts them
  * behind Supabase's paths. Every setting comes from the environment when set, else from local
  * defaults (ports 54321-54323, generated local-only keys and channel secrets). One stack per state
  * folder: a second start on a folder in use refuses (see `stack_lock.ts`), and the front door's
@@ -16,14 +16,23 @@ import { type LocalPostgres, startPostgres } from "./postgres.ts";
 import { type LocalPostgrest, startPostgrest } from "./postgrest.ts";
 import {
   createDiscordSink,
+  createSlackSink,
   createTelegramSink,
   DISCORD_SINK_PREFIX,
   type DiscordSink,
   sinkMounts,
+  SLACK_SINK_PREFIX,
+  type SlackSink,
   TELEGRAM_SINK_PREFIX,
   type TelegramSink,
 } from "./sinks/mod.ts";
-import { extraBotsEnv, loadOrCreateChannelSecrets } from "./channel_secrets.ts";
+import {
+  type ChannelSecrets,
+  extraBotsEnv,
+  loadOrCreateChannelSecrets,
+  LOCAL_SLACK_BOTS,
+  LOCAL_SLACK_TEAM,
+} from "./channel_secrets.ts";
 import { directRestFetch } from "./direct_rest.ts";
 import { acquireStackLock } from "./stack_lock.ts";
 
@@ -60,6 +69,7 @@ export interface Stack {
   gateway: Gateway;
   telegram: TelegramSink;
   discord: DiscordSink;
+  slack: SlackSink;
   stop(): Promise<void>;
 }
 
@@ -99,6 +109,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const apis = {
       telegramApiRoot: `${url}${TELEGRAM_SINK_PREFIX}`,
       discordApiBase: `${url}${DISCORD_SINK_PREFIX}/api/v10`,
+      slackApiBase: `${url}${SLACK_SINK_PREFIX}/api`,
     };
     const gatewayEnv = gatewayEnvironment(env, {
       SUPABASE_URL: url,
@@ -116,6 +127,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       DISCORD_APPLICATION_ID: secrets.discordApplicationId,
       DISCORD_BOT_TOKEN: secrets.discordBotToken,
       DISCORD_API_BASE: apis.discordApiBase,
+      SLACK_SIGNING_SECRET: secrets.slackSigningSecret,
+      SLACK_BOT_TOKEN: secrets.slackBotToken,
+      SLACK_API_BASE: apis.slackApiBase,
       ...extraBotsEnv(secrets, apis),
     });
     const direct = directRestFetch(url, rest.url);
@@ -145,19 +159,20 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         name: app.appName ?? "Local Gateway App",
       });
     }
+    const slack = localSlackSink(secrets);
     const front: FrontDoor = serveFrontDoor({
       port: options.ports.front,
       restUrl: rest.url,
       publicJwks: publicJwks(keys),
       mounts: [
         { prefix: "/functions/v1/gateway", handler: gateway },
-        ...sinkMounts(telegram, discord),
+        ...sinkMounts(telegram, discord, slack),
       ],
     });
     cleanups.push(() => front.shutdown());
     const drainEveryMs = options.drainEveryMs ?? DRAIN_EVERY_MS;
     if (drainEveryMs > 0) cleanups.push(drainOnTimer(gateway, drainEveryMs, log));
-    return { url, gatewayEnv, keys, db, rest, gateway, telegram, discord, stop: stopAll };
+    return { url, gatewayEnv, keys, db, rest, gateway, telegram, discord, slack, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;
@@ -198,12 +213,26 @@ function drainOnTimer(
   };
 }
 
+/**
+ * A Slack sink that knows the local apps' bot tokens (the local workspace's bots), so the Web API
+ * answers them and refuses any other token.
+ */
+export function localSlackSink(secrets: ChannelSecrets): SlackSink {
+  const slack = createSlackSink();
+  const bots = [{ name: "default", botToken: secrets.slackBotToken }, ...secrets.bots.slack];
+  for (const bot of bots) {
+    const ids = LOCAL_SLACK_BOTS[bot.name] ?? { userId: "U0LOCALBOT9", botId: "B0LOCAL9" };
+    slack.addBot(bot.botToken, { team: LOCAL_SLACK_TEAM, ...ids });
+  }
+  return slack;
+}
+
 /** Names of the variables the gateway reads (and `GATEWAY_*` ones it may read in future). */
-const GATEWAY_VARIABLE = /^(SUPABASE|GATEWAY|TELEGRAM|DISCORD)_[A-Z0-9_]+$/;
+const GATEWAY_VARIABLE = /^(SUPABASE|GATEWAY|TELEGRAM|DISCORD|SLACK)_[A-Z0-9_]+$/;
 
 /**
- * The gateway's environment: every `SUPABASE_*`, `GATEWAY_*`, `TELEGRAM_*` and `DISCORD_*`
- * variable set (non-empty) in `env`, and `defaults` for the rest.
+ * The gateway's environment: every `SUPABASE_*`, `GATEWAY_*`, `TELEGRAM_*`, `DISCORD_*` and
+ * `SLACK_*` variable set (non-empty) in `env`, and `defaults` for the rest.
  */
 export function gatewayEnvironment(
   env: Record<string, string | undefined>,

@@ -34,7 +34,7 @@ type Json = Record<string, unknown>;
 const CORPUS = new URL("./corpus/", import.meta.url);
 
 /** Every entry of `tests/corpus/<platform>/*.json`, files in name order. */
-export async function loadCorpus(platform: "telegram" | "discord"): Promise<Loaded[]> {
+export async function loadCorpus(platform: "telegram" | "discord" | "slack"): Promise<Loaded[]> {
   const dir = new URL(`${platform}/`, CORPUS);
   const files: string[] = [];
   for await (const f of Deno.readDir(dir)) if (f.name.endsWith(".json")) files.push(f.name);

@@ -2,7 +2,7 @@
  * Shared test helpers. Integration tests run against the real local stack that `deno task test`
  * starts (PostgreSQL + PostgREST with the project's migrations); its settings arrive in the
  * environment. Each test makes its own users, so tests never see each other's rows. Gateways are
- * built in-process around real sinks for Telegram and Discord served on an ephemeral port.
+ * built in-process around real sinks for Telegram, Discord and Slack served on an ephemeral port.
  */
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import { devAccessToken, type DevTokenOptions, type DevUser } from "../dev/auth.ts";
@@ -13,13 +13,17 @@ import { unescapeHtml } from "../adapters/telegram/format.ts";
 import { psqlAt } from "../dev/psql.ts";
 import {
   createDiscordSink,
+  createSlackSink,
   createTelegramSink,
   DISCORD_SINK_PREFIX,
   type DiscordSink,
   sinkMounts,
+  SLACK_SINK_PREFIX,
+  type SlackSink,
   TELEGRAM_SINK_PREFIX,
   type TelegramSink,
 } from "../dev/sinks/mod.ts";
+import { LOCAL_SLACK_BOTS, LOCAL_SLACK_TEAM } from "../dev/channel_secrets.ts";
 import { directRestFetch } from "../dev/direct_rest.ts";
 import type { AnyCommand } from "../supabase/functions/_shared/command.ts";
 import { loadConfig } from "../supabase/functions/_shared/config.ts";
@@ -145,6 +149,9 @@ export interface TestGateway {
   handler: Gateway;
   telegram: TelegramSink;
   discord: DiscordSink;
+  slack: SlackSink;
+  /** Where the Slack sink is served (response URLs are registered under it). */
+  slackSinkUrl: string;
   /** The environment the gateway was configured from. */
   env: Record<string, string>;
   /** Log lines the gateway wrote. */
@@ -182,13 +189,17 @@ const GATEWAY_VARS = [
   "DISCORD_BOT_TOKEN",
   "TELEGRAM_BOTS",
   "DISCORD_APPS",
+  "SLACK_SIGNING_SECRET",
+  "SLACK_BOT_TOKEN",
+  "SLACK_APPS",
 ];
 
 /** Builds a gateway against the test stack, with sinks on an ephemeral port. */
 export function startGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
   const telegram = createTelegramSink();
   const discord = createDiscordSink();
-  const mounts = sinkMounts(telegram, discord);
+  const slack = createSlackSink();
+  const mounts = sinkMounts(telegram, discord, slack);
   const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, (req) => {
     const path = new URL(req.url).pathname;
     const mount = mounts.find((m) => path.startsWith(m.prefix));
@@ -203,6 +214,7 @@ export function startGateway(options: TestGatewayOptions = {}): Promise<TestGate
   const apis = {
     TELEGRAM_API_ROOT: `${sinkUrl}${TELEGRAM_SINK_PREFIX}`,
     DISCORD_API_BASE: `${sinkUrl}${DISCORD_SINK_PREFIX}/api/v10`,
+    SLACK_API_BASE: `${sinkUrl}${SLACK_SINK_PREFIX}/api`,
   };
   // Every bot talks to this gateway's own sinks.
   const retarget = (list: string | undefined, field: string, url: string) =>
@@ -215,6 +227,17 @@ export function startGateway(options: TestGatewayOptions = {}): Promise<TestGate
   }
   if (env.DISCORD_APPS) {
     env.DISCORD_APPS = retarget(env.DISCORD_APPS, "apiBase", apis.DISCORD_API_BASE)!;
+  }
+  if (env.SLACK_APPS) env.SLACK_APPS = retarget(env.SLACK_APPS, "apiBase", apis.SLACK_API_BASE)!;
+  // The sink's workspace knows every app's bot token, as Slack does once the app is installed.
+  const slackTokens = [
+    ["default", env.SLACK_BOT_TOKEN],
+    ...(JSON.parse(env.SLACK_APPS ?? "[]") as { name: string; botToken?: string }[])
+      .map((a) => [a.name, a.botToken]),
+  ];
+  for (const [name, token] of slackTokens) {
+    const ids = LOCAL_SLACK_BOTS[name!] ?? { userId: `U0${name!.toUpperCase()}`, botId: "B0TEST" };
+    if (token) slack.addBot(token, { team: LOCAL_SLACK_TEAM, ...ids });
   }
   const restUrl = options.restUrl ?? stackSetting("STACK_REST_URL");
   const direct = directRestFetch(env.SUPABASE_URL, restUrl);
@@ -246,6 +269,8 @@ export function startGateway(options: TestGatewayOptions = {}): Promise<TestGate
     handler,
     telegram,
     discord,
+    slack,
+    slackSinkUrl: `${sinkUrl}${SLACK_SINK_PREFIX}`,
     env,
     logs,
     dbCalls: () => dbCalls,

@@ -30,6 +30,7 @@ import { editOriginal, sendFollowUps, type WebhookTarget } from "./webhook.ts";
 import type { ActionCodec } from "../../supabase/functions/_shared/action_tokens.ts";
 import type { BotScope } from "../../supabase/functions/_shared/bot.ts";
 import type { DiscordApp } from "../../supabase/functions/_shared/bots.ts";
+import { within } from "../../supabase/functions/_shared/within.ts";
 
 /** Shown when the database (or another dependency) failed before anything was done. */
 export const UNAVAILABLE_TEXT = "The service is unavailable right now; try again in a moment.";
@@ -232,17 +233,4 @@ async function finishDeferred(
   const { flags: _fixed, ...body } = { ...data, content } as MessageBody;
   await editOriginal(core, target, body);
   await sendFollowUps(core, target, followUps);
-}
-
-/** The promise's value if it settles within `ms`; undefined once the budget is spent. */
-async function within<T>(promise: Promise<T>, ms: number): Promise<{ value: T } | undefined> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const budget = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), Math.max(0, ms));
-  });
-  try {
-    return await Promise.race([promise.then((value) => ({ value })), budget]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -17,6 +17,7 @@ export function healthRoute(core: Core): Route {
     http: true,
     telegram: core.config.telegramBots.length > 0,
     discord: core.config.discordApps.length > 0,
+    slack: core.config.slackApps.length > 0,
   };
   return {
     method: "GET",

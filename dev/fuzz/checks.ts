@@ -148,7 +148,9 @@ function reachedLedger(r: CaseResult, body: { error?: { code?: string } } | unde
     return key !== undefined && IDEMPOTENCY_KEY.test(key) &&
       (obs.status === 200 || !PRE_LEDGER.has(String(body?.error?.code)));
   }
-  if (c.channel === "telegram") return obs.status === 200 && r.replies.length > 0;
+  if (c.channel === "telegram" || c.channel === "slack") {
+    return obs.status === 200 && r.replies.length > 0;
+  }
   const type = (parseJson(obs.body) as { type?: number } | undefined)?.type;
   return obs.status === 200 && (type === 4 || type === 5);
 }
@@ -169,21 +171,36 @@ function writes(r: CaseResult, json: unknown): Violation[] {
   return out;
 }
 
-/** The texts a chat case showed its user: Telegram messages, Discord contents. */
+/**
+ * The texts a chat case showed its user: Telegram messages, Discord contents, Slack messages (the
+ * inline answer and what reached its response URL, `bodies`; their plain-text sections).
+ */
 export function replyTexts(
   channel: FuzzCase["channel"],
   obs: Observation,
   telegramTexts: unknown[],
-  discordBodies: unknown[],
+  bodies: unknown[],
 ): string[] {
   if (channel === "telegram") return telegramTexts.map((t) => unescapeHtml(String(t)));
+  if (channel === "slack") return [parseJson(obs.body), ...bodies].flatMap(slackTexts);
   if (channel !== "discord") return [];
   const response = parseJson(obs.body) as { data?: { content?: unknown } } | undefined;
   const contents = [
     response?.data?.content,
-    ...discordBodies.map((b) => (b as { content?: unknown })?.content),
+    ...bodies.map((b) => (b as { content?: unknown })?.content),
   ];
   return contents.filter((t): t is string => typeof t === "string");
+}
+
+/** A Slack message's text as read: its sections (plain text), else its text. */
+function slackTexts(message: unknown): string[] {
+  const m = message as { text?: unknown; blocks?: { type?: string; text?: { text?: unknown } }[] };
+  if (!m || typeof m !== "object") return [];
+  const sections = Array.isArray(m.blocks)
+    ? m.blocks.filter((b) => b?.type === "section").map((b) => String(b.text?.text ?? ""))
+    : [];
+  if (sections.length) return [sections.join("\n")];
+  return typeof m.text === "string" ? [m.text] : [];
 }
 
 function parseJson(text: string): unknown {

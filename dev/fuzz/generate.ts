@@ -8,9 +8,10 @@ import { caseRng } from "./prng.ts";
 import { httpCase } from "./cases_http.ts";
 import { telegramCase } from "./cases_telegram.ts";
 import { discordCase } from "./cases_discord.ts";
+import { slackCase } from "./cases_slack.ts";
 
 /** The channels the fuzzer drives. */
-export const CHANNELS = ["http", "telegram", "discord"] as const;
+export const CHANNELS = ["http", "telegram", "discord", "slack"] as const;
 export type Channel = typeof CHANNELS[number];
 
 /** The run's default seed (printed, so a run without `--seed` is as reproducible). */
@@ -20,6 +21,8 @@ export const DEFAULT_SEED = 20261202;
 export const TG_LINKED = 5550001;
 /** The Discord account linked to a fuzz user during setup. */
 export const DC_LINKED = "900000000000000001";
+/** The Slack account (`<team id>:<user id>`) linked to a fuzz user during setup. */
+export const SL_LINKED = "T0FUZZ:U0FUZZLINKED";
 /** The fuzz stack's bot username and Discord application id. */
 export const BOT_USERNAME = "FuzzGatewayBot";
 export const DISCORD_APP_ID = "100000000000000042";
@@ -49,7 +52,7 @@ export const TOKEN_KINDS = [
 
 /** How the Telegram secret header is sent. */
 export type SecretKind = "right" | "wrong" | "missing" | "empty" | "suffixed" | "upper" | "prefix";
-/** How a Discord interaction is signed (only `valid` gets past verification). */
+/** How a Discord interaction or a Slack request is signed (only `valid` gets past verification). */
 export type SignatureKind =
   | "valid"
   | "stale"
@@ -79,14 +82,16 @@ export interface FuzzCase {
   auth?: { scheme: string; token: string };
   /** Telegram: the secret header. */
   secret?: SecretKind;
-  /** Discord: the signature headers. */
+  /** Discord, Slack: the signature headers. */
   signature?: SignatureKind;
 }
 
 /** Case `index` of `channel` for `seed`; the same arguments always give the same case. */
 export function generateCase(seed: number, channel: Channel, index: number): FuzzCase {
   const rng = caseRng(seed, channel, index);
-  const make = channel === "http" ? httpCase : channel === "telegram" ? telegramCase : discordCase;
+  const make = { http: httpCase, telegram: telegramCase, discord: discordCase, slack: slackCase }[
+    channel
+  ];
   return { channel, index, ...make(rng, index) };
 }
 

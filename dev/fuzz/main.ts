@@ -1,7 +1,8 @@
 /**
- * `deno task fuzz [--seed N] [--cases N] [--channel http|telegram|discord] [--case I] [--all]`:
+ * `deno task fuzz [--seed N] [--cases N] [--channel http|telegram|discord|slack] [--case I]
+ * [--all]`:
  * a seeded, bounded fuzz run against the gateway on loopback. It starts its own stack (free
- * ports, `.local/fuzz-runs/<pid>`), links one Telegram and one Discord account, sends `--cases`
+ * ports, `.local/fuzz-runs/<pid>`), links one Telegram, Discord and Slack account each, sends `--cases`
  * malformed inputs per channel (default 1000) one at a time, checks each against the invariants
  * in `checks.ts`, prints a summary per channel and exits 1 on any violation. `--case I` reruns
  * one case of a channel; `--all` lists every failing case.
@@ -16,7 +17,7 @@ import { makeCredentials } from "./send.ts";
 import { startFuzzStack } from "./stack.ts";
 
 const USAGE =
-  "usage: deno task fuzz [--seed N] [--cases N] [--channel http|telegram|discord] [--case I] [--all]";
+  "usage: deno task fuzz [--seed N] [--cases N] [--channel http|telegram|discord|slack] [--case I] [--all]";
 
 const flags = parseFlags(Deno.args);
 const seed = flags.seed ?? DEFAULT_SEED;
@@ -53,6 +54,8 @@ try {
     { name: "Telegram webhook secret", value: stack.secrets.telegramWebhookSecret },
     { name: "Discord bot token", value: stack.secrets.discordBotToken },
     { name: "Discord private key", value: stack.secrets.discordPrivateKey },
+    { name: "Slack signing secret", value: stack.secrets.slackSigningSecret },
+    { name: "Slack bot token", value: stack.secrets.slackBotToken },
   ];
   const tallies = new Map<Channel, ChannelTally>();
   let counts = await session.counts();

@@ -92,6 +92,12 @@ export function describe(c: FuzzCase): string {
 
 /** The part of a chat update that matters most, shown before the (long) body. */
 function highlight(c: FuzzCase): string | undefined {
+  if (c.channel === "slack") {
+    const form = new URLSearchParams(c.body);
+    const shown = form.get("payload") ??
+      (form.has("command") ? `${form.get("command")} ${form.get("text")}` : null);
+    return shown === null ? undefined : `slack=${short(JSON.stringify(shown), 160)}`;
+  }
   let value: Record<string, unknown> | undefined;
   try {
     value = JSON.parse(c.body);

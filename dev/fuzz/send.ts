@@ -1,12 +1,18 @@
 /**
  * Turning a case into a real request over loopback and recording what came back. The parts a
  * case only names are made here with the stack's keys: access tokens of every kind of wrong
- * (signed, expired, forged, alg none, other roles), the Telegram secret header, and the Discord
- * Ed25519 signature made with the stack's application key (so inputs get past verification).
+ * (signed, expired, forged, alg none, other roles), the Telegram secret header, the Discord
+ * Ed25519 signature made with the stack's application key and the Slack v0 signature made with its
+ * signing secret (so inputs get past verification), and a Slack case's response URL (registered
+ * in the stack's sink) and button tokens (signed with the stack's key).
  */
 import { base64url, SignJWT } from "jose";
 import { devAccessToken, type DevUser } from "../auth.ts";
-import { DISCORD_APP_ID, type FuzzCase, TOKEN_KINDS } from "./generate.ts";
+import { createActionCodec } from "../../supabase/functions/_shared/action_tokens.ts";
+import { slackSignature } from "../../adapters/slack/verify.ts";
+import { SLACK_SINK_PREFIX } from "../sinks/mod.ts";
+import { SLACK_BUTTONS } from "./cases_slack.ts";
+import { DISCORD_APP_ID, type FuzzCase, SL_LINKED, TOKEN_KINDS } from "./generate.ts";
 import type { FuzzStack } from "./stack.ts";
 
 /** What a case got back. */
@@ -93,11 +99,13 @@ export async function sendCase(
     accessToken = c.auth.token.startsWith("@") ? creds.tokens[c.auth.token] : c.auth.token;
     headers.set("authorization", accessToken ? `${c.auth.scheme} ${accessToken}` : c.auth.scheme);
   }
+  const text = c.channel === "slack" ? slackFilled(stack, c.body) : c.body;
   const bytes = c.bytes
-    ? Uint8Array.from(c.body, (ch) => ch.charCodeAt(0))
-    : new TextEncoder().encode(c.body);
+    ? Uint8Array.from(text, (ch) => ch.charCodeAt(0))
+    : new TextEncoder().encode(text);
   if (c.secret) telegramSecret(headers, c.secret, stack.secrets.telegramWebhookSecret);
-  if (c.signature) await discordSignature(headers, c, bytes, creds);
+  if (c.signature && c.channel === "slack") slackSigned(headers, c, text, stack);
+  else if (c.signature) await discordSignature(headers, c, bytes, creds);
   if (c.channel === "discord") registerToken(stack, c.body);
   const body = c.method === "GET" || c.method === "HEAD"
     ? undefined
@@ -109,7 +117,7 @@ export async function sendCase(
       },
     })
     : c.signature === "body-changed"
-    ? new TextEncoder().encode(c.body + " ")
+    ? new TextEncoder().encode(text + " ")
     : bytes;
   const started = performance.now();
   try {
@@ -165,6 +173,49 @@ async function discordSignature(
     headers.set("x-signature-ed25519", c.signature === "garbage" ? "zz".repeat(64) : signature);
   }
   if (c.signature !== "missing-timestamp") headers.set("x-signature-timestamp", timestamp);
+}
+
+/**
+ * A Slack body with its placeholders filled in: `@response-url` becomes a URL registered in the
+ * stack's sink for the linked account (as Slack makes one per request), `@button-N` the stack's
+ * signed token for SLACK_BUTTONS[N] (`-tampered`: with its call changed after signing).
+ */
+function slackFilled(stack: FuzzStack, body: string): string {
+  const [team, user] = SL_LINKED.split(":");
+  const codec = createActionCodec({ keys: [stack.keys.serviceRoleKey], scope: "slack:default" });
+  return body
+    .replaceAll("%40response-url", () =>
+      encodeURIComponent(
+        stack.slack.responseUrl(`${stack.gatewayUrl.split("/functions/")[0]}${SLACK_SINK_PREFIX}`, {
+          kind: "actions",
+          team,
+          user,
+          original: { text: "(pressed)", ephemeral: true },
+        }),
+      ))
+    .replace(/%40button-(\d)(-tampered)?/g, (_, i: string, tampered?: string) => {
+      const token = codec.encode(SLACK_BUTTONS[Number(i)]);
+      const value = tampered ? token.replace(":{", ':{"x":1,') : token;
+      // It stands inside a JSON string: its quotes are escaped there.
+      return encodeURIComponent(JSON.stringify(value).slice(1, -1));
+    });
+}
+
+/** Slack's v0 signature over the timestamp and the body, spoiled as the case says. */
+function slackSigned(headers: Headers, c: FuzzCase, body: string, stack: FuzzStack): void {
+  const now = Math.floor(Date.now() / 1000);
+  const timestamp = String(
+    c.signature === "stale" ? now - 400 : c.signature === "future" ? now + 400 : now,
+  );
+  const secret = c.signature === "wrong-key" ? "f".repeat(32) : stack.secrets.slackSigningSecret;
+  const signature = slackSignature(secret, timestamp, body);
+  if (c.signature !== "missing-signature") {
+    headers.set(
+      "x-slack-signature",
+      c.signature === "garbage" ? `v0=${"zz".repeat(32)}` : signature,
+    );
+  }
+  if (c.signature !== "missing-timestamp") headers.set("x-slack-request-timestamp", timestamp);
 }
 
 /** Discord registers an interaction's token when it delivers it; the sink needs the same. */

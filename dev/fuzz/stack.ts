@@ -4,16 +4,16 @@
  * (GATEWAY_RATE_LIMIT_PER_MINUTE=0: thousands of cases from one linked account would otherwise
  * mostly be 429s and never reach the command layer), and every gateway log line and every bearer
  * the gateway shows PostgREST are kept for the secret checks. Its environment is the fuzz run's
- * alone (not the shell's), so a developer's variables cannot change what is fuzzed. Two fresh
- * users are added for the linked Telegram and Discord accounts (linked by the run itself, through
- * the real path: link-code over HTTPS, then /link on the channel).
+ * alone (not the shell's), so a developer's variables cannot change what is fuzzed. Three fresh
+ * users are added for the linked Telegram, Discord and Slack accounts (linked by the run itself,
+ * through the real path: link-code over HTTPS, then /link on the channel).
  */
 import type { Gateway } from "../../supabase/functions/gateway/gateway.ts";
 import { createLogger } from "../../supabase/functions/_shared/log.ts";
 import type { DevKeys } from "../keys.ts";
 import { freePort } from "../ports.ts";
 import type { LocalPostgres } from "../postgres.ts";
-import type { DiscordSink, TelegramSink } from "../sinks/mod.ts";
+import type { DiscordSink, SlackSink, TelegramSink } from "../sinks/mod.ts";
 import { type ChannelSecrets, loadOrCreateChannelSecrets } from "../channel_secrets.ts";
 import { startStack } from "../stack.ts";
 import { BOT_USERNAME, DISCORD_APP_ID } from "./generate.ts";
@@ -22,6 +22,7 @@ import { BOT_USERNAME, DISCORD_APP_ID } from "./generate.ts";
 export const FUZZ_USERS = {
   telegram: "f0220000-0000-4000-8000-000000000001",
   discord: "f0220000-0000-4000-8000-000000000002",
+  slack: "f0220000-0000-4000-8000-000000000003",
 } as const;
 
 /** A running fuzz stack. */
@@ -35,6 +36,7 @@ export interface FuzzStack {
   gateway: Gateway;
   telegram: TelegramSink;
   discord: DiscordSink;
+  slack: SlackSink;
   /** Every line the gateway logged, in order. */
   logs: string[];
   /** Access tokens the gateway sent to PostgREST so far (users' own and minted sessions). */
@@ -68,7 +70,8 @@ export async function startFuzzStack(stateDir: string): Promise<FuzzStack> {
     await stack.db.psql(
       `insert into auth.users (id, email, raw_app_meta_data, raw_user_meta_data) values
        ('${FUZZ_USERS.telegram}', 'fuzz-telegram@example.test', '{"provider":"email"}', '{}'),
-       ('${FUZZ_USERS.discord}', 'fuzz-discord@example.test', '{"provider":"email"}', '{}')`,
+       ('${FUZZ_USERS.discord}', 'fuzz-discord@example.test', '{"provider":"email"}', '{}'),
+       ('${FUZZ_USERS.slack}', 'fuzz-slack@example.test', '{"provider":"email"}', '{}')`,
     );
     return {
       gatewayUrl: `${stack.url}/functions/v1/gateway`,
@@ -79,6 +82,7 @@ export async function startFuzzStack(stateDir: string): Promise<FuzzStack> {
       gateway: stack.gateway,
       telegram: stack.telegram,
       discord: stack.discord,
+      slack: stack.slack,
       logs,
       sessionTokens,
       stop: stack.stop,

@@ -11,20 +11,28 @@
  * - `POST /__sinks/discord/interactions` `{"application_id","token"}` — registers an interaction
  *   token (what Discord does when it delivers an interaction)
  * - `GET /__sinks/discord/commands?application_id=…[&guild_id=…]` — stored application commands
+ * - `GET /__sinks/slack/calls` — recorded Slack calls (Web API and response URLs); `DELETE` clears
+ * - `POST /__sinks/slack/response_urls` `{"team","user","channel"?,"kind"?,"original"?}` —
+ *   registers a response URL (what Slack does when it delivers a command or a press): `{"url"}`
+ * - `GET /__sinks/slack/responses?url=…` — what a response URL received
  *
  * @module
  */
 
 import type { DiscordSink } from "./discord.ts";
+import type { SlackSink } from "./slack.ts";
 import type { TelegramSink } from "./telegram.ts";
 
 export * from "./telegram.ts";
 export * from "./discord.ts";
+export * from "./slack.ts";
 
 /** Where the Telegram sink is mounted; point `TELEGRAM_API_ROOT` at `<front door><this>`. */
 export const TELEGRAM_SINK_PREFIX = "/__sinks/telegram";
 /** Where the Discord sink is mounted; point `DISCORD_API_BASE` at `<front door><this>/api/v10`. */
 export const DISCORD_SINK_PREFIX = "/__sinks/discord";
+/** Where the Slack sink is mounted; point `SLACK_API_BASE` at `<front door><this>/api`. */
+export const SLACK_SINK_PREFIX = "/__sinks/slack";
 
 /** A path prefix and the handler for requests under it. */
 export interface SinkMount {
@@ -36,9 +44,16 @@ export interface SinkMount {
 
 const methodNotAllowed = () => Response.json({ error: "method not allowed" }, { status: 405 });
 
-/** The mounts of both sinks, for the front door's router. */
-export function sinkMounts(telegram: TelegramSink, discord: DiscordSink): SinkMount[] {
+/** The mounts of the sinks, for the front door's router. */
+export function sinkMounts(
+  telegram: TelegramSink,
+  discord: DiscordSink,
+  slack?: SlackSink,
+): SinkMount[] {
   return [
+    ...(slack
+      ? [{ prefix: SLACK_SINK_PREFIX, handler: (req: Request) => slackInspect(slack, req) }]
+      : []),
     {
       prefix: TELEGRAM_SINK_PREFIX,
       handler(req) {
@@ -113,4 +128,31 @@ async function discordInspect(discord: DiscordSink, req: Request): Promise<Respo
     return Response.json(discord.commands(applicationId, guildId));
   }
   return discord.handle(req, rest);
+}
+
+async function slackInspect(slack: SlackSink, req: Request): Promise<Response> {
+  const url = new URL(req.url);
+  const rest = url.pathname.slice(SLACK_SINK_PREFIX.length);
+  if (rest === "/calls") {
+    if (req.method === "DELETE") {
+      slack.calls.length = 0;
+      return new Response(null, { status: 204 });
+    }
+    return req.method === "GET" ? Response.json(slack.calls) : methodNotAllowed();
+  }
+  if (rest === "/response_urls") {
+    if (req.method !== "POST") return methodNotAllowed();
+    const body = await req.json().catch(() => null) as Record<string, unknown> | null;
+    if (typeof body?.team !== "string" || typeof body?.user !== "string") {
+      return Response.json({ error: "team and user are required" }, { status: 400 });
+    }
+    const base = `${url.origin}${SLACK_SINK_PREFIX}`;
+    return Response.json({ url: slack.responseUrl(base, body as never) });
+  }
+  if (rest === "/responses") {
+    if (req.method !== "GET") return methodNotAllowed();
+    const state = slack.response(url.searchParams.get("url") ?? "");
+    return state ? Response.json(state) : Response.json({ error: "unknown url" }, { status: 404 });
+  }
+  return slack.handle(req, rest);
 }

@@ -69,6 +69,24 @@ Deno.test("fuzz generator: 1000 cases per channel cover the promised categories"
       "oversized/",
       "bad-json/",
     ],
+    slack: [
+      "linked-command/add-lone-surrogate",
+      "linked-command/add-escaped",
+      "linked-command/done-",
+      "unlinked-command/",
+      "form-shape/team_id",
+      "form-shape/response_url-foreign",
+      "form-shape/trigger_id",
+      "press/done-real",
+      "press/done-tampered",
+      "payload-shape/actions",
+      "other/ssl_check",
+      "other/url_verification",
+      "bad-body/",
+      "oversized/",
+      "signature/stale",
+      "signature/wrong-key",
+    ],
   };
   for (const channel of CHANNELS) {
     const categories = new Set(cases(20261202, channel, 1000).map((c) => c.category));
@@ -94,6 +112,13 @@ Deno.test("fuzz generator: lone surrogates travel as JSON escapes, oversized bod
   assert(telegram.every((c) => c.body.length > 1024 * 1024));
   const discord = cases(20261202, "discord", 1000);
   assert(discord.filter((c) => c.signature === "valid").length > 900, "most get past verification");
+  const slack = cases(20261202, "slack", 1000);
+  assert(slack.filter((c) => c.signature === "valid").length > 880, "most Slack cases are signed");
+  assert(
+    slack.filter((c) => c.category.startsWith("oversized/")).every((c) =>
+      c.body.length > 256 * 1024
+    ),
+  );
 });
 
 const COUNTS: Counts = {

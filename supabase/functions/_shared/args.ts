@@ -18,13 +18,21 @@ interface FieldProblem {
   problem: string;
 }
 
-/** The checked arguments, or a 400 `invalid_args` whose message says what to send instead. */
-export function parseArgs(command: AnyCommand, raw: unknown, channel: Channel = "http"): unknown {
+/**
+ * The checked arguments, or a 400 `invalid_args` whose message says what to send instead (in the
+ * syntax of `channel`; `prefix`: a Slack app's command prefix).
+ */
+export function parseArgs(
+  command: AnyCommand,
+  raw: unknown,
+  channel: Channel = "http",
+  prefix = "",
+): unknown {
   const input = (typeof raw === "object" && raw !== null ? raw : {}) as Record<string, unknown>;
   const broken = illFormedField(input);
   if (broken !== undefined) {
     const field = broken || "(arguments)";
-    throw refusal(command, channel, [{
+    throw refusal(command, channel, prefix, [{
       field,
       problem: `${label(command, field)} has a broken character (a cut emoji or a NUL byte)`,
     }]);
@@ -36,13 +44,18 @@ export function parseArgs(command: AnyCommand, raw: unknown, channel: Channel = 
     const prop = command.jsonSchema.properties[field];
     return { field, problem: sentence(label(command, field), issue, prop, input[field]) };
   });
-  throw refusal(command, channel, problems);
+  throw refusal(command, channel, prefix, problems);
 }
 
-function refusal(command: AnyCommand, channel: Channel, problems: FieldProblem[]): GatewayError {
+function refusal(
+  command: AnyCommand,
+  channel: Channel,
+  prefix: string,
+  problems: FieldProblem[],
+): GatewayError {
   const first = problems[0];
   const text = problems.map((p) => `${p.problem}.`).join(" ");
-  const eg = first ? example(command, channel, first.field) : undefined;
+  const eg = first ? example(command, channel, first.field, undefined, prefix) : undefined;
   return new GatewayError(400, "invalid_args", eg ? `${text.slice(0, -1)}, e.g. ${eg}` : text, {
     fields: problems,
   });

@@ -9,9 +9,20 @@ export const DEFAULT_BODY_LIMIT = 64 * 1024;
 
 /** Reads the body as text, or throws 413 `payload_too_large`. */
 export async function readBody(req: Request, limit = DEFAULT_BODY_LIMIT): Promise<string> {
+  return new TextDecoder().decode(await readBodyBytes(req, limit));
+}
+
+/**
+ * Reads the body as bytes (what a platform signed, before any decoding), or throws 413
+ * `payload_too_large`.
+ */
+export async function readBodyBytes(
+  req: Request,
+  limit = DEFAULT_BODY_LIMIT,
+): Promise<Uint8Array> {
   const declared = req.headers.get("content-length");
   if (declared !== null && Number(declared) > limit) throw tooLarge(limit);
-  if (!req.body) return "";
+  if (!req.body) return new Uint8Array(0);
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -25,14 +36,14 @@ export async function readBody(req: Request, limit = DEFAULT_BODY_LIMIT): Promis
     }
     chunks.push(value);
   }
-  if (chunks.length === 1) return new TextDecoder().decode(chunks[0]);
+  if (chunks.length === 1) return chunks[0];
   const all = new Uint8Array(size);
   let offset = 0;
   for (const chunk of chunks) {
     all.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  return new TextDecoder().decode(all);
+  return all;
 }
 
 /** Parses JSON text, or throws 400 `bad_json`. Empty text is `fallback`. */

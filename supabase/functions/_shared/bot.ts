@@ -4,10 +4,11 @@
  * by name), and handed to the pipeline with every delivery that bot received.
  */
 import type { BotBase, DiscordApp, TelegramBot } from "./bots.ts";
+import type { SlackApp } from "./bots_slack.ts";
 import { type AnyCommand, listedOn, offeredOn, type Registry } from "./command.ts";
 import type { GatewayConfig } from "./config.ts";
 import type { Channel } from "./principal.ts";
-import type { AppLinks, TelegramLink } from "./wording.ts";
+import type { AppLinks, SlackLink, TelegramLink } from "./wording.ts";
 
 /** One configured bot, resolved against the registry. */
 export interface BotScope {
@@ -35,9 +36,18 @@ export function createBotScopes(config: GatewayConfig, registry: Registry): BotS
   const telegram: TelegramLink[] = config.telegramBots
     .filter((bot) => start && offeredOn(start, "telegram") && offersName(bot, "start"))
     .map((bot) => ({ name: bot.name, username: bot.username }));
-  const links: AppLinks = { appName: config.appName, linkUrl: config.linkUrl, telegram };
+  const link = registry.get("link");
+  const slack: SlackLink[] = config.slackApps
+    .filter((app) => link && offeredOn(link, "slack") && offersName(app, "link"))
+    .map((app) => ({ name: app.name, commandPrefix: app.commandPrefix }));
+  const links: AppLinks = {
+    appName: config.appName,
+    linkUrl: config.linkUrl,
+    telegram,
+    ...(slack.length ? { slack } : {}),
+  };
   const scopes = new Map<string, BotScope>();
-  const add = (channel: BotScope["channel"], bot: TelegramBot | DiscordApp) => {
+  const add = (channel: BotScope["channel"], bot: TelegramBot | DiscordApp | SlackApp) => {
     const offered = offeredBy(bot, channel, registry);
     const names = new Set(offered.map((c) => c.name));
     scopes.set(`${channel}\n${bot.name}`, {
@@ -49,11 +59,16 @@ export function createBotScopes(config: GatewayConfig, registry: Registry): BotS
         appName: bot.appName ?? links.appName,
         linkUrl: bot.linkUrl ?? links.linkUrl,
         telegram,
+        ...(slack.length ? { slack } : {}),
+        ...("commandPrefix" in bot && bot.commandPrefix
+          ? { commandPrefix: bot.commandPrefix }
+          : {}),
       },
     });
   };
   for (const bot of config.telegramBots) add("telegram", bot);
   for (const app of config.discordApps) add("discord", app);
+  for (const app of config.slackApps) add("slack", app);
   return {
     get: (channel, name) => scopes.get(`${channel}\n${name}`),
     links,

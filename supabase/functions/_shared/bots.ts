@@ -45,10 +45,11 @@ export const BOT_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
 export const DEFAULT_TELEGRAM_API_ROOT = "https://api.telegram.org";
 export const DEFAULT_DISCORD_API_BASE = "https://discord.com/api/v10";
 
-type Get = (name: string) => string | undefined;
+/** Reads one variable (trimmed, undefined when empty). */
+export type Get = (name: string) => string | undefined;
 
 /** One entry of a `*_BOTS` / `*_APPS` array, with errors that name it. */
-class Entry {
+export class Entry {
   constructor(
     readonly variable: string,
     readonly label: string,
@@ -104,7 +105,7 @@ class Entry {
 }
 
 /** The entries of a JSON array variable, each labelled for error messages. */
-function entries(variable: string, text: string | undefined): Entry[] {
+export function entries(variable: string, text: string | undefined): Entry[] {
   if (text === undefined) return [];
   let value: unknown;
   try {
@@ -127,7 +128,7 @@ function entries(variable: string, text: string | undefined): Entry[] {
 }
 
 /** A bot name, checked to be route-safe. */
-function botName(entry: Entry): string {
+export function botName(entry: Entry): string {
   const name = entry.text("name", true)!;
   if (!BOT_NAME.test(name)) {
     entry.fail(
@@ -138,7 +139,8 @@ function botName(entry: Entry): string {
   return name;
 }
 
-function brand(entry: Entry) {
+/** An entry's `appName` and `linkUrl`, checked. */
+export function brand(entry: Entry) {
   return {
     appName: entry.parse("appName", (f) => displayName(f, entry.text(f))),
     linkUrl: entry.parse("linkUrl", (f) => pageUrl(f, entry.text(f))),
@@ -304,7 +306,7 @@ export function discordApps(get: Get): DiscordApp[] {
 }
 
 /** Refuses two bots sharing what must be theirs alone; names the second one and the field. */
-function unique<B extends BotBase>(
+export function unique<B extends BotBase>(
   variable: string,
   bots: readonly B[],
   checks: [field: string, value: (bot: B) => string, why: string][],
@@ -328,7 +330,7 @@ function unique<B extends BotBase>(
  */
 export function checkBotCommands(
   variable: string,
-  channel: "telegram" | "discord",
+  channel: "telegram" | "discord" | "slack",
   bots: readonly BotBase[],
   registry: { get(name: string): { channels?: readonly string[] } | undefined },
 ): void {

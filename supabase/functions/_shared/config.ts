@@ -5,6 +5,7 @@
  */
 import type { SigningKey } from "./auth/signing_key.ts";
 import { type DiscordApp, discordApps, type TelegramBot, telegramBots } from "./bots.ts";
+import { type SlackApp, slackApps } from "./bots_slack.ts";
 import { keyFromSet, keysOfSet, parseJwks, parseSigningKey } from "./config_keys.ts";
 import {
   baseUrl,
@@ -17,7 +18,7 @@ import {
 } from "./config_values.ts";
 
 export { ConfigError };
-export type { DiscordApp, TelegramBot };
+export type { DiscordApp, SlackApp, TelegramBot };
 
 /** Everything the gateway needs, validated. */
 export interface GatewayConfig {
@@ -59,6 +60,8 @@ export interface GatewayConfig {
   telegramBots: readonly TelegramBot[];
   /** Discord applications, the default one first; empty: the channel is off. */
   discordApps: readonly DiscordApp[];
+  /** Slack apps, the default one first; empty: the channel is off. */
+  slackApps: readonly SlackApp[];
 }
 
 const DEFAULT_TOKEN_TTL_SECONDS = 120;
@@ -126,7 +129,8 @@ export function loadConfig(env: Env = Deno.env.toObject()): GatewayConfig {
   }
   const telegram = telegramBots(get);
   const discord = discordApps(get);
-  if ((telegram.length || discord.length) && !signingKey && !jwtSecret) {
+  const slack = slackApps(get);
+  if ((telegram.length || discord.length || slack.length) && !signingKey && !jwtSecret) {
     throw new ConfigError(
       "GATEWAY_SIGNING_KEY or GATEWAY_JWT_SECRET must be set to mint sessions for chat users.",
     );
@@ -152,5 +156,6 @@ export function loadConfig(env: Env = Deno.env.toObject()): GatewayConfig {
     linkUrl: pageUrl("GATEWAY_LINK_URL", get("GATEWAY_LINK_URL")),
     telegramBots: telegram,
     discordApps: discord,
+    slackApps: slack,
   };
 }

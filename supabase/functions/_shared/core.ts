@@ -6,6 +6,7 @@
 import { type ActionCodec, createActionCodec } from "./action_tokens.ts";
 import { type BotScopes, createBotScopes } from "./bot.ts";
 import { checkBotCommands } from "./bots.ts";
+import { checkSlackCommandNames } from "./bots_slack.ts";
 import { createSessionMinter } from "./auth/mint.ts";
 import { type AccessTokenVerifier, createAccessTokenVerifier } from "./auth/verify.ts";
 import {
@@ -93,7 +94,11 @@ export function createCore(config: GatewayConfig, deps: GatewayDeps): Core {
   const registry = createRegistry(deps.commands);
   checkBotCommands("TELEGRAM_BOTS", "telegram", config.telegramBots, registry);
   checkBotCommands("DISCORD_APPS", "discord", config.discordApps, registry);
+  checkBotCommands("SLACK_APPS", "slack", config.slackApps, registry);
   const bots = createBotScopes(config, registry);
+  for (const app of config.slackApps) {
+    checkSlackCommandNames(app, bots.get("slack", app.name)!.commands.map((c) => c.name));
+  }
   const hook = config.accessTokenHook;
   const minter = config.signingKey || config.jwtSecret
     ? createSessionMinter({

@@ -131,10 +131,15 @@ export function createPipeline(core: Omit<Core, "pipeline">): Pipeline {
     remember: (stored: S) => void,
   ): Promise<Result<S>> {
     const { record } = d;
+    // Wording only: how commands are written where the delivery came from (a Slack app's prefix).
+    const prefix = d.bot?.links.commandPrefix;
     const found = registry.get(d.command);
     const command = found && offered(found, d) ? found : undefined;
     if (!command) {
-      return finish(d, refuse(404, "unknown_command", unknownCommandText(d.channel, d.command)));
+      return finish(
+        d,
+        refuse(404, "unknown_command", unknownCommandText(d.channel, d.command, prefix)),
+      );
     }
     record.command = command.name;
     if (command.requires === "user" && d.caller.kind === "anonymous") {
@@ -145,12 +150,12 @@ export function createPipeline(core: Omit<Core, "pipeline">): Pipeline {
       // The adapter could not read the arguments (e.g. too many words): show how to write them.
       const text = d.channel === "http"
         ? d.args.message
-        : `${d.args.message} Usage: ${usage(command, d.channel)}`;
+        : `${d.args.message} Usage: ${usage(command, d.channel, prefix)}`;
       return finish(d, { ok: false, command, error: reworded(d.args, text) });
     }
     let args: unknown;
     try {
-      args = parseArgs(command, d.args, d.channel);
+      args = parseArgs(command, d.args, d.channel, prefix);
     } catch (err) {
       if (!(err instanceof GatewayError) || err.status >= 500) throw err;
       return finish(d, { ok: false, command, error: err });
@@ -191,7 +196,7 @@ export function createPipeline(core: Omit<Core, "pipeline">): Pipeline {
       const next = d.then && registry.get(d.then.command);
       if (!d.then || !next?.readOnly || !offered(next, d)) return first;
       try {
-        const second = await invoke(next, parseArgs(next, d.then.args, d.channel), null);
+        const second = await invoke(next, parseArgs(next, d.then.args, d.channel, prefix), null);
         return { ...second, text: `${first.text}\n\n${second.text}`, replaces: true };
       } catch (err) {
         // The command itself was done: its own reply is the answer.

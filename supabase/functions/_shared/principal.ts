@@ -4,13 +4,16 @@
  */
 import type { AccessClaims } from "./auth/verify.ts";
 
-/** The three ways into the gateway. */
-export type Channel = "http" | "telegram" | "discord";
+/** The ways into the gateway. */
+export type Channel = "http" | "telegram" | "discord" | "slack";
 
-/** A Telegram or Discord account, as the platform identified it. */
+/** A Telegram, Discord or Slack account, as the platform identified it. */
 export interface ChatAccount {
-  provider: "telegram" | "discord";
-  /** The platform's user id, as a decimal string. */
+  provider: Exclude<Channel, "http">;
+  /**
+   * The platform's user id: a decimal string (Telegram, Discord), or `<team id>:<user id>`
+   * (Slack, e.g. `T0001:U2147483697`).
+   */
   externalId: string;
   username?: string;
   displayName?: string;

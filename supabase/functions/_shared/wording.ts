@@ -1,7 +1,8 @@
 /**
  * What end users read about commands, in the syntax of the channel they read it on: Telegram
- * `/add <title>`, Discord `/add title:<title>`, HTTPS `POST /commands/add`. Commands and the
- * pipeline ask here instead of writing a channel's syntax themselves.
+ * `/add <title>`, Discord `/add title:<title>`, Slack `/add <title>` (with the app's command prefix,
+ * `/acme-add <title>`), HTTPS `POST /commands/add`. Commands and the pipeline ask here instead of
+ * writing a channel's syntax themselves.
  */
 import type { AnyCommand } from "./command.ts";
 import type { Channel } from "./principal.ts";
@@ -12,6 +13,19 @@ export interface AppLinks {
   linkUrl?: string;
   /** The Telegram bots a link code can be sent to with a deep link (`/start <code>`). */
   telegram?: readonly TelegramLink[];
+  /** The Slack apps a link code can be sent to (`/<prefix>link <code>`). */
+  slack?: readonly SlackLink[];
+  /**
+   * Slack: what the app puts before every command name (`acme-` makes `/acme-tasks`), since
+   * slash command names are global in a workspace. Empty or absent elsewhere.
+   */
+  commandPrefix?: string;
+}
+
+/** A Slack app by its route name and its command prefix. */
+export interface SlackLink {
+  name: string;
+  commandPrefix: string;
 }
 
 /** A Telegram bot by its route name and its username (for `https://t.me/<username>`). */
@@ -24,6 +38,7 @@ export interface TelegramLink {
 export const PLATFORM: Record<Channel, string> = {
   telegram: "Telegram",
   discord: "Discord",
+  slack: "Slack",
   http: "HTTPS",
 };
 
@@ -32,8 +47,20 @@ export function telegramName(name: string): string {
   return name.replaceAll("-", "_");
 }
 
-/** How a command is typed on `channel`, e.g. `/add <title>` or `/add title:<title>`. */
-export function usage(command: AnyCommand, channel: Channel): string {
+/**
+ * The command word typed on `channel`: `add`, Telegram's `link_code` for `link-code`, or on Slack
+ * the app's prefix before the name (`acme-add`).
+ */
+export function commandWord(name: string, channel: Channel, prefix = ""): string {
+  if (channel === "telegram") return telegramName(name);
+  return channel === "slack" ? `${prefix}${name}` : name;
+}
+
+/**
+ * How a command is typed on `channel`, e.g. `/add <title>` or `/add title:<title>`; `prefix` is a
+ * Slack app's command prefix.
+ */
+export function usage(command: AnyCommand, channel: Channel, prefix = ""): string {
   const required = command.jsonSchema.required ?? [];
   const names = Object.keys(command.jsonSchema.properties);
   if (channel === "http") return `POST /commands/${command.name}`;
@@ -41,13 +68,13 @@ export function usage(command: AnyCommand, channel: Channel): string {
     if (!required.includes(k)) return channel === "discord" ? ` [${k}:<${k}>]` : ` [${k}]`;
     return channel === "discord" ? ` ${k}:<${k}>` : ` <${k}>`;
   }).join("");
-  const name = channel === "telegram" ? telegramName(command.name) : command.name;
-  return `/${name}${args}`;
+  return `/${commandWord(command.name, channel, prefix)}${args}`;
 }
 
-/** How to send a link code on `channel`. */
-export function linkSyntax(channel: Channel, code = "<code>"): string {
-  return channel === "discord" ? `/link code:${code}` : `/link ${code}`;
+/** How to send a link code on `channel` (`prefix`: a Slack app's command prefix). */
+export function linkSyntax(channel: Channel, code = "<code>", prefix = ""): string {
+  if (channel === "discord") return `/link code:${code}`;
+  return `/${commandWord("link", channel, prefix)} ${code}`;
 }
 
 /** Where the app is, in words: "Acme (https://acme.example/link)", or "the web app". */
@@ -59,7 +86,7 @@ export function appPlace(links: AppLinks): string {
 /** The steps to link, shown to unlinked chat users. */
 export function howToLink(channel: Channel, links: AppLinks): string {
   return `To link it: sign in to ${appPlace(links)}, create a link code there, ` +
-    `then send ${linkSyntax(channel)} here.`;
+    `then send ${linkSyntax(channel, undefined, links.commandPrefix)} here.`;
 }
 
 /** Shown when a chat account that is not linked uses a command that needs a user. */
@@ -72,14 +99,15 @@ export function notLinkedText(channel: Channel, links: AppLinks): string {
 }
 
 /** Shown for a command name nobody defined (or one not offered on `channel`). */
-export function unknownCommandText(channel: Channel, name: string): string {
+export function unknownCommandText(channel: Channel, name: string, prefix = ""): string {
   if (channel === "http") return `There is no command '${name}'. GET /commands lists them.`;
-  return "Unknown command. Send /help to see what I can do.";
+  return `Unknown command. Send /${commandWord("help", channel, prefix)} to see what I can do.`;
 }
 
 /**
  * A call of `command` on `channel` that shows a valid value for `field`: `/done 3`,
- * `/done id:3`, or `{"id":3}`. Values come from the schema's `examples` (zod `.meta()`), else
+ * `/done id:3`, or `{"id":3}` (`prefix`: a Slack app's command prefix). Values come from the
+ * schema's `examples` (zod `.meta()`), else
  * a plain one of the argument's type; undefined when the command has no such argument.
  */
 export function example(
@@ -87,6 +115,7 @@ export function example(
   channel: Channel,
   field: string,
   value?: string | number | boolean,
+  prefix = "",
 ): string | undefined {
   const props = command.jsonSchema.properties;
   if (!props[field]) return undefined;
@@ -98,9 +127,8 @@ export function example(
   if (channel === "http") {
     return `POST /commands/${command.name} ${JSON.stringify(Object.fromEntries(values))}`;
   }
-  const name = channel === "telegram" ? telegramName(command.name) : command.name;
   const args = values.map(([k, v]) => channel === "discord" ? `${k}:${v}` : String(v));
-  return [`/${name}`, ...args].join(" ");
+  return [`/${commandWord(command.name, channel, prefix)}`, ...args].join(" ");
 }
 
 function sampleValue(

@@ -7,6 +7,7 @@ import { discordRoutes } from "../../../adapters/discord/mod.ts";
 import { corsHeaders, preflight } from "../../../adapters/http/cors.ts";
 import { httpRoutes } from "../../../adapters/http/mod.ts";
 import { createNotifications, type Notifications } from "../../../adapters/notify/mod.ts";
+import { slackRoutes } from "../../../adapters/slack/mod.ts";
 import { telegramRoutes } from "../../../adapters/telegram/mod.ts";
 import type { GatewayConfig } from "../_shared/config.ts";
 import { type Core, createCore, type GatewayDeps } from "../_shared/core.ts";
@@ -37,6 +38,7 @@ export function createGateway(
     ...notifications.routes,
     ...(config.telegramBots.length ? telegramRoutes(core) : disabled("/telegram", "Telegram")),
     ...(config.discordApps.length ? discordRoutes(core) : disabled("/discord", "Discord")),
+    ...(config.slackApps.length ? slackRoutes(core) : disabled("/slack", "Slack")),
   ];
   const match = createRouter(routes);
   let sequence = 0;

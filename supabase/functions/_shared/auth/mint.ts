@@ -11,10 +11,11 @@ import { SignJWT } from "jose/jwt/sign";
 import { TtlCache } from "../cache.ts";
 import { GatewayError } from "../errors.ts";
 import { importSigningKey, type SigningKey } from "./signing_key.ts";
+import type { ChatAccount } from "../principal.ts";
 
 /** The subset of a user that goes into a token, as `resolve_chat_identity` returns it. */
 export interface ChatIdentity {
-  provider: "telegram" | "discord";
+  provider: ChatAccount["provider"];
   externalId: string;
   userId: string;
   email: string | null;

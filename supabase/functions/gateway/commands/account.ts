@@ -1,6 +1,7 @@
 /**
  * Account commands: /whoami, /help, /start, /link, /unlink, and the HTTPS-only `link-code` that
- * creates a code for the signed-in user and returns the Telegram deep link.
+ * creates a code for the signed-in user and returns the Telegram deep link (and says how to send
+ * it on Discord and Slack).
  */
 import { z } from "zod";
 import {
@@ -9,7 +10,14 @@ import {
   type LinkOutcome,
   listedOn,
 } from "../../_shared/command.ts";
-import { appPlace, howToLink, linkSyntax, PLATFORM, usage } from "../../_shared/wording.ts";
+import {
+  appPlace,
+  commandWord,
+  howToLink,
+  linkSyntax,
+  PLATFORM,
+  usage,
+} from "../../_shared/wording.ts";
 import { unwrap } from "../../_shared/db.ts";
 import { GatewayError } from "../../_shared/errors.ts";
 import { type Reply, reply } from "../../_shared/reply.ts";
@@ -68,7 +76,7 @@ export const link = defineCommand({
   description: "Link this chat account to your web account",
   args: z.object({ code: CODE.describe("The link code") }),
   requires: "none",
-  channels: ["telegram", "discord"],
+  channels: ["telegram", "discord", "slack"],
   run: (ctx, { code }) => linkWith(ctx, code),
 });
 
@@ -77,7 +85,7 @@ export const unlink = defineCommand({
   description: "Unlink this chat account from your web account",
   args: z.object({}),
   requires: "none",
-  channels: ["telegram", "discord"],
+  channels: ["telegram", "discord", "slack"],
   async run(ctx) {
     const platform = PLATFORM[ctx.channel];
     // Not linked (or unlinked meanwhile from the web app): say so rather than ask to link.
@@ -126,6 +134,12 @@ export const linkCode = defineCommand({
       lines.push(`Telegram: send ${linkSyntax("telegram", created.code)} to the bot.`);
     }
     lines.push(`Discord: use ${linkSyntax("discord", created.code)}.`);
+    // Each Slack app's own command (apps side by side in a workspace have prefixes).
+    const prefixes = [...new Set((ctx.links.slack ?? []).map((a) => a.commandPrefix))];
+    const slack = (prefixes.length ? prefixes : [""]).map((p) =>
+      linkSyntax("slack", created.code, p)
+    );
+    lines.push(`Slack: send ${slack.join(" or ")}.`);
     return reply.text(lines.join("\n"), {
       code: created.code,
       expires_at: created.expires_at,
@@ -136,7 +150,7 @@ export const linkCode = defineCommand({
 
 async function linkWith(ctx: CommandContext, code: string): Promise<Reply> {
   if (!ctx.linking || !ctx.chat) {
-    throw new GatewayError(400, "invalid_args", "Linking works from Telegram or Discord.");
+    throw new GatewayError(400, "invalid_args", "Linking works from Telegram, Discord or Slack.");
   }
   const outcome = await ctx.linking.link(code);
   return reply.text(linkMessage(outcome, ctx), { linked: outcome.ok });
@@ -148,8 +162,9 @@ export function linkMessage(
   ctx: Pick<CommandContext, "channel" | "links" | "catalogue">,
 ): string {
   const place = appPlace(ctx.links);
+  const prefix = ctx.links.commandPrefix;
   const tip = ctx.catalogue().filter((c) => c.name === "tasks" || c.name === "add")
-    .map((c) => usage(c, ctx.channel)).join(" or ");
+    .map((c) => usage(c, ctx.channel, prefix)).join(" or ");
   if (outcome.ok) {
     const next = tip ? ` Try ${tip}.` : "";
     return outcome.alreadyLinked
@@ -165,7 +180,8 @@ export function linkMessage(
     case "used_code":
       return `That code was already used. Create a new one in ${place}.${tries}`;
     case "already_linked":
-      return "This account is already linked to another user. Send /unlink first.";
+      return "This account is already linked to another user. " +
+        `Send /${commandWord("unlink", ctx.channel, prefix)} first.`;
     case "rate_limited": {
       const minutes = Math.max(1, Math.ceil((outcome.retryAfterSeconds ?? 900) / 60));
       return `Too many wrong codes. Try again in ${minutes} minute${minutes > 1 ? "s" : ""}.`;
@@ -180,6 +196,6 @@ function triesLeft(n: number): string {
 
 function helpText(ctx: CommandContext): string {
   const lines = listedOn(ctx.catalogue(), ctx.channel)
-    .map((c) => `${usage(c, ctx.channel)} - ${c.description}`);
+    .map((c) => `${usage(c, ctx.channel, ctx.links.commandPrefix)} - ${c.description}`);
   return ["Commands:", ...lines].join("\n");
 }

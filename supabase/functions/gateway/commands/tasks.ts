@@ -61,7 +61,11 @@ async function taskPage(ctx: CommandContext, page: number): Promise<Reply> {
   if (total === 0) {
     return reply.text(
       `No tasks yet.${
-        addCommand ? ` Add one with ${example(addCommand, ctx.channel, "title")}.` : ""
+        addCommand
+          ? ` Add one with ${
+            example(addCommand, ctx.channel, "title", undefined, ctx.links.commandPrefix)
+          }.`
+          : ""
       }`,
       rows,
     );
@@ -82,7 +86,9 @@ async function taskPage(ctx: CommandContext, page: number): Promise<Reply> {
   if (left > 0) {
     lines.push(
       more
-        ? `… and ${left} more: ${example(tasks, ctx.channel, "page", page + 1)}`
+        ? `… and ${left} more: ${
+          example(tasks, ctx.channel, "page", page + 1, ctx.links.commandPrefix)
+        }`
         : `… and ${left} more`,
     );
   }

@@ -1,0 +1,93 @@
+/**
+ * `deno task slack:manifest`: the manifest Slack takes (checked against Slack's own manifest
+ * schema, slackapi/manifest-schema, kept in tests/support), with the app's slash commands named
+ * with its prefix, their descriptions and usage hints from the registry, the request URL of the
+ * app's route for commands and interactivity, and the bot scopes; one-line errors otherwise.
+ */
+import { Ajv } from "ajv";
+import { assert, assertEquals, assertMatch } from "../assert.ts";
+import { main } from "../../adapters/slack/manifest_task.ts";
+import type { slackManifest } from "../../adapters/slack/manifest.ts";
+import { listedOn } from "../../supabase/functions/_shared/command.ts";
+import { commands } from "../../supabase/functions/gateway/commands/mod.ts";
+
+const schema = JSON.parse(
+  await Deno.readTextFile(new URL("../support/slack_manifest.schema.json", import.meta.url)),
+);
+const SECRET = "0123456789abcdef0123456789abcdef";
+const ENV = {
+  SUPABASE_URL: "https://abc.supabase.co",
+  SLACK_SIGNING_SECRET: SECRET,
+  SLACK_APPS: JSON.stringify([{
+    name: "acme",
+    signingSecret: "fedcba9876543210fedcba9876543210",
+    commandPrefix: "acme-",
+    commands: ["help", "link", "tasks", "add"],
+    appName: "Acme Tasks",
+  }]),
+};
+
+async function run(args: string[], env: Record<string, string> = ENV) {
+  const lines: string[] = [];
+  const code = await main(args, env, (l) => lines.push(l));
+  return { code, text: lines.join("\n") };
+}
+
+Deno.test("slack manifest: the default app, valid for Slack's schema", async () => {
+  const { code, text } = await run([]);
+  assertEquals(code, 0, text);
+  assert(!text.includes(SECRET), "the signing secret printed");
+  const manifest = JSON.parse(text) as ReturnType<typeof slackManifest>;
+  const validate = new Ajv({ strict: false, allErrors: true }).compile(schema);
+  assert(validate({ ...manifest }), JSON.stringify(validate.errors));
+  const url = "https://abc.supabase.co/functions/v1/gateway/slack";
+  assertEquals(manifest.settings.interactivity, { is_enabled: true, request_url: url });
+  assertEquals(manifest.oauth_config.scopes.bot, ["commands", "chat:write", "im:write"]);
+  const slash = manifest.features.slash_commands;
+  assertEquals(
+    slash.map((c) => c.command),
+    listedOn(commands, "slack").map((c) => `/${c.name}`),
+  );
+  assert(slash.every((c) => c.url === url));
+  assertEquals(slash.find((c) => c.command === "/add"), {
+    command: "/add",
+    url,
+    description: "Add a task",
+    usage_hint: "<title>",
+    should_escape: false,
+  });
+  assertEquals(slash.find((c) => c.command === "/tasks")?.usage_hint, "[page]");
+  assertEquals(
+    "usage_hint" in slash.find((c) => c.command === "/help")!,
+    false,
+  );
+});
+
+Deno.test("slack manifest: --bot NAME, its prefix, its commands, its route; --url", async () => {
+  const { code, text } = await run(["--bot", "acme", "--url", "https://api.acme.test/gw/"]);
+  assertEquals(code, 0, text);
+  const manifest = JSON.parse(text) as ReturnType<typeof slackManifest>;
+  assertEquals(manifest.display_information.name, "Acme Tasks");
+  assertEquals(
+    manifest.features.slash_commands.map((c) => c.command),
+    ["/acme-help", "/acme-link", "/acme-tasks", "/acme-add"],
+  );
+  assertEquals(manifest.settings.interactivity.request_url, "https://api.acme.test/gw/slack/acme");
+  const validate = new Ajv({ strict: false }).compile(schema);
+  assert(validate({ ...manifest }), JSON.stringify(validate.errors));
+});
+
+Deno.test("slack manifest: mistakes are one line", async () => {
+  assertMatch(
+    (await run(["--bot", "nope"])).text,
+    /^error: no Slack app is named 'nope' \(configured: default, acme\)$/,
+  );
+  assertMatch((await run([], {})).text, /^error: set SLACK_SIGNING_SECRET/);
+  const noUrl = { ...ENV, SUPABASE_URL: "" };
+  assertMatch((await run([], noUrl)).text, /^error: pass --url https:\/\/<project>/);
+  assertMatch(
+    (await run([], { ...ENV, SLACK_SIGNING_SECRET: "x" })).text,
+    /^error: SLACK_SIGNING_SECRET must be/,
+  );
+  assertEquals((await run(["--nope"])).code, 2);
+});
