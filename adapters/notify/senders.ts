@@ -2,7 +2,7 @@
  * The per-provider sender table: how a notification reaches one linked account on one platform.
  * The drain (drain.ts) claims deliveries, then hands each to the sender of its provider, which
  * picks the bot named by the notification and makes the platform's calls. A platform is one
- * entry: Slack's sender is one more line here.
+ * entry here.
  *
  * A sender never throws for what a platform answered: it says what happened ({@link SendResult})
  * in words the recipient can read, and the drain records it (sent; retried later; refused for
@@ -13,6 +13,7 @@ import type { ActionRows } from "../../supabase/functions/_shared/actions.ts";
 import type { BotScope } from "../../supabase/functions/_shared/bot.ts";
 import type { Core } from "../../supabase/functions/_shared/core.ts";
 import { discordNotifier } from "../discord/notify.ts";
+import { slackNotifier } from "../slack/notify.ts";
 import { telegramNotifier } from "../telegram/notify.ts";
 
 /** One claimed delivery: a notification for one account, sent by one bot. */
@@ -71,4 +72,5 @@ export type NotifierFactory = (core: Core) => ProviderNotifier;
 export const NOTIFIERS: Readonly<Record<string, NotifierFactory>> = {
   telegram: telegramNotifier,
   discord: discordNotifier,
+  slack: slackNotifier,
 };

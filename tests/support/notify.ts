@@ -8,7 +8,7 @@ import { psql, randomExternalId } from "../fixtures.ts";
 /** Links a chat account to `userId` directly (as consume_link_code would); returns its id. */
 export async function linkAccount(
   userId: string,
-  provider: "telegram" | "discord",
+  provider: "telegram" | "discord" | "slack",
   externalId = randomExternalId(),
   notify = true,
 ): Promise<string> {

@@ -7,8 +7,8 @@
 import { z } from "zod";
 import { defineCommand } from "../../_shared/command.ts";
 import { unwrap } from "../../_shared/db.ts";
-import { reply } from "../../_shared/reply.ts";
-import { PLATFORM } from "../../_shared/wording.ts";
+import { type Reply, reply } from "../../_shared/reply.ts";
+import { example, PLATFORM } from "../../_shared/wording.ts";
 
 export const notifications = defineCommand({
   name: "notifications",
@@ -17,8 +17,8 @@ export const notifications = defineCommand({
     state: z.enum(["on", "off"]).optional().describe("on or off"),
   }),
   requires: "user",
-  channels: ["telegram", "discord"],
-  async run(ctx, { state }) {
+  channels: ["telegram", "discord", "slack"],
+  async run(ctx, { state }): Promise<Reply> {
     const chat = ctx.chat!;
     const account = ctx.db.from("chat_identities");
     const rows = unwrap(
@@ -32,8 +32,8 @@ export const notifications = defineCommand({
     const where = `this ${PLATFORM[ctx.channel]} account`;
     if (!rows.length) return reply.text(`Notifications: ${where} is not linked any more.`);
     const on = rows[0].notify;
-    const syntax = (value: string) =>
-      ctx.channel === "discord" ? `/notifications state:${value}` : `/notifications ${value}`;
+    const syntax = (value: string): string =>
+      example(notifications, ctx.channel, "state", value, ctx.links.commandPrefix) ?? value;
     const change = on ? `${syntax("off")} to stop them` : `${syntax("on")} to get them`;
     const text = state === undefined
       ? `Notifications to ${where} are ${on ? "on" : "off"}. Send ${change}.`
