@@ -165,6 +165,8 @@ export interface TestGatewayOptions {
   restUrl?: string;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  /** How long a command may run (default: the gateway's own limit). */
+  commandTimeoutMs?: number;
   /** Wraps the gateway's outgoing fetch (to PostgREST and the sinks), e.g. to record or delay it. */
   wrapFetch?: (fetch: typeof globalThis.fetch) => typeof globalThis.fetch;
 }
@@ -220,6 +222,7 @@ export function startGateway(options: TestGatewayOptions = {}): Promise<TestGate
     log: createLogger((line) => logs.push(line)),
     now: options.now,
     sleep: options.sleep,
+    commandTimeoutMs: options.commandTimeoutMs,
   });
   return Promise.resolve({
     handler,

@@ -1,8 +1,8 @@
 /**
  * The delivery keys this instance holds, from the ledger claim until the claim is completed or
- * released: the lease renewed while the delivery runs, the completion written off the response
- * path, a lost claim logged, and what a repeat of a held key is told without asking the
- * database. The rules these serve are stated in pipeline.ts.
+ * released: the lease renewed while the delivery runs, the completion and the release written
+ * off the response path, a lost claim logged once, and what a repeat of a held key is told
+ * without asking the database. The rules these serve are stated in pipeline.ts.
  */
 import type { Claim, Ledger } from "./ledger.ts";
 import { LEASE_SECONDS, RENEW_MS, RENEW_RETRY_MS } from "./ledger.ts";
@@ -23,8 +23,8 @@ export type Known = Exclude<Claim, { status: "claimed" }>;
 export interface Held {
   /** The delivery answered: stop renewing and complete with `stored` (batched, background). */
   complete(stored: unknown): void;
-  /** The delivery failed retryably: stop renewing and give the key back. */
-  release(): Promise<void>;
+  /** The delivery failed retryably: stop renewing and give the key back (background). */
+  release(): void;
 }
 
 interface Entry {
@@ -84,6 +84,7 @@ export function createClaims(core: {
       };
       held.set(key, entry);
       const lost = () => {
+        if (entry.lost) return; // once per claim, whoever finds it
         entry.lost = true;
         log.warn("delivery lease lost", { request_id: requestId });
       };
@@ -113,9 +114,7 @@ export function createClaims(core: {
         },
         release() {
           // Not reached: the lease runs out on its own. Not ours any more: say so.
-          const released = ledger.release(key, claim).then((ours) => (ours || lost(), false));
-          settle(released.catch(() => false));
-          return released.then(() => {}, () => {});
+          settle(ledger.release(key, claim).then((ours) => (ours || lost(), false), () => false));
         },
       };
     },

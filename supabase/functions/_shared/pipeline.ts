@@ -17,19 +17,24 @@
  *   stored for replays). Anything else releases the claim and is thrown: 503 when nothing was
  *   done, 504 when a write may have landed. Read-only commands have no effects, so their 504 is
  *   a 503.
- * - Completions are written off the response path, batched (claims.ts): the answer does not
- *   wait for them.
+ * - Time limit: a command, and apart from it its follow-on, may run {@link COMMAND_TIMEOUT_MS}.
+ *   One still running then is answered 504 `command_timeout` (503 when read-only) and its claim
+ *   released, so a retry can run; it is not stopped, and a write it makes later lands under the
+ *   same idempotency key, which is why the retry is safe.
+ * - Completions and releases are written off the response path (claims.ts): neither an answer
+ *   nor a 503/504 waits for them. Completions are batched.
  * - A repeat of a key this instance holds is answered without a database call: 409
  *   `idempotency_in_progress` while the first run runs (Retry-After: the seconds left on its
  *   lease); once that run has answered, the repeat waits up to SETTLE_WAIT_MS for the completion
- *   and is replayed, else 409 with Retry-After 1. A repeat that reaches another instance asks
- *   the ledger: the stored answer, or 409 with the seconds left on the holder's lease.
+ *   (or release) and is replayed (or claimed afresh), else 409 with Retry-After 1. A repeat that
+ *   reaches another instance asks the ledger: the stored answer, or 409 with the seconds left on
+ *   the holder's lease.
  * - A replay is what the first run stored (`Delivery.stored`), unchanged: an adapter stores what
  *   it sent (HTTPS: the body's text), so a replay is the first answer byte for byte.
  * - A delivery that was answered is never turned into a failure afterwards: a completion that
  *   fails is logged, and a repeat then meets the lease (409) and, after it, an idempotent rerun.
- * - A lost claim (the lease ran out and another instance took the key) is logged and left to
- *   the new holder.
+ * - A lost claim (the lease ran out and another instance took the key) is logged once, by
+ *   whichever of its renewal, completion or release finds it, and left to the new holder.
  * - A read-only command delivered by a chat platform runs without the ledger: it has no effect
  *   to guard, and the ledger's claim and completion would be two of its three database calls. A
  *   redelivery this instance already answered is replayed from memory; one that reaches another
@@ -41,6 +46,7 @@ import type { Core } from "./core.ts";
 import { asGatewayError, GatewayError, internalDetail } from "./errors.ts";
 import { parseArgs } from "./args.ts";
 import { createClaims } from "./claims.ts";
+import { DB_TIMEOUT_MS } from "./db.ts";
 import { type Claim, fingerprint, LEASE_SECONDS } from "./ledger.ts";
 import type { RequestRecord } from "./log.ts";
 import type { Channel, ChatAccount, Principal } from "./principal.ts";
@@ -113,6 +119,11 @@ export type Result<Stored> =
 /** Runs deliveries; built once per gateway. */
 export type Pipeline = <Stored>(delivery: Delivery<Stored>) => Promise<Result<Stored>>;
 
+/**
+ * How long a command may run: four upstream calls that each time out (DB_TIMEOUT_MS). Past it the
+ * delivery is answered as a timeout and its claim released (see the rules above).
+ */
+export const COMMAND_TIMEOUT_MS = 4 * DB_TIMEOUT_MS;
 /** How long a charged delivery id is remembered: longer than platforms keep redelivering. */
 const CHARGED_TTL_MS = 10 * 60_000;
 const FREE: Ticket = { refund() {} };
@@ -129,6 +140,7 @@ export function createPipeline(core: Omit<Core, "pipeline">): Pipeline {
   const { registry, identities, executor, ledger, limit, log } = core;
   const charged = new TtlCache<string, Charged>({ maxEntries: 20_000, now: core.now });
   const claims = createClaims(core);
+  const timeLimit = core.commandTimeoutMs ?? COMMAND_TIMEOUT_MS;
 
   async function carry<S>(
     d: Delivery<S>,
@@ -177,16 +189,21 @@ export function createPipeline(core: Omit<Core, "pipeline">): Pipeline {
           : signInFirst(),
       });
     }
+    // Every command run is bounded: one that never settles would hold its key for ever.
     const invoke = (c: AnyCommand, a: unknown, idempotencyKey: string | null) =>
-      executor.run({
-        channel: d.channel,
-        command: c,
-        args: a,
-        principal,
-        chat: account,
-        idempotencyKey,
-        linking: account ? core.linkingFor(account, principal) : null,
-      });
+      bounded(
+        c,
+        timeLimit,
+        executor.run({
+          channel: d.channel,
+          command: c,
+          args: a,
+          principal,
+          chat: account,
+          idempotencyKey,
+          linking: account ? core.linkingFor(account, principal) : null,
+        }),
+      );
     const follow = async (first: Reply): Promise<Reply> => {
       const next = d.then && registry.get(d.then.command);
       if (!d.then || !next?.readOnly || !offeredOn(next, d.channel)) return first;
@@ -247,7 +264,7 @@ export function createPipeline(core: Omit<Core, "pipeline">): Pipeline {
       outcome = await (early ?? run());
       await d.deliver?.(outcome);
     } catch (err) {
-      await held.release();
+      held.release();
       throw err;
     }
     held.complete(d.stored(outcome));
@@ -309,6 +326,29 @@ export function createPipeline(core: Omit<Core, "pipeline">): Pipeline {
     await d.deliver?.(outcome);
     return { replayed: false, outcome };
   }
+}
+
+/**
+ * `work` (a run of `command`), or a timeout error once `ms` have passed: 504 `command_timeout`
+ * (it may still write), 503 for a read-only command (it has nothing to write).
+ */
+function bounded<T>(command: AnyCommand, ms: number, work: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(overTime(command, ms)), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
+function overTime(command: AnyCommand, ms: number): GatewayError {
+  const took = `/${command.name} did not finish within ${Math.round(ms / 1000)} s`;
+  return command.readOnly
+    ? new GatewayError(503, "command_timeout", `${took}; nothing was changed. Retry later.`)
+    : new GatewayError(
+      504,
+      "command_timeout",
+      `${took}; it may or may not have been applied. Retry only with the same Idempotency-Key.`,
+    );
 }
 
 /** A command's result as an outcome: final errors become outcomes, others are thrown. */
