@@ -4,10 +4,11 @@
  * off the response path, a lost claim logged once, and what a repeat of a held key is told
  * without asking the database. The rules these serve are stated in pipeline.ts.
  */
+import { DB_TIMEOUT_MS } from "./db.ts";
+import { asGatewayError, internalDetail } from "./errors.ts";
 import type { Claim, Ledger } from "./ledger.ts";
-import { LEASE_SECONDS, RENEW_MS, RENEW_RETRY_MS } from "./ledger.ts";
+import { LEASE_SECONDS, newClaimId, RENEW_MS, RENEW_RETRY_MS } from "./ledger.ts";
 import type { Logger } from "./log.ts";
-import { internalDetail } from "./errors.ts";
 
 /**
  * How long a repeat of a key this instance has answered waits for the completion (or release)
@@ -48,6 +49,13 @@ export interface Claims {
    * when only the ledger knows (not held here, lost, released or a failed completion).
    */
   known(key: string, fingerprint: string | null): Promise<Known | undefined>;
+  /**
+   * Asks the ledger for `key`. A claim whose answer was lost (the call failed after it may have
+   * reached the database) is asked again at once with its id when it failed fast (a dropped
+   * connection), and is otherwise released by its id in the background before the failure is
+   * thrown: a claim nobody runs must not hold the key for a lease.
+   */
+  claim(key: string, fingerprint: string | null): Promise<Claim>;
   /** Holds a claim the ledger granted; renews its lease until completed or released. */
   hold(key: string, claim: number, fingerprint: string | null, requestId: string): Held;
 }
@@ -73,6 +81,25 @@ export function createClaims(core: {
       if (completed === undefined) return { status: "busy", retry_after: 1 };
       if (completed.value) return { status: "done", result: entry.stored };
       return undefined;
+    },
+
+    async claim(key, fingerprint) {
+      const id = newClaimId();
+      const ask = () => ledger.claim(key, fingerprint, LEASE_SECONDS, id);
+      const started = now();
+      try {
+        return await ask();
+      } catch (err) {
+        if (asGatewayError(err).status !== 504) throw err; // it never reached the database
+        try {
+          // Failed before the upstream timeout: an answer dropped on the way. Asking again with
+          // the same id is safe (the ledger knows its own claim); after a timeout it would only
+          // double the wait.
+          if (now() - started < DB_TIMEOUT_MS) return await ask();
+        } catch { /* still unknown: released below */ }
+        core.background(ledger.release(key, id).catch(() => {}));
+        throw err;
+      }
     },
 
     hold(key, claim, fingerprint, requestId) {

@@ -21,6 +21,10 @@
  *   One still running then is answered 504 `command_timeout` (503 when read-only) and its claim
  *   released, so a retry can run; it is not stopped, and a write it makes later lands under the
  *   same idempotency key, which is why the retry is safe.
+ * - A claim's id is chosen here (claims.ts), so a claim whose answer was lost (the call failed
+ *   after it may have committed) is asked again at once when the call failed fast (a dropped
+ *   connection), else released by its id; the delivery is then 503 (its command never ran). A
+ *   claim nobody runs never holds a key for a lease.
  * - Completions and releases are written off the response path (claims.ts): neither an answer
  *   nor a 503/504 waits for them. Completions are batched.
  * - A repeat of a key this instance holds is answered without a database call: 409
@@ -47,7 +51,7 @@ import { asGatewayError, GatewayError, internalDetail } from "./errors.ts";
 import { parseArgs } from "./args.ts";
 import { createClaims } from "./claims.ts";
 import { DB_TIMEOUT_MS } from "./db.ts";
-import { type Claim, fingerprint, LEASE_SECONDS } from "./ledger.ts";
+import { type Claim, fingerprint } from "./ledger.ts";
 import type { RequestRecord } from "./log.ts";
 import type { Channel, ChatAccount, Principal } from "./principal.ts";
 import type { Ticket } from "./rate_limit.ts";
@@ -137,7 +141,7 @@ export function retryable(err: GatewayError): boolean {
 
 /** Builds the pipeline over the core's services. */
 export function createPipeline(core: Omit<Core, "pipeline">): Pipeline {
-  const { registry, identities, executor, ledger, limit, log } = core;
+  const { registry, identities, executor, limit, log } = core;
   const charged = new TtlCache<string, Charged>({ maxEntries: 20_000, now: core.now });
   const claims = createClaims(core);
   const timeLimit = core.commandTimeoutMs ?? COMMAND_TIMEOUT_MS;
@@ -238,7 +242,7 @@ export function createPipeline(core: Omit<Core, "pipeline">): Pipeline {
     early?.catch(() => {});
     let claim: Claim;
     try {
-      claim = known ?? await ledger.claim(key, print, LEASE_SECONDS);
+      claim = known ?? await claims.claim(key, print);
     } catch (err) {
       throw notDone(err); // the command did not run
     }
