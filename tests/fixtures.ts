@@ -172,6 +172,10 @@ export interface TestGatewayOptions {
   restUrl?: string;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  /** How long a command may run (default: the gateway's own limit). */
+  commandTimeoutMs?: number;
+  /** Wraps the gateway's outgoing fetch (to PostgREST and the sinks), e.g. to record or delay it. */
+  wrapFetch?: (fetch: typeof globalThis.fetch) => typeof globalThis.fetch;
 }
 
 const GATEWAY_VARS = [
@@ -241,11 +245,12 @@ export function startGateway(options: TestGatewayOptions = {}): Promise<TestGate
   }
   const restUrl = options.restUrl ?? stackSetting("STACK_REST_URL");
   const direct = directRestFetch(env.SUPABASE_URL, restUrl);
+  const outgoing = options.wrapFetch ? options.wrapFetch(direct) : direct;
   let dbCalls = 0;
   const countingFetch: typeof fetch = (input, init) => {
     const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
     if (url.includes("/rest/v1/")) dbCalls++;
-    return direct(input, init);
+    return outgoing(input, init);
   };
   const logs: string[] = [];
   const config = loadConfig(env);
@@ -264,6 +269,7 @@ export function startGateway(options: TestGatewayOptions = {}): Promise<TestGate
     log: createLogger((line) => logs.push(line)),
     now: options.now,
     sleep: options.sleep,
+    commandTimeoutMs: options.commandTimeoutMs,
   });
   return Promise.resolve({
     handler,

@@ -1,21 +1,23 @@
 /**
  * `POST /commands/{name}`: runs a command as the bearer-token user. The JSON body is the
  * arguments; an optional `Idempotency-Key` makes the call run at most once (a repeat replays the
- * stored answer, a concurrent repeat gets 409). This file only translates: the request into a
- * delivery, the outcome into the contract's JSON. Every rule is the pipeline's.
+ * stored answer, the same bytes; a concurrent repeat gets 409). This file only translates: the
+ * request into a delivery, the outcome into the contract's JSON. Every rule is the pipeline's.
  */
 import { parseJson, readBody } from "../../supabase/functions/_shared/body.ts";
 import type { Core } from "../../supabase/functions/_shared/core.ts";
 import { errorBody, GatewayError } from "../../supabase/functions/_shared/errors.ts";
-import { errorResponse, json } from "../../supabase/functions/_shared/http.ts";
+import { errorResponse, json, jsonText } from "../../supabase/functions/_shared/http.ts";
 import type { Caller, Outcome } from "../../supabase/functions/_shared/pipeline.ts";
 import type { Route } from "../../supabase/functions/_shared/router.ts";
 
-/** A stored HTTPS answer, as the ledger keeps it for replays. */
-interface StoredAnswer {
-  status: number;
-  body: unknown;
-}
+/**
+ * A stored HTTPS answer, as the ledger keeps it for replays: the status and the body's JSON text
+ * as it was sent, so a replay is the same bytes (Stripe's contract) and not the body re-serialised
+ * from `jsonb`, which reorders keys. Answers stored by gateways before this carry `body`, a JSON
+ * value, instead (replayed as before, so a rolling deploy keeps them working).
+ */
+type StoredAnswer = { status: number; json: string } | { status: number; body: unknown };
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 const JSON_TYPE = /^application\/([\w.+-]*\+)?json\b/i;
@@ -41,6 +43,9 @@ export function commandRoute(core: Core): Route {
     async handle(req, params, record) {
       record.channel = "http";
       const key = req.headers.get("idempotency-key");
+      // Written once: what is sent is what is stored.
+      let sent: { status: number; json: string } | undefined;
+      const answerOf = (outcome: Outcome) => sent ??= answer(outcome);
       const result = await core.pipeline<StoredAnswer>({
         channel: "http",
         caller: callerOf(req, core.config.anonKey),
@@ -48,15 +53,13 @@ export function commandRoute(core: Core): Route {
         args: await readArgs(req, key),
         id: key === null ? undefined : `http:${key}`,
         checkReuse: true,
-        stored: answer,
+        stored: answerOf,
         record,
       });
-      if (result.replayed) {
-        return json(result.stored.body, result.stored.status, { "idempotent-replayed": "true" });
-      }
-      if (!result.outcome.ok) return errorResponse(result.outcome.error);
-      const { body, status } = answer(result.outcome);
-      return json(body, status);
+      if (result.replayed) return replay(result.stored);
+      const { status, json } = answerOf(result.outcome);
+      if (!result.outcome.ok) return errorResponse(result.outcome.error, undefined, json);
+      return jsonText(json, status);
     },
   };
 }
@@ -121,11 +124,20 @@ async function readArgs(
 }
 
 /** The contract's answer for an outcome: what is sent, and what a replay sends again. */
-function answer(outcome: Outcome): StoredAnswer {
-  if (!outcome.ok) return { status: outcome.error.status, body: errorBody(outcome.error) };
+function answer(outcome: Outcome): { status: number; json: string } {
+  if (!outcome.ok) {
+    return { status: outcome.error.status, json: JSON.stringify(errorBody(outcome.error)) };
+  }
   const { text, data, actions } = outcome.reply;
-  return {
-    status: 200,
-    body: { ok: true, text, data: data ?? null, ...(actions?.length ? { actions } : {}) },
-  };
+  const body = { ok: true, text, data: data ?? null, ...(actions?.length ? { actions } : {}) };
+  return { status: 200, json: JSON.stringify(body) };
+}
+
+/** A stored answer sent again: its own bytes, or an older gateway's JSON value re-serialised. */
+function replay(stored: StoredAnswer): Response {
+  const headers = { "idempotent-replayed": "true" };
+  if ("json" in stored && typeof stored.json === "string") {
+    return jsonText(stored.json, stored.status, headers);
+  }
+  return json((stored as { body: unknown }).body, stored.status, headers);
 }

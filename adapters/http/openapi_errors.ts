@@ -95,14 +95,16 @@ const ERRORS: Record<ErrorStatusCode, ErrorStatus> = {
   },
   "503": {
     name: "Unavailable",
-    description: "Not done: a dependency (database) is unavailable; safe to retry",
-    codes: ["db_unavailable", "upstream_error"],
+    description: "Not done: a dependency (database) is unavailable, or a read-only command " +
+      "ran out of time; safe to retry",
+    codes: ["db_unavailable", "upstream_error", "command_timeout"],
     headers: { "Retry-After": RETRY_AFTER },
   },
   "504": {
     name: "UpstreamTimeout",
-    description: "Sent upstream, outcome unknown: retry only with the same Idempotency-Key",
-    codes: ["upstream_timeout"],
+    description: "Sent upstream (or the command ran out of time), outcome unknown: retry only " +
+      "with the same Idempotency-Key",
+    codes: ["upstream_timeout", "command_timeout"],
   },
 };
 

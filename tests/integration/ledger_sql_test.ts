@@ -5,7 +5,7 @@
  */
 import { assert, assertEquals } from "../assert.ts";
 import { createServiceRpc } from "../../supabase/functions/_shared/db.ts";
-import { createLedger } from "../../supabase/functions/_shared/ledger.ts";
+import { createLedger, newClaimId } from "../../supabase/functions/_shared/ledger.ts";
 import { directRestFetch } from "../../dev/direct_rest.ts";
 import { integration, newUser, psql, stackSetting, tokenFor, webClient } from "../fixtures.ts";
 
@@ -137,6 +137,36 @@ Deno.test(
       await ledger.claim(batched, null);
       await rpc("gateway_complete_deliveries", { p_items: [{ key: batched, result: 1 }] });
       assertEquals(await ledger.claim(batched, null), { status: "done", result: 1 });
+    });
+    await t.step("a claim asked again with its own id is still its own", async () => {
+      // Its first answer was lost (a dropped connection): the gateway asks again, or releases
+      // it by its id. Before, such a claim held the key for its lease with nobody running it.
+      const k = key();
+      const id = newClaimId();
+      assertEquals(await ledger.claim(k, null, 30, id), {
+        status: "claimed",
+        attempt: 1,
+        claim: id,
+      });
+      assertEquals(await ledger.claim(k, null, 30, id), {
+        status: "claimed",
+        attempt: 1,
+        claim: id,
+      });
+      assertEquals((await ledger.claim(k, null, 30, newClaimId())).status, "busy");
+      assertEquals((await ledger.claim(k, null)).status, "busy", "nor an older gateway's");
+      assertEquals(await ledger.release(k, id), true);
+      const next = newClaimId();
+      assertEquals(await ledger.claim(k, null, 30, next), {
+        status: "claimed",
+        attempt: 1,
+        claim: next,
+      });
+      assertEquals(await ledger.complete(k, next, { done: true }), true);
+      assertEquals(await ledger.claim(k, null, 30, next), {
+        status: "done",
+        result: { done: true },
+      });
     });
     await t.step("a renewed lease holds the key past its first end", async () => {
       const k = key();

@@ -189,7 +189,10 @@ Deno.test("OpenAPI documents every status the gateway answers with", integration
     const timeout = resolve(doc, add.responses["504"]);
     assert(timeout, "504 missing");
     const schema = resolve(doc, timeout.content["application/json"].schema);
-    assertEquals(schema?.properties.error.properties.code.enum, ["upstream_timeout"]);
+    assertEquals(schema?.properties.error.properties.code.enum, [
+      "upstream_timeout",
+      "command_timeout",
+    ]);
     assert(resolve(doc, add.responses["429"])?.headers["Retry-After"].required);
     assert(resolve(doc, add.responses["503"])?.headers["Retry-After"]);
     assertEquals(add.security, [{ bearerAuth: [] }]);

@@ -80,6 +80,7 @@ function harness(
     linked?: boolean;
     failComplete?: boolean;
     slowComplete?: boolean;
+    commandTimeoutMs?: number;
   } = {},
 ) {
   const { ledger, rows, log } = memoryLedger();
@@ -133,6 +134,7 @@ function harness(
         : Promise.reject(new GatewayError(401, "invalid_token", "bad token")),
     linkingFor: () => ({ link: () => Promise.reject(), unlink: () => Promise.resolve(false) }),
     background: (p: Promise<unknown>) => void background.push(p),
+    commandTimeoutMs: options.commandTimeoutMs,
   } as unknown as Omit<Core, "pipeline">;
   const pipeline = createPipeline(core);
   const delivered: Outcome[] = [];
@@ -267,6 +269,28 @@ Deno.test("pipeline: a timeout is 504 for a write, 503 for a read", async () => 
     h.pipeline(h.delivery({ id: "r", command: "read", args: {} }))
   );
   assertEquals((read as GatewayError).code, "db_unavailable");
+});
+
+Deno.test("pipeline: a command that never settles times out and frees its key", async () => {
+  // Before: a command that never settled held its delivery key (and the caller) for ever.
+  const h = harness({ commandTimeoutMs: 50 });
+  h.setEffect(() => new Promise(() => {}));
+  const write = await assertRejects(() => h.pipeline(h.delivery({ id: "w" })));
+  assertEquals([(write as GatewayError).status, (write as GatewayError).code], [
+    504,
+    "command_timeout",
+  ]);
+  assert(h.log.includes("release w"), "released, so a retry can run");
+  const read = await assertRejects(() =>
+    h.pipeline(h.delivery({ id: "r", command: "read", args: {} }))
+  );
+  assertEquals([(read as GatewayError).status, (read as GatewayError).code], [
+    503,
+    "command_timeout",
+  ]);
+  h.setEffect(() => Promise.resolve({ text: "ok" }));
+  const retry = await h.pipeline(h.delivery({ id: "w" }));
+  assert(!retry.replayed && retry.outcome.ok, "the retry runs");
 });
 
 Deno.test("pipeline: a failed delivery releases; a failed completion keeps the answer", async () => {

@@ -45,6 +45,8 @@ export interface GatewayDeps {
   /** Keeps background work alive after the response (Supabase: `EdgeRuntime.waitUntil`). */
   waitUntil?: (promise: Promise<unknown>) => void;
   sleep?: (ms: number) => Promise<void>;
+  /** How long a command may run (default: `COMMAND_TIMEOUT_MS`, pipeline.ts). */
+  commandTimeoutMs?: number;
 }
 
 /** Shared services; adapters hand deliveries to `pipeline` and use little else. */
@@ -74,6 +76,8 @@ export interface Core {
   fetch: typeof fetch;
   now: () => number;
   sleep: (ms: number) => Promise<void>;
+  /** How long a command may run; undefined: `COMMAND_TIMEOUT_MS` (pipeline.ts). */
+  commandTimeoutMs?: number;
   /** Runs `promise` past the response; errors are logged, never thrown. */
   background(promise: Promise<unknown>): void;
   /** Resolves when background work started so far has settled (tests, shutdown). */
@@ -174,6 +178,7 @@ export function createCore(config: GatewayConfig, deps: GatewayDeps): Core {
     fetch: fetchImpl,
     now,
     sleep: deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+    commandTimeoutMs: deps.commandTimeoutMs,
     background(promise) {
       const tracked = promise.catch((err) =>
         log.error("background task failed", { error: err instanceof Error ? err.name : "unknown" })

@@ -25,6 +25,7 @@ export type ErrorCode =
   | "rate_limited"
   | "db_unavailable"
   | "upstream_timeout"
+  | "command_timeout"
   | "upstream_error"
   | "internal";
 

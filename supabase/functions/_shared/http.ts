@@ -5,17 +5,25 @@ const JSON_HEADERS = { "content-type": "application/json; charset=utf-8" };
 
 /** A JSON response. */
 export function json(body: unknown, status = 200, headers?: HeadersInit): Response {
-  const h = new Headers(JSON_HEADERS);
-  if (headers) new Headers(headers).forEach((v, k) => h.set(k, v));
-  return new Response(JSON.stringify(body), { status, headers: h });
+  return jsonText(JSON.stringify(body), status, headers);
 }
 
-/** The contract's JSON error response; 429/503/409-busy carry Retry-After. */
-export function errorResponse(err: GatewayError, headers?: HeadersInit): Response {
+/** A JSON response from JSON text already written (sent as it is, e.g. a stored answer). */
+export function jsonText(text: string, status = 200, headers?: HeadersInit): Response {
+  const h = new Headers(JSON_HEADERS);
+  if (headers) new Headers(headers).forEach((v, k) => h.set(k, v));
+  return new Response(text, { status, headers: h });
+}
+
+/**
+ * The contract's JSON error response; 429/503/409-busy carry Retry-After. `text`: the body
+ * already written for `err` (what an idempotent request stores to replay).
+ */
+export function errorResponse(err: GatewayError, headers?: HeadersInit, text?: string): Response {
   const h = new Headers(headers);
   const retry = err.details?.retry_after;
   if (typeof retry === "number") h.set("retry-after", String(Math.ceil(retry)));
   else if (err.status === 503) h.set("retry-after", "5");
   if (err.status === 401) h.set("www-authenticate", 'Bearer realm="gateway"');
-  return json(errorBody(err), err.status, h);
+  return jsonText(text ?? JSON.stringify(errorBody(err)), err.status, h);
 }

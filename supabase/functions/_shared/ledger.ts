@@ -20,7 +20,17 @@ export type Claim =
  * says whether it did (false: the claim was lost).
  */
 export interface Ledger {
-  claim(key: string, fingerprint: string | null, leaseSeconds?: number): Promise<Claim>;
+  /**
+   * Claims `key`. `claim`: the claim's id, chosen by the caller ({@link newClaimId}); asked again
+   * with it while that claim holds the key, the answer is "claimed" again, so a claim whose
+   * answer was lost can be asked again, or released by its id.
+   */
+  claim(
+    key: string,
+    fingerprint: string | null,
+    leaseSeconds?: number,
+    claim?: number,
+  ): Promise<Claim>;
   complete(key: string, claim: number, result: unknown): Promise<boolean>;
   /**
    * Completes off the response path: completions queued within a few milliseconds go to the
@@ -92,11 +102,12 @@ export function createLedger(rpc: ServiceRpc): Ledger {
       }
       return batch.written.then((done) => done.has(`${key}\n${claim}`));
     },
-    claim: (key, fingerprint, leaseSeconds = LEASE_SECONDS) =>
+    claim: (key, fingerprint, leaseSeconds = LEASE_SECONDS, claim) =>
       rpc<Claim>("gateway_claim_delivery", {
         p_key: key,
         p_fingerprint: fingerprint,
         p_lease_seconds: leaseSeconds,
+        ...(claim === undefined ? {} : { p_claim: claim }),
       }),
     complete: (key, claim, result) =>
       rpc<boolean>("gateway_complete_delivery", {
@@ -113,6 +124,15 @@ export function createLedger(rpc: ServiceRpc): Ledger {
         p_lease_seconds: leaseSeconds,
       }),
   };
+}
+
+/**
+ * A fresh claim id: random in [2^52, 2^53), so it is exact in JSON, far above what the ledger's
+ * own sequence hands out, and (at 2^-52 a pair) never the id of another claim on the same key.
+ */
+export function newClaimId(): number {
+  const [high, low] = crypto.getRandomValues(new Uint32Array(2));
+  return 2 ** 52 + (high & 0xfffff) * 2 ** 32 + low;
 }
 
 const encoder = new TextEncoder();

@@ -17,11 +17,28 @@
  *   stored for replays). Anything else releases the claim and is thrown: 503 when nothing was
  *   done, 504 when a write may have landed. Read-only commands have no effects, so their 504 is
  *   a 503.
- * - Completions are written off the response path, batched: the answer does not wait for them.
- *   A repeat that reaches this instance meanwhile waits for its completion and is replayed; one
- *   that reaches another instance first meets the lease (409, retry later).
+ * - Time limit: a command, and apart from it its follow-on, may run {@link COMMAND_TIMEOUT_MS}.
+ *   One still running then is answered 504 `command_timeout` (503 when read-only) and its claim
+ *   released, so a retry can run; it is not stopped, and a write it makes later lands under the
+ *   same idempotency key, which is why the retry is safe.
+ * - A claim's id is chosen here (claims.ts), so a claim whose answer was lost (the call failed
+ *   after it may have committed) is asked again at once when the call failed fast (a dropped
+ *   connection), else released by its id; the delivery is then 503 (its command never ran). A
+ *   claim nobody runs never holds a key for a lease.
+ * - Completions and releases are written off the response path (claims.ts): neither an answer
+ *   nor a 503/504 waits for them. Completions are batched.
+ * - A repeat of a key this instance holds is answered without a database call: 409
+ *   `idempotency_in_progress` while the first run runs (Retry-After: the seconds left on its
+ *   lease); once that run has answered, the repeat waits up to SETTLE_WAIT_MS for the completion
+ *   (or release) and is replayed (or claimed afresh), else 409 with Retry-After 1. A repeat that
+ *   reaches another instance asks the ledger: the stored answer, or 409 with the seconds left on
+ *   the holder's lease.
+ * - A replay is what the first run stored (`Delivery.stored`), unchanged: an adapter stores what
+ *   it sent (HTTPS: the body's text), so a replay is the first answer byte for byte.
  * - A delivery that was answered is never turned into a failure afterwards: a completion that
  *   fails is logged, and a repeat then meets the lease (409) and, after it, an idempotent rerun.
+ * - A lost claim (the lease ran out and another instance took the key) is logged once, by
+ *   whichever of its renewal, completion or release finds it, and left to the new holder.
  * - A read-only command delivered by a chat platform runs without the ledger: it has no effect
  *   to guard, and the ledger's claim and completion would be two of its three database calls. A
  *   redelivery this instance already answered is replayed from memory; one that reaches another
@@ -33,7 +50,9 @@ import { type AnyCommand, offeredOn } from "./command.ts";
 import type { Core } from "./core.ts";
 import { asGatewayError, GatewayError, internalDetail } from "./errors.ts";
 import { parseArgs } from "./args.ts";
-import { fingerprint, LEASE_SECONDS, RENEW_MS, RENEW_RETRY_MS } from "./ledger.ts";
+import { createClaims } from "./claims.ts";
+import { DB_TIMEOUT_MS } from "./db.ts";
+import { type Claim, fingerprint } from "./ledger.ts";
 import type { RequestRecord } from "./log.ts";
 import type { Channel, ChatAccount, Principal } from "./principal.ts";
 import type { Ticket } from "./rate_limit.ts";
@@ -107,6 +126,11 @@ export type Result<Stored> =
 /** Runs deliveries; built once per gateway. */
 export type Pipeline = <Stored>(delivery: Delivery<Stored>) => Promise<Result<Stored>>;
 
+/**
+ * How long a command may run: four upstream calls that each time out (DB_TIMEOUT_MS). Past it the
+ * delivery is answered as a timeout and its claim released (see the rules above).
+ */
+export const COMMAND_TIMEOUT_MS = 4 * DB_TIMEOUT_MS;
 /** How long a charged delivery id is remembered: longer than platforms keep redelivering. */
 const CHARGED_TTL_MS = 10 * 60_000;
 const FREE: Ticket = { refund() {} };
@@ -120,10 +144,10 @@ export function retryable(err: GatewayError): boolean {
 
 /** Builds the pipeline over the core's services. */
 export function createPipeline(core: Omit<Core, "pipeline">): Pipeline {
-  const { registry, identities, executor, ledger, limit, log } = core;
+  const { registry, identities, executor, limit, log } = core;
   const charged = new TtlCache<string, Charged>({ maxEntries: 20_000, now: core.now });
-  /** Completions on their way to the database, by ledger key. */
-  const completing = new Map<string, Promise<void>>();
+  const claims = createClaims(core);
+  const timeLimit = core.commandTimeoutMs ?? COMMAND_TIMEOUT_MS;
 
   async function carry<S>(
     d: Delivery<S>,
@@ -181,17 +205,22 @@ export function createPipeline(core: Omit<Core, "pipeline">): Pipeline {
           : signInFirst(),
       });
     }
+    // Every command run is bounded: one that never settles would hold its key for ever.
     const invoke = (c: AnyCommand, a: unknown, idempotencyKey: string | null) =>
-      executor.run({
-        channel: d.channel,
-        command: c,
-        args: a,
-        principal,
-        chat: account,
-        idempotencyKey,
-        linking: account ? core.linkingFor(account, principal) : null,
-        bot: d.bot,
-      });
+      bounded(
+        c,
+        timeLimit,
+        executor.run({
+          channel: d.channel,
+          command: c,
+          args: a,
+          principal,
+          chat: account,
+          idempotencyKey,
+          linking: account ? core.linkingFor(account, principal) : null,
+          bot: d.bot,
+        }),
+      );
     const follow = async (first: Reply): Promise<Reply> => {
       const next = d.then && registry.get(d.then.command);
       if (!d.then || !next?.readOnly || !offered(next, d)) return first;
@@ -219,13 +248,14 @@ export function createPipeline(core: Omit<Core, "pipeline">): Pipeline {
 
     const key = d.caller.kind === "token" ? `${d.id}@${principal!.userId}` : d.id;
     const print = d.checkReuse ? fingerprint(`${command.name}\n${JSON.stringify(args)}`) : null;
-    await completing.get(key); // a repeat of a delivery this instance just answered
+    // A repeat of a delivery this instance holds is answered here, without the database.
+    const known = await claims.known(key, print);
     // A read-only command starts alongside the claim; its outcome is used only if the claim is ours.
-    const early = command.readOnly ? run() : undefined;
+    const early = command.readOnly && !known ? run() : undefined;
     early?.catch(() => {});
-    let claim;
+    let claim: Claim;
     try {
-      claim = await ledger.claim(key, print, LEASE_SECONDS);
+      claim = known ?? await claims.claim(key, print);
     } catch (err) {
       throw notDone(err); // the command did not run
     }
@@ -245,58 +275,17 @@ export function createPipeline(core: Omit<Core, "pipeline">): Pipeline {
         "This Idempotency-Key was used for a different request.",
       );
     }
-    const owner = claim.claim;
-    const lost = () => log.warn("delivery lease lost", { request_id: record.request_id });
-    const held = holdLease(key, owner, lost);
+    const held = claims.hold(key, claim.claim, print, record.request_id);
     let outcome: Outcome;
     try {
       outcome = await (early ?? run());
       await d.deliver?.(outcome);
     } catch (err) {
-      held.stop();
-      // Not reached: the lease runs out on its own. Not ours any more: say so.
-      await ledger.release(key, owner).then((ours) => ours || lost(), () => {});
+      held.release();
       throw err;
     }
-    held.stop();
-    const logged = ledger.completeSoon(key, owner, d.stored(outcome)).then(
-      (ours) => void (ours || lost()),
-      (err) =>
-        log.warn("ledger completion failed", {
-          request_id: record.request_id,
-          detail: internalDetail(err),
-        }),
-    );
-    completing.set(key, logged);
-    core.background(logged.finally(() => {
-      if (completing.get(key) === logged) completing.delete(key);
-    }));
+    held.complete(d.stored(outcome));
     return { replayed: false, outcome };
-  }
-
-  /**
-   * Keeps a claim while its delivery runs: renews the lease every RENEW_MS (a delivery normally
-   * ends before the first renewal, so this costs no call) and retries a renewal that did not
-   * reach the database every RENEW_RETRY_MS, until `stop()`. A renewal that finds the claim gone
-   * calls `lost`: the lease ran out while this instance could not reach the database, and another
-   * instance may be running the delivery too.
-   */
-  function holdLease(key: string, claim: number, lost: () => void) {
-    let stopped = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const renew = async () => {
-      const held = await ledger.extend(key, claim, LEASE_SECONDS).catch(() => null);
-      if (stopped) return;
-      if (held === false) return lost();
-      timer = setTimeout(renew, held ? RENEW_MS : RENEW_RETRY_MS);
-    };
-    timer = setTimeout(renew, RENEW_MS);
-    return {
-      stop() {
-        stopped = true;
-        clearTimeout(timer);
-      },
-    };
   }
 
   return async function pipeline<S>(d: Delivery<S>): Promise<Result<S>> {
@@ -360,6 +349,29 @@ export function createPipeline(core: Omit<Core, "pipeline">): Pipeline {
 /** Whether the delivery's channel, and its bot, offer `command`. */
 function offered(command: AnyCommand, d: Delivery<unknown>): boolean {
   return offeredOn(command, d.channel) && (!d.bot || d.bot.offers(command));
+}
+
+/**
+ * `work` (a run of `command`), or a timeout error once `ms` have passed: 504 `command_timeout`
+ * (it may still write), 503 for a read-only command (it has nothing to write).
+ */
+function bounded<T>(command: AnyCommand, ms: number, work: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(overTime(command, ms)), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
+function overTime(command: AnyCommand, ms: number): GatewayError {
+  const took = `/${command.name} did not finish within ${Math.round(ms / 1000)} s`;
+  return command.readOnly
+    ? new GatewayError(503, "command_timeout", `${took}; nothing was changed. Retry later.`)
+    : new GatewayError(
+      504,
+      "command_timeout",
+      `${took}; it may or may not have been applied. Retry only with the same Idempotency-Key.`,
+    );
 }
 
 /** A command's result as an outcome: final errors become outcomes, others are thrown. */
