@@ -9,7 +9,14 @@
  */
 import { assert, assertEquals, assertMatch } from "../assert.ts";
 import { commands } from "../../supabase/functions/gateway/commands/mod.ts";
-import { contentOf, discordEnv, discordKeys, interact, slash } from "../discord_fixtures.ts";
+import {
+  contentOf,
+  DISCORD_APP_ID,
+  discordEnv,
+  discordKeys,
+  interact,
+  slash,
+} from "../discord_fixtures.ts";
 import { UNKNOWN_TEXT } from "../../adapters/discord/command.ts";
 import {
   integration,
@@ -239,7 +246,7 @@ Deno.test(
       const runs: { key: string; lost?: "claim" | "upsert"; fromA: string; fromB: string }[] = [];
       for (let i = 0; i < 60; i++) {
         const body = slash(caller, "add", { title: `probe ${i}` });
-        const key = `dc:${body.id}`;
+        const key = `dc:${DISCORD_APP_ID}:${body.id}`;
         const lost = i % 20 === 5 ? "claim" : i % 20 === 15 ? "upsert" : undefined;
         if (lost) lose.set(key, lost);
         const fromA = contentOf(await interact(a, keys, body));
