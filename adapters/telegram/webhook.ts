@@ -160,6 +160,7 @@ function botWebhook(core: Core, config: TelegramBot): BotWebhook {
     return await carry(record, () =>
       core.pipeline({
         channel: "telegram",
+        bot: scope,
         caller: { kind: "chat", account: press.account },
         command: call.command,
         args: call.args,

@@ -2,7 +2,7 @@
  * Many bots on one gateway, on the real stack with real secrets and signatures: two Telegram bots
  * and two Discord applications each answer on their own route, with their own token and words;
  * one bot's secret or signature on another's route is refused before anything runs; a bot offers
- * only its commands; the same update_id on two bots is two deliveries with one effect each, and a
+ * only its commands, typed or pressed, and shows only their buttons; the same update_id on two bots is two deliveries with one effect each, and a
  * redelivery to a second gateway instance still runs once.
  */
 import { assert, assertEquals, assertMatch } from "../assert.ts";
@@ -20,6 +20,7 @@ import {
   tokenFor,
 } from "../fixtures.ts";
 import { type DiscordKeys, discordKeys, signedRequest, slash } from "../discord_fixtures.ts";
+import { answers, lastSent, pressUpdate } from "../telegram_fixtures.ts";
 
 const PROD = {
   TELEGRAM_BOT_TOKEN: "7100000001:PROD_" + "p".repeat(30),
@@ -170,32 +171,52 @@ Deno.test("many bots on one gateway", integration, async (t) => {
     });
 
     await t.step("a button made by one bot is not valid on another", async () => {
-      await telegram(gw, "/staging", STAGING.secret, "/tasks", tg);
-      const list = gw.telegram.calls("sendMessage").at(-1)!;
-      const markup = list.params.reply_markup as { inline_keyboard: { callback_data: string }[][] };
-      const data = markup.inline_keyboard[0][0].callback_data;
-      const press = (route: string, secret: string) =>
-        gw.request(`/telegram${route}`, {
-          method: "POST",
-          headers: {
-            "x-telegram-bot-api-secret-token": secret,
-            "content-type": "application/json",
-          },
-          body: JSON.stringify({
-            update_id: nextUpdateId(),
-            callback_query: {
-              id: crypto.randomUUID(),
-              from: { id: Number(tg), is_bot: false, first_name: "A" },
-              chat_instance: "1",
-              data,
-            },
-          }),
-        });
-      const res = await press("", PROD.TELEGRAM_WEBHOOK_SECRET);
-      assertEquals(res.status, 200);
-      const answer = gw.telegram.calls("answerCallbackQuery").at(-1)!;
+      const data = stagingButtons(gw).encode({ label: "List", command: "tasks", args: {} });
+      const query = await pressTelegram(gw, "", PROD.TELEGRAM_WEBHOOK_SECRET, tg, data);
+      const [answer] = answers(gw, query);
       assertEquals(answer.token, PROD.TELEGRAM_BOT_TOKEN);
       assertMatch(String(answer.params.text), /not valid/);
+    });
+
+    await t.step("a bot's replies carry only buttons for the commands it offers", async () => {
+      await telegram(gw, "", PROD.TELEGRAM_WEBHOOK_SECRET, "/tasks", tg);
+      const prod = lastSent(gw, Number(tg));
+      assert(prod.buttons.some((b) => b.text.startsWith("Done #")), "default offers /done");
+      await telegram(gw, "/staging", STAGING.secret, "/tasks", tg);
+      const staging = lastSent(gw, Number(tg));
+      assertMatch(unescapeHtml(staging.text), /Same update/);
+      assertEquals(staging.buttons, [], "no /done on staging: no Done buttons");
+    });
+
+    await t.step("a press runs only what its bot offers, in that bot's words", async () => {
+      const id = Number(
+        await psql(`select min(id) from public.tasks
+                                    where user_id = '${alice.id}' and not done`),
+      );
+      const done = stagingButtons(gw).encode({
+        label: "Done",
+        command: "done",
+        args: { id },
+        then: { command: "tasks", args: {} },
+      });
+      const query = await pressTelegram(gw, "/staging", STAGING.secret, tg, done);
+      const [answer] = answers(gw, query);
+      assertEquals(answer.token, STAGING.token);
+      assertMatch(String(answer.params.text), /^Unknown command/);
+      assertEquals(await psql(`select done from public.tasks where id = ${id}`), "f");
+      // Someone not linked is told how to link in the staging bot's words.
+      const list = stagingButtons(gw).encode({ label: "List", command: "tasks", args: {} });
+      const stranger = await pressTelegram(
+        gw,
+        "/staging",
+        STAGING.secret,
+        randomExternalId(),
+        list,
+      );
+      assertMatch(
+        String(answers(gw, stranger)[0].params.text),
+        /sign in to Acme Staging \(https:\/\/staging\.acme\.test\/link\)/,
+      );
     });
 
     await t.step(
@@ -206,6 +227,10 @@ Deno.test("many bots on one gateway", integration, async (t) => {
         assertMatch(linked.data.content, /Linked!/);
         const list = await discord(gw, prodKeys, APP_IDS.default, "/discord", "tasks");
         assertMatch(list.data.content, /Same update/);
+        assert(list.data.components?.length, "Done buttons where /done is offered");
+        const betaList = await discord(gw, betaKeys, APP_IDS.beta, "/discord/beta", "tasks");
+        assertMatch(betaList.data.content, /Same update/);
+        assertEquals(betaList.data.components, undefined, "none on beta, which has no /done");
         const beta = await discord(gw, betaKeys, APP_IDS.beta, "/discord/beta", "add", {
           title: "x",
         });
@@ -302,6 +327,30 @@ function telegram(
   });
 }
 
+/** The staging Telegram bot's button tokens. */
+function stagingButtons(gw: TestGateway) {
+  return gw.handler.core.actionsFor(`telegram:${STAGING.token.split(":")[0]}`);
+}
+
+/** `fromId` presses a button carrying `data` in their private chat with the bot on `route`. */
+async function pressTelegram(
+  gw: TestGateway,
+  route: string,
+  secret: string,
+  fromId: string,
+  data: string,
+): Promise<string> {
+  const press = pressUpdate(Number(fromId), Number(fromId), 1, data);
+  const res = await gw.request(`/telegram${route}`, {
+    method: "POST",
+    headers: { "x-telegram-bot-api-secret-token": secret, "content-type": "application/json" },
+    body: JSON.stringify(press),
+  });
+  assertEquals(res.status, 200);
+  await res.body?.cancel();
+  return press.callback_query.id;
+}
+
 function text(call: { params: Record<string, unknown> }): string {
   return unescapeHtml(String(call.params.text));
 }
@@ -331,7 +380,7 @@ async function discord(
   path: string,
   name: string,
   args: Record<string, string> = {},
-): Promise<{ data: { content: string } }> {
+): Promise<{ data: { content: string; components?: unknown[] } }> {
   const body = slash({ userId: DC_USER }, name, args);
   gw.discord.registerInteraction(applicationId, String(body.token));
   const res = await gw.handler(await discordRequest(keys, applicationId, path, body));
