@@ -19,7 +19,13 @@ import {
   type TestGateway,
   tokenFor,
 } from "../fixtures.ts";
-import { type DiscordKeys, discordKeys, signedRequest, slash } from "../discord_fixtures.ts";
+import {
+  type DiscordKeys,
+  discordKeys,
+  interaction,
+  signedRequest,
+  slash,
+} from "../discord_fixtures.ts";
 import { answers, lastSent, pressUpdate } from "../telegram_fixtures.ts";
 
 const PROD = {
@@ -241,6 +247,28 @@ Deno.test("many bots on one gateway", integration, async (t) => {
     );
 
     await t.step(
+      "the default bots of two platforms: each its own button key; older buttons work on both",
+      async () => {
+        const call = { label: "List", command: "tasks", args: {} };
+        const core = gw.handler.core;
+        const tgButton = core.botActions("telegram", "default").encode(call);
+        const dcButton = core.botActions("discord", "default").encode(call);
+        assertMatch(await pressDiscord(gw, prodKeys, tgButton), /^This button is not valid/);
+        const query = await pressTelegram(gw, "", PROD.TELEGRAM_WEBHOOK_SECRET, tg, dcButton);
+        assertMatch(String(answers(gw, query)[0].params.text), /not valid/);
+        // Sent before key ids, alike for both default bots: still valid on each.
+        const legacy = await legacyButton(gw.env.SUPABASE_SERVICE_ROLE_KEY, "tasks:{}");
+        assertMatch(await pressDiscord(gw, prodKeys, legacy), /Same update/);
+        const pressed = await pressTelegram(gw, "", PROD.TELEGRAM_WEBHOOK_SECRET, tg, legacy);
+        assertEquals(answers(gw, pressed)[0].params.text, undefined, "answered, no notice");
+        assertMatch(lastText(gw, tg), /Same update/);
+        // Not on the others.
+        assertMatch(await pressDiscord(gw, betaKeys, legacy, "beta"), /^This button is not valid/);
+        await gw.handler.core.drain();
+      },
+    );
+
+    await t.step(
       "one application's signature on another's route: 401, no database call",
       async () => {
         const calls = gw.dbCalls();
@@ -329,7 +357,45 @@ function telegram(
 
 /** The staging Telegram bot's button tokens. */
 function stagingButtons(gw: TestGateway) {
-  return gw.handler.core.actionsFor(`telegram:${STAGING.token.split(":")[0]}`);
+  return gw.handler.core.botActions("telegram", "staging");
+}
+
+/** A button token as signed before key ids (`<calls>~<MAC>` under the "v1" key). */
+async function legacyButton(serviceKey: string, calls: string): Promise<string> {
+  const utf8 = (s: string) => new TextEncoder().encode(s);
+  const hmac = async (key: BufferSource, text: string) =>
+    new Uint8Array(
+      await crypto.subtle.sign(
+        "HMAC",
+        await crypto.subtle.importKey("raw", key, { name: "HMAC", hash: "SHA-256" }, false, [
+          "sign",
+        ]),
+        utf8(text),
+      ),
+    );
+  const tag = await hmac(await hmac(utf8(serviceKey), "gateway actions v1"), calls);
+  const mac = btoa(String.fromCharCode(...tag.subarray(0, 12))).replaceAll("+", "-")
+    .replaceAll("/", "_");
+  return `${calls}~${mac}`;
+}
+
+/** The Discord user presses a button carrying `customId` on application `app`; the content. */
+async function pressDiscord(
+  gw: TestGateway,
+  keys: DiscordKeys,
+  customId: string,
+  app: keyof typeof APP_IDS = "default",
+): Promise<string> {
+  const body: Record<string, unknown> = {
+    ...interaction(3, { userId: DC_USER }),
+    data: { custom_id: customId, component_type: 2 },
+    message: { id: "1", flags: 64 },
+  };
+  gw.discord.registerInteraction(APP_IDS[app], String(body.token));
+  const path = app === "default" ? "/discord" : `/discord/${app}`;
+  const res = await gw.handler(await discordRequest(keys, APP_IDS[app], path, body));
+  assertEquals(res.status, 200);
+  return String((await res.json()).data?.content);
 }
 
 /** `fromId` presses a button carrying `data` in their private chat with the bot on `route`. */

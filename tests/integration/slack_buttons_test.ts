@@ -199,8 +199,12 @@ Deno.test("slack buttons: a tampered or foreign button runs nothing", integratio
         createActionCodec({ keys: [key], scope: "slack:beta" }).encode(call),
       ],
       [
-        "a default Telegram or Discord bot's button",
-        createActionCodec({ keys: [key] }).encode(call),
+        "the default Telegram bot's button",
+        gw.handler.core.botActions("telegram", "default").encode(call),
+      ],
+      [
+        "the default Discord app's button",
+        gw.handler.core.botActions("discord", "default").encode(call),
       ],
       ["not a token at all", "hello"],
     ];

@@ -3,7 +3,7 @@
  * read. Built once per configured bot when the core is built (so a request only looks its bot up
  * by name), and handed to the pipeline with every delivery that bot received.
  */
-import type { BotBase, DiscordApp, TelegramBot } from "./bots.ts";
+import { type BotBase, DEFAULT_BOT, type DiscordApp, type TelegramBot } from "./bots.ts";
 import type { SlackApp } from "./bots_slack.ts";
 import { type AnyCommand, listedOn, offeredOn, type Registry } from "./command.ts";
 import type { GatewayConfig } from "./config.ts";
@@ -85,6 +85,37 @@ export function offeredBy(
   registry: Pick<Registry, "list">,
 ): AnyCommand[] {
   return registry.list().filter((c) => offeredOn(c, channel) && offersName(bot, c.name));
+}
+
+/** Whose button tokens a bot signs and checks: see {@link buttonScope}. */
+export interface ButtonScope {
+  /** The key scope: the bot's platform id (a Slack app's name). */
+  scope: string;
+  /** Tokens from before key ids verify too: the default Telegram bot and Discord app only. */
+  legacy: boolean;
+}
+
+/**
+ * The one place that says which key a bot signs its buttons with, or undefined when no such bot
+ * is configured: a key derived for the bot alone, named by its platform id (`telegram:<bot id>`,
+ * `discord:<application id>`; a Slack app, configured without its id, by name: `slack:<name>`).
+ * So a button of one bot runs nothing on any other, the default bots of two platforms included,
+ * and a Telegram or Discord bot keeps its buttons when it is renamed or becomes the default. The
+ * default Telegram bot and Discord application also accept tokens from before key ids, which were
+ * signed alike for both.
+ */
+export function buttonScope(
+  config: Pick<GatewayConfig, "telegramBots" | "discordApps" | "slackApps">,
+  channel: BotScope["channel"],
+  name: string,
+): ButtonScope | undefined {
+  const id = channel === "telegram"
+    ? config.telegramBots.find((b) => b.name === name)?.botId
+    : channel === "discord"
+    ? config.discordApps.find((a) => a.name === name)?.applicationId
+    : config.slackApps.find((a) => a.name === name)?.name;
+  if (id === undefined) return undefined;
+  return { scope: `${channel}:${id}`, legacy: channel !== "slack" && name === DEFAULT_BOT };
 }
 
 /** Whether a bot's `commands` list (all when absent) names `name`. */
