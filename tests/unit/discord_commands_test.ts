@@ -231,6 +231,35 @@ Deno.test("discord:register task", async (t) => {
       /400 Invalid Form Body \(code 50035\): 0\.name: Command name is invalid/,
     );
   });
+
+  await t.step("an error that echoes the bot token is printed without it", async () => {
+    // Discord's messages and field errors may quote what was sent, the token among it.
+    const refusal = () =>
+      Response.json({
+        message: `401: Unauthorized (Bot ${env.DISCORD_BOT_TOKEN})`,
+        code: 0,
+        errors: { token: { _errors: [{ code: "X", message: `bad ${env.DISCORD_BOT_TOKEN}` }] } },
+      }, { status: 401 });
+    // The commands are taken; the endpoint URL (PATCH) is refused with the echo.
+    const echo: typeof fetch = (_input, init) =>
+      Promise.resolve(init?.method === "PUT" && endpointOnly ? Response.json([]) : refusal());
+    let endpointOnly = false;
+    const url = ["--url", "https://gw.example/functions/v1/gateway/discord"];
+    for (const args of [[], ["--all"], ["--endpoint", ...url], ["--all", "--endpoint", ...url]]) {
+      endpointOnly = args.includes("--endpoint");
+      const lines: string[] = [];
+      const err = await registerCommands({
+        args,
+        env,
+        fetch: echo,
+        print: (l) => lines.push(l),
+      }).then(() => null, (e: Error) => e);
+      assert.ok(err, `${args}: refused`);
+      const shown = [err.message, ...lines].join("\n");
+      assert.match(shown, /401: Unauthorized \(Bot \*\*\*\)/, shown);
+      assert.ok(!shown.includes(env.DISCORD_BOT_TOKEN), `${args}: the token was printed: ${shown}`);
+    }
+  });
 });
 
 Deno.test("discord:register with several applications", async (t) => {
