@@ -205,7 +205,7 @@ Deno.test("discord:register task", async (t) => {
     await assert.rejects(run(["--guild", "abc"]), /--guild needs/);
     await assert.rejects(run(["--nope"]), { message: /Unknown argument/, exitCode: 2 });
     await assert.rejects(run([], { DISCORD_PUBLIC_KEY: undefined }), {
-      message: /^DISCORD_PUBLIC_KEY is not set: the tasks read the Discord applications/,
+      message: /^DISCORD_PUBLIC_KEY is not set: it is required when DISCORD_APPLICATION_ID is set/,
       exitCode: 2,
     });
     sink.failNext({ method: "PUT" }, { status: 500 });
@@ -282,6 +282,12 @@ Deno.test("discord:register with several applications", async (t) => {
     publicKey: "ab".repeat(32),
   });
   sink.registerApplication({ ...staging });
+  // An application this gateway does not serve (its token pasted into the wrong entry).
+  sink.registerApplication({
+    applicationId: "100000000000000003",
+    botToken: "another-bot-token",
+    publicKey: "ef".repeat(32),
+  });
   const env = {
     DISCORD_PUBLIC_KEY: "ab".repeat(32),
     DISCORD_APPLICATION_ID: APP,
@@ -338,7 +344,7 @@ Deno.test("discord:register with several applications", async (t) => {
     async () => {
       const apps = JSON.stringify([{
         ...staging,
-        botToken: "default-bot-token",
+        botToken: "another-bot-token",
         apiBase: env.DISCORD_API_BASE,
       }]);
       const lines: string[] = [];
