@@ -32,18 +32,28 @@ export interface BotScopes {
 
 /** Builds every bot's scope; the bots' `commands` must already be checked against the registry. */
 export function createBotScopes(config: GatewayConfig, registry: Registry): BotScopes {
-  const start = registry.get("start");
+  /** Whether `bot` offers the registry's command `name` on `channel`. */
+  const has = (bot: BotBase, channel: BotScope["channel"], name: string) => {
+    const command = registry.get(name);
+    return command !== undefined && offeredOn(command, channel) && offersName(bot, name);
+  };
   const telegram: TelegramLink[] = config.telegramBots
-    .filter((bot) => start && offeredOn(start, "telegram") && offersName(bot, "start"))
-    .map((bot) => ({ name: bot.name, username: bot.username }));
-  const link = registry.get("link");
+    .map((bot) => ({
+      name: bot.name,
+      username: bot.username,
+      start: has(bot, "telegram", "start"),
+      link: has(bot, "telegram", "link"),
+    }))
+    .filter((bot) => bot.start || bot.link);
+  const discord = config.discordApps.some((app) => has(app, "discord", "link"));
   const slack: SlackLink[] = config.slackApps
-    .filter((app) => link && offeredOn(link, "slack") && offersName(app, "link"))
+    .filter((app) => has(app, "slack", "link"))
     .map((app) => ({ name: app.name, commandPrefix: app.commandPrefix }));
   const links: AppLinks = {
     appName: config.appName,
     linkUrl: config.linkUrl,
     telegram,
+    discord,
     ...(slack.length ? { slack } : {}),
   };
   const scopes = new Map<string, BotScope>();
@@ -59,7 +69,13 @@ export function createBotScopes(config: GatewayConfig, registry: Registry): BotS
         appName: bot.appName ?? links.appName,
         linkUrl: bot.linkUrl ?? links.linkUrl,
         telegram,
+        discord,
         ...(slack.length ? { slack } : {}),
+        linkCommand: has(bot, channel, "link")
+          ? "link"
+          : channel === "telegram" && has(bot, channel, "start")
+          ? "start"
+          : "none",
         ...("commandPrefix" in bot && bot.commandPrefix
           ? { commandPrefix: bot.commandPrefix }
           : {}),
