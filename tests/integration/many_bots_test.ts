@@ -124,6 +124,15 @@ Deno.test("many bots on one gateway", integration, async (t) => {
       },
     );
 
+    await t.step("the default bot also answers on /telegram/default and with a slash", async () => {
+      for (const route of ["/default", "/default/", "/"]) {
+        const res = await telegram(gw, route, PROD.TELEGRAM_WEBHOOK_SECRET, "/help", tg);
+        assertEquals(res.status, 200, route);
+        await res.body?.cancel();
+        assertEquals(gw.telegram.calls("sendMessage").at(-1)!.token, PROD.TELEGRAM_BOT_TOKEN);
+      }
+    });
+
     await t.step("a route naming no bot is a 404", async () => {
       const res = await telegram(gw, "/nope", STAGING.secret, "/tasks", tg);
       assertEquals(res.status, 404);
@@ -346,7 +355,7 @@ function telegram(
 ): Promise<Response> {
   const update = telegramMessage({ fromId, text: message, updateId });
   // What Telegram knows from delivering it: this user started the bot (so it may answer them).
-  const token = route === "" ? PROD.TELEGRAM_BOT_TOKEN : STAGING.token;
+  const token = route.startsWith("/staging") ? STAGING.token : PROD.TELEGRAM_BOT_TOKEN;
   gw.telegram.noteUpdate(token, update);
   return gw.request(`/telegram${route}`, {
     method: "POST",
