@@ -21,7 +21,10 @@ export class UsageError extends Error {
   }
 }
 
-/** `env`, plus the running local stack's variables with `--local` (its URL, sinks and bots). */
+/**
+ * `env`, or with `--local` the variables the running local stack's gateway reads: `env`'s own
+ * gateway variables over the stack's local defaults (its sinks and bots), and the stack's URL.
+ */
 export async function taskEnv(env: TaskEnv, local: boolean): Promise<TaskEnv> {
   if (!local) return env;
   try {

@@ -224,7 +224,15 @@ const bobToken = await devAccessToken(keys.signingKey, `${supabaseUrl}/auth/v1`,
   email: "bob@example.com",
 });
 const json = { "content-type": "application/json" };
-const codec = createActionCodec({ keys: [keys.serviceRoleKey] });
+// The default bots' button keys, as the gateway derives them (buttonScope, _shared/bot.ts).
+const tgCodec = createActionCodec({
+  keys: [keys.serviceRoleKey],
+  scope: `telegram:${env.TELEGRAM_BOT_TOKEN.split(":")[0]}`,
+});
+const dcCodec = createActionCodec({
+  keys: [keys.serviceRoleKey],
+  scope: `discord:${env.DISCORD_APPLICATION_ID}`,
+});
 
 /** The scenarios, for a gateway at `gw`. Counters make ids unique; `round` keeps them apart. */
 async function scenarios(gw: string, round: number): Promise<Record<string, Scenario>> {
@@ -323,7 +331,7 @@ async function scenarios(gw: string, round: number): Promise<Record<string, Scen
             chat: { id: Number(TG.alice), type: "private", first_name: "Bench" },
             text: "…",
           },
-          data: codec.encode({ label: "Page 1", command: "tasks", args: { page: 1 } }),
+          data: tgCodec.encode({ label: "Page 1", command: "tasks", args: { page: 1 } }),
         },
       }).replace('"update_id":0', '"update_id":{{n}}').replace('"id":"Q"', '"id":"q{{n}}"'),
     },
@@ -332,7 +340,7 @@ async function scenarios(gw: string, round: number): Promise<Record<string, Scen
       url: `${gw}/discord`,
       headers: json,
       lines: await signedDiscord(`dcp-${round}`, DC.alice, {
-        custom_id: codec.encode({ label: "Page 1", command: "tasks", args: { page: 1 } }),
+        custom_id: dcCodec.encode({ label: "Page 1", command: "tasks", args: { page: 1 } }),
         component_type: 2,
       }, 3),
     },

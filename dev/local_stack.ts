@@ -3,18 +3,22 @@
  * `slack:manifest`): the running local stack's URL, read from its state folder (`STACK_STATE_DIR`,
  * else `.local/dev`), its Telegram, Discord and Slack sinks as the APIs, and its local-only channel
  * secrets (every local bot). No variables to export: the tasks then talk to the local stack as they
- * would to the platforms.
+ * would to the platforms. Variables you did export win over those defaults, as they do when the
+ * stack starts its gateway (`gateway_env.ts`), so a task acts on the bots the stack serves; only
+ * the URL is always the stack's.
  *
  * @module
  */
 import { type ChannelSecrets, extraBotsEnv } from "./channel_secrets.ts";
+import { gatewayEnvironment } from "./gateway_env.ts";
 import { stackStateDir } from "./paths.ts";
 import { DISCORD_SINK_PREFIX, SLACK_SINK_PREFIX, TELEGRAM_SINK_PREFIX } from "./sinks/mod.ts";
 import { runningStack } from "./stack_lock.ts";
 
 /**
- * The channel variables of the stack running from the state folder `env` names; throws a
- * one-line error when no stack runs there.
+ * The gateway variables of the stack running from the state folder `env` names, as its gateway
+ * reads them (`env`'s own win over the local defaults), with the stack's URL; throws a one-line
+ * error when no stack runs there.
  */
 export async function localStackEnv(
   env: Record<string, string | undefined>,
@@ -35,8 +39,7 @@ export async function localStackEnv(
     discordApiBase: `${stack.url}${DISCORD_SINK_PREFIX}/api/v10`,
     slackApiBase: `${stack.url}${SLACK_SINK_PREFIX}/api`,
   };
-  return {
-    SUPABASE_URL: stack.url,
+  const defaults: Record<string, string | undefined> = {
     TELEGRAM_BOT_TOKEN: secrets.telegramBotToken,
     TELEGRAM_WEBHOOK_SECRET: secrets.telegramWebhookSecret,
     TELEGRAM_BOT_USERNAME: "LocalGatewayBot",
@@ -54,4 +57,7 @@ export async function localStackEnv(
       : {}),
     ...(secrets.bots ? extraBotsEnv(secrets, apis) : {}),
   };
+  const set = Object.entries(defaults).filter((e): e is [string, string] => e[1] !== undefined);
+  // --local means this stack, whatever SUPABASE_URL says.
+  return { ...gatewayEnvironment(env, Object.fromEntries(set)), SUPABASE_URL: stack.url };
 }

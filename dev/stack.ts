@@ -34,6 +34,7 @@ import {
   LOCAL_SLACK_TEAM,
 } from "./channel_secrets.ts";
 import { directRestFetch } from "./direct_rest.ts";
+import { gatewayEnvironment } from "./gateway_env.ts";
 import { acquireStackLock } from "./stack_lock.ts";
 
 /** Options of {@link startStack}. */
@@ -225,22 +226,4 @@ export function localSlackSink(secrets: ChannelSecrets): SlackSink {
     slack.addBot(bot.botToken, { team: LOCAL_SLACK_TEAM, ...ids });
   }
   return slack;
-}
-
-/** Names of the variables the gateway reads (and `GATEWAY_*` ones it may read in future). */
-const GATEWAY_VARIABLE = /^(SUPABASE|GATEWAY|TELEGRAM|DISCORD|SLACK)_[A-Z0-9_]+$/;
-
-/**
- * The gateway's environment: every `SUPABASE_*`, `GATEWAY_*`, `TELEGRAM_*`, `DISCORD_*` and
- * `SLACK_*` variable set (non-empty) in `env`, and `defaults` for the rest.
- */
-export function gatewayEnvironment(
-  env: Record<string, string | undefined>,
-  defaults: Record<string, string>,
-): Record<string, string> {
-  const out: Record<string, string> = { ...defaults };
-  for (const [key, value] of Object.entries(env)) {
-    if (GATEWAY_VARIABLE.test(key) && value?.trim()) out[key] = value.trim();
-  }
-  return out;
 }

@@ -236,7 +236,7 @@ export function startGateway(options: TestGatewayOptions = {}): Promise<TestGate
   // The sink's workspace knows every app's bot token, as Slack does once the app is installed.
   const slackTokens = [
     ["default", env.SLACK_BOT_TOKEN],
-    ...(JSON.parse(env.SLACK_APPS ?? "[]") as { name: string; botToken?: string }[])
+    ...(JSON.parse(env.SLACK_APPS || "[]") as { name: string; botToken?: string }[])
       .map((a) => [a.name, a.botToken]),
   ];
   for (const [name, token] of slackTokens) {

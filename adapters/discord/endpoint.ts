@@ -56,9 +56,7 @@ function appEndpoint(core: Core, app: DiscordApp): AppEndpoint {
   const bot: DiscordBot = {
     app,
     scope: core.bots.get("discord", app.name)!,
-    actions: app.name === DEFAULT_BOT
-      ? core.actions
-      : core.actionsFor(`discord:${app.applicationId}`),
+    actions: core.botActions("discord", app.name),
   };
   return async (req, record, deadline) => {
     const headers = signatureHeaders(req);

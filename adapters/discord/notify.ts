@@ -9,7 +9,7 @@
  * again then. What Discord answers becomes what the user reads (`discordResult`).
  */
 import type { ActionRows } from "../../supabase/functions/_shared/actions.ts";
-import { DEFAULT_BOT, type DiscordApp } from "../../supabase/functions/_shared/bots.ts";
+import type { DiscordApp } from "../../supabase/functions/_shared/bots.ts";
 import type { Core } from "../../supabase/functions/_shared/core.ts";
 import type { BotNotifier, ProviderNotifier, SendResult } from "../notify/senders.ts";
 import { SEND_TIMEOUT_MS, timedFetch } from "../notify/timed_fetch.ts";
@@ -47,9 +47,8 @@ interface Answer {
 }
 
 function appNotifier(core: Core, app: DiscordApp): BotNotifier {
-  const codec = app.name === DEFAULT_BOT
-    ? core.actions
-    : core.actionsFor(`discord:${app.applicationId}`);
+  // The same key the application's endpoint verifies presses with.
+  const codec = core.botActions("discord", app.name);
   /** DM channel id per recipient: stable on Discord, so opened once. */
   const channels = new Map<string, string>();
   /** When each route may be called again (its bucket ran out). */

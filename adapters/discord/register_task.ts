@@ -84,7 +84,13 @@ async function register(options: RegisterOptions): Promise<void> {
     print(JSON.stringify(discordCommandsJson(registry), null, 2)); // what `default` would offer
     return;
   }
-  if (!apps.length) throw new UsageError(noApplication(get));
+  if (!apps.length) {
+    // (An application id or bot token without the public key was refused when reading the apps.)
+    throw new UsageError(
+      "no Discord application is configured: set DISCORD_PUBLIC_KEY, DISCORD_APPLICATION_ID " +
+        "and DISCORD_BOT_TOKEN, or DISCORD_APPS.",
+    );
+  }
   const chosen = selectBots(apps, flags, "Discord application");
   // Every application is checked before anything is sent: a typo changes nothing anywhere.
   const bodies = chosen.map((app) =>
@@ -157,14 +163,6 @@ async function putCommands(
 
 function restOf(app: DiscordApp, fetcher: typeof fetch | undefined) {
   return { apiBase: app.apiBase, botToken: app.botToken!, fetch: fetcher };
-}
-
-function noApplication(get: (name: string) => string | undefined): string {
-  return get("DISCORD_APPLICATION_ID")
-    ? "DISCORD_PUBLIC_KEY is not set: the tasks read the Discord applications as the gateway " +
-      "does (DISCORD_PUBLIC_KEY, DISCORD_APPLICATION_ID, DISCORD_BOT_TOKEN, or DISCORD_APPS)."
-    : "no Discord application is configured: set DISCORD_PUBLIC_KEY, DISCORD_APPLICATION_ID " +
-      "and DISCORD_BOT_TOKEN, or DISCORD_APPS.";
 }
 
 function noBotToken(app: DiscordApp): string {

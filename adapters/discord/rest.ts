@@ -2,8 +2,10 @@
  * The Discord REST calls of the setup tasks (`discord:register`, `status`): the bot token goes in
  * the Authorization header only, with Discord's User-Agent, each call bounded at 10 s, and a
  * refusal becomes one line (status, Discord's message and code, the first field errors of an
- * `Invalid Form Body`), which never quotes the token.
+ * `Invalid Form Body`), which never quotes the token: Discord's answer may echo it, so every error
+ * line has it replaced by `***`.
  */
+import { redact } from "../task_bots.ts";
 import { USER_AGENT } from "./webhook.ts";
 
 /** Longest wait for one call from a task. */
@@ -46,12 +48,14 @@ export async function discordRequest<T>(
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
     throw new DiscordRestError(
-      `could not reach Discord at ${rest.apiBase}: ${why.replaceAll(rest.botToken, "***")}`,
+      redact(`could not reach Discord at ${rest.apiBase}: ${why}`, [rest.botToken]),
       0,
     );
   }
   const answer = await res.json().catch(() => null);
-  if (!res.ok) throw new DiscordRestError(discordError(res, answer), res.status);
+  if (!res.ok) {
+    throw new DiscordRestError(redact(discordError(res, answer), [rest.botToken]), res.status);
+  }
   return answer as T;
 }
 

@@ -62,10 +62,9 @@ function appEndpoint(core: Core, app: SlackApp): AppEndpoint {
   const bot: SlackBot = {
     app,
     scope: core.bots.get("slack", app.name)!,
-    // Every Slack app has its own button key (no legacy tokens to keep valid, unlike the
-    // default Telegram and Discord bots): a button of one app, or of another platform, runs
-    // nothing here.
-    actions: core.actionsFor(`slack:${app.name}`),
+    // Every Slack app has its own button key: a button of one app, or of another platform,
+    // runs nothing here.
+    actions: core.botActions("slack", app.name),
   };
   return async (req, record, deadline) => {
     const headers = slackSignatureHeaders(req);

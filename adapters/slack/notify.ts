@@ -35,7 +35,7 @@ export function slackNotifier(core: Core): ProviderNotifier {
 }
 
 function appNotifier(core: Core, app: SlackApp): BotNotifier {
-  const codec = core.actionsFor(`slack:${app.name}`);
+  const codec = core.botActions("slack", app.name);
   // Every call bounded like the other platforms' sends: a Slack that never answers is a retry.
   const fetch: typeof globalThis.fetch = (input, init) =>
     core.fetch(input, { ...init, signal: AbortSignal.timeout(SEND_TIMEOUT_MS) });

@@ -6,7 +6,7 @@
  * fetches, this compares.
  */
 import type { DiscordCommandJson } from "../discord/commands_json.ts";
-import type { Finding } from "./finding.ts";
+import { type Finding, servedAt } from "./finding.ts";
 
 /** What the gateway serves for one application. */
 export interface DiscordExpected {
@@ -15,6 +15,8 @@ export interface DiscordExpected {
   publicKey: string;
   /** The application's route URL on the gateway. */
   endpointUrl: string;
+  /** Other URLs the gateway serves the application at (the default one's `<route>/default`). */
+  aliases?: readonly string[];
   /** `discordCommandsJson` of the commands it offers. */
   commands: readonly DiscordCommandJson[];
 }
@@ -53,7 +55,7 @@ export function discordDrift(expected: DiscordExpected, seen: DiscordSeen): Find
     });
   }
   const url = app.interactions_endpoint_url;
-  if (url !== expected.endpointUrl) {
+  if (!servedAt(url, expected.endpointUrl, expected.aliases)) {
     findings.push({
       what: url
         ? `interactions endpoint URL is ${url}, not this gateway's ${expected.endpointUrl}`

@@ -17,6 +17,20 @@ export interface Finding {
   note?: boolean;
 }
 
+/**
+ * Whether a URL the platform holds reaches the bot's route: the expected URL or one of its
+ * aliases (the default bot's `<route>/default`), trailing slashes aside (the gateway's router
+ * ignores them).
+ */
+export function servedAt(
+  seen: string | null | undefined,
+  expected: string,
+  aliases: readonly string[] = [],
+): boolean {
+  const bare = (url: string) => url.replace(/\/+$/, "");
+  return !!seen && [expected, ...aliases].some((url) => bare(url) === bare(seen));
+}
+
 /** One bot's result. */
 export interface BotStatus {
   /** `telegram staging (@LocalStagingBot)`, `discord default (app 1000…)`. */

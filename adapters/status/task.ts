@@ -13,6 +13,7 @@
  */
 import { parseArgs } from "node:util";
 import {
+  DEFAULT_BOT,
   type DiscordApp,
   discordApps,
   type TelegramBot,
@@ -103,6 +104,11 @@ export async function status(options: StatusOptions): Promise<number> {
 
 type Check = (fetcher: typeof fetch | undefined, now: () => number) => Promise<BotStatus>;
 
+/** The default bot is also served at `<route>/default`; the others at their route only. */
+function routeAliases(base: string, name: string): string[] {
+  return name === DEFAULT_BOT ? [`${base}/${DEFAULT_BOT}`] : [];
+}
+
 function telegramExpected(
   bot: TelegramBot,
   gateway: string,
@@ -110,6 +116,7 @@ function telegramExpected(
 ): TelegramExpected {
   return {
     url: botRoute(`${gateway}/telegram`, bot.name),
+    aliases: routeAliases(`${gateway}/telegram`, bot.name),
     allowedUpdates: ALLOWED_UPDATES,
     menu: telegramCommandMenu(offeredCommands("TELEGRAM_BOTS", "telegram", bot, commands)),
   };
@@ -124,6 +131,7 @@ function discordExpected(
     applicationId: app.applicationId,
     publicKey: app.publicKey,
     endpointUrl: botRoute(`${gateway}/discord`, app.name),
+    aliases: routeAliases(`${gateway}/discord`, app.name),
     commands: discordCommandsJson(offeredCommands("DISCORD_APPS", "discord", app, commands)),
   };
 }

@@ -3,7 +3,7 @@
  * (`getWebhookInfo`: URL, allowed update types, the last delivery error and the updates waiting)
  * and the command menu (`getMyCommands`). Pure: the status task fetches, this compares.
  */
-import { age, type Finding } from "./finding.ts";
+import { age, type Finding, servedAt } from "./finding.ts";
 
 /** A menu entry, as `setMyCommands` takes and `getMyCommands` answers it. */
 export interface MenuEntry {
@@ -15,6 +15,8 @@ export interface MenuEntry {
 export interface TelegramExpected {
   /** The bot's route URL on the gateway. */
   url: string;
+  /** Other URLs the gateway serves the bot at (the default bot's `<route>/default`). */
+  aliases?: readonly string[];
   /** The update types the gateway acts on (`ALLOWED_UPDATES`). */
   allowedUpdates: readonly string[];
   /** Its command menu (`telegramCommandMenu` of the commands it offers). */
@@ -50,7 +52,7 @@ export function telegramDrift(
       info.pending_update_count === 1 ? "" : "s"
     } waiting at Telegram`
     : "";
-  if ((info.url ?? "") !== expected.url) {
+  if (!servedAt(info.url, expected.url, expected.aliases)) {
     findings.push({
       what: info.url
         ? `webhook points to ${info.url}, not to this gateway's ${expected.url}${waiting}`

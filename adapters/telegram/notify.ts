@@ -7,7 +7,7 @@
  * a deactivated account, a chat the bot may not open are final.
  */
 import type { ActionRows } from "../../supabase/functions/_shared/actions.ts";
-import { DEFAULT_BOT, type TelegramBot } from "../../supabase/functions/_shared/bots.ts";
+import type { TelegramBot } from "../../supabase/functions/_shared/bots.ts";
 import type { Core } from "../../supabase/functions/_shared/core.ts";
 import type { BotNotifier, ProviderNotifier, SendResult } from "../notify/senders.ts";
 import { SEND_TIMEOUT_MS, timedFetch } from "../notify/timed_fetch.ts";
@@ -33,7 +33,7 @@ export function telegramNotifier(core: Core): ProviderNotifier {
 
 function botNotifier(core: Core, bot: TelegramBot): BotNotifier {
   // The same key the bot's webhook verifies presses with.
-  const codec = bot.name === DEFAULT_BOT ? core.actions : core.actionsFor(`telegram:${bot.botId}`);
+  const codec = core.botActions("telegram", bot.name);
   const url = `${bot.apiRoot}/bot${bot.token}/sendMessage`;
   const keyboard = (rows: ActionRows | null) =>
     rows?.length

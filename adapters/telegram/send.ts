@@ -127,8 +127,14 @@ export function createSender(
           }),
         /message is not modified/,
       );
+      // What follows quotes what the edited message quoted (in a group, its owner's command), not
+      // the edited message, which is the bot's: ownership is read from the quoted message's
+      // sender, so the owner's later presses on the new last part still update it in place.
+      const after = target.quotedId === undefined
+        ? target
+        : { ...target, messageId: target.quotedId };
       // A message that cannot be edited (deleted meanwhile): the reply is sent anew, whole.
-      await sendParts(target, edited ? rest : [first, ...rest], keyboard);
+      await sendParts(after, edited ? rest : [first, ...rest], keyboard);
     },
     async answerPress(queryId, text, { alert = true } = {}) {
       const shown = text && text.length > PRESS_TEXT_LIMIT

@@ -19,6 +19,11 @@ export interface ReplyTarget {
   messageId: number;
   /** Only for messages in a forum topic: Telegram refuses a thread id anywhere else. */
   threadId?: number;
+  /**
+   * What a pressed message quotes (in a group, the command it answers): the parts an edit adds
+   * after it quote that too, so they stay the command owner's to press.
+   */
+  quotedId?: number;
 }
 
 /** A message the gateway answers. */
@@ -120,17 +125,22 @@ export function readPress(update: Update): TelegramPress | null {
   }
   const message = query.message as Partial<Message> | null | undefined;
   const chat = message?.chat;
-  const target = typeof chat === "object" && chat !== null && isInt(chat.id) &&
+  const target: ReplyTarget | undefined =
+    typeof chat === "object" && chat !== null && isInt(chat.id) &&
       isInt(message?.message_id)
-    ? {
-      chatId: chat.id,
-      private: chat.type === "private",
-      messageId: message!.message_id!,
-      ...(message!.is_topic_message === true && isInt(message!.message_thread_id)
-        ? { threadId: message!.message_thread_id }
-        : {}),
-    }
-    : undefined;
+      ? {
+        chatId: chat.id,
+        private: chat.type === "private",
+        messageId: message!.message_id!,
+        ...(message!.is_topic_message === true && isInt(message!.message_thread_id)
+          ? { threadId: message!.message_thread_id }
+          : {}),
+      }
+      : undefined;
+  const own = target !== undefined &&
+    (target.private ? target.chatId === from.id : repliesTo(message!, from.id));
+  // A group message that is the presser's quotes their command: an edit's new parts quote it too.
+  if (own && !target.private) target.quotedId = message!.reply_to_message!.message_id;
   return {
     account: {
       provider: "telegram",
@@ -142,8 +152,7 @@ export function readPress(update: Update): TelegramPress | null {
     queryId: id,
     data: query.data,
     ...(target ? { message: target } : {}),
-    ownMessage: target !== undefined &&
-      (target.private ? target.chatId === from.id : repliesTo(message!, from.id)),
+    ownMessage: own,
   };
 }
 

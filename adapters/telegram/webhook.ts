@@ -72,9 +72,7 @@ function botWebhook(core: Core, config: TelegramBot): BotWebhook {
   const isSecret = secretChecker(config.webhookSecret);
   const send = createSender(core, config);
   const scope = core.bots.get("telegram", config.name)!;
-  const actions = config.name === DEFAULT_BOT
-    ? core.actions
-    : core.actionsFor(`telegram:${config.botId}`);
+  const actions = core.botActions("telegram", config.name);
   const ack = () => new Response(null, { status: 200 });
 
   return async function handle(req, record) {
@@ -160,6 +158,7 @@ function botWebhook(core: Core, config: TelegramBot): BotWebhook {
     return await carry(record, () =>
       core.pipeline({
         channel: "telegram",
+        bot: scope,
         caller: { kind: "chat", account: press.account },
         command: call.command,
         args: call.args,

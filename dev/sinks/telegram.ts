@@ -4,7 +4,9 @@
  * (`{ok:true,result}` or `{ok:false,error_code,description,parameters?}`) and status codes.
  * Webhook and command settings are remembered per bot token; every call is recorded in `sent`.
  * As on Telegram, a bot may write in private only to users who started it: the sink learns them
- * from the updates it is told about (`noteUpdate`), as Telegram knows them from what it delivers.
+ * from the updates it is told about (`noteUpdate`), as Telegram knows them from what it delivers,
+ * and remembers their messages: a reply (`reply_parameters`) returns the quoted message as
+ * `reply_to_message`, and only a message the bot sent can be edited ("message to edit not found").
  * Methods live in `telegram_methods.ts` (messages) and `telegram_settings.ts` (bot settings).
  *
  * @module

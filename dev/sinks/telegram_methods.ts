@@ -83,19 +83,36 @@ function pick(user: Record<string, unknown>) {
   return { id: user.id, is_bot: true, first_name: user.first_name, username: user.username };
 }
 
+/**
+ * What a sent message carries for its `reply_parameters`: the replied message as
+ * `reply_to_message` (without its own reply_to_message, as Telegram gives it), when the chat has
+ * it; a message it does not have is refused unless `allow_sending_without_reply`.
+ */
+function repliedTo(state: ReturnType<BotState["chat"]>, raw: unknown): Record<string, unknown> {
+  if (typeof raw !== "object" || raw === null) return {};
+  const { message_id: id, allow_sending_without_reply: anyway } = raw as Record<string, unknown>;
+  const found = state.messages.get(Number(id))?.message ?? state.received.get(Number(id));
+  if (!found) {
+    if (anyway === true) return {};
+    throw bad("message to be replied not found");
+  }
+  const { reply_to_message: _, ...quoted } = found;
+  return { reply_to_message: quoted };
+}
+
 /** Shared by editMessageText (text given) and editMessageReplyMarkup (text kept). */
 function edit(bot: BotState, p: Params, now: number, text: string | undefined): MethodOutcome {
   if (p.inline_message_id !== undefined) return { result: true };
-  const { key, chat } = resolveChat(p);
+  const { key } = resolveChat(p);
   const id = messageId(p);
   const state = bot.chat(key);
-  if (state.deleted.has(id)) throw bad("message to edit not found");
-  const prev = state.messages.get(id); // unknown ids are accepted: the sink may have been reset
+  const prev = state.messages.get(id);
+  // As Telegram: only a message the bot sent (and did not delete) can be edited.
+  if (!prev) throw bad("message to edit not found");
   const markup = JSON.stringify(p.reply_markup ?? null);
-  const newText = text ?? prev?.text ?? "";
-  if (prev && prev.text === newText && prev.markup === markup) throw bad(NOT_MODIFIED);
-  const base = prev?.message ?? newMessage(bot, chat, id, now);
-  const message = withMarkup({ ...base, text: newText, edit_date: now }, p.reply_markup);
+  const newText = text ?? prev.text;
+  if (prev.text === newText && prev.markup === markup) throw bad(NOT_MODIFIED);
+  const message = withMarkup({ ...prev.message, text: newText, edit_date: now }, p.reply_markup);
   state.messages.set(id, { text: newText, markup, message });
   return { result: message };
 }
@@ -115,8 +132,12 @@ const MESSAGE_METHODS: MethodEntry[] = [
         if (!bot.forumTopics.get(key)?.has(thread)) throw bad("message thread not found");
       }
       const state = bot.chat(key);
+      const quoted = repliedTo(state, p.reply_parameters);
       const id = state.nextId++;
-      const message = withMarkup({ ...newMessage(bot, chat, id, now), text }, p.reply_markup);
+      const message = withMarkup(
+        { ...newMessage(bot, chat, id, now), ...quoted, text },
+        p.reply_markup,
+      );
       state.messages.set(id, { text, markup: JSON.stringify(p.reply_markup ?? null), message });
       return { result: message };
     },

@@ -49,9 +49,15 @@ export type UserStanding = "seen" | "started" | "blocked";
 
 interface ChatState {
   nextId: number;
+  /** What the bot sent (and may edit). */
   messages: Map<number, StoredMessage>;
   deleted: Set<number>;
+  /** Messages of others the bot received in updates (what a reply may quote); the latest only. */
+  received: Map<number, Record<string, unknown>>;
 }
+
+/** Received messages remembered per chat: enough for any test, bounded for long runs. */
+const RECEIVED_PER_CHAT = 1000;
 
 /** What the sink remembers about one bot token. */
 export class BotState {
@@ -109,6 +115,7 @@ export class BotState {
       };
       const id = from?.id;
       if (typeof id !== "number" || !Number.isSafeInteger(id)) continue;
+      this.#receive(value as Record<string, unknown>);
       const inPrivate = chat?.type === "private" && chat.id === id;
       if (inPrivate && new_chat_member?.status === "kicked") this.#users.set(id, "blocked");
       else if (inPrivate) this.#users.set(id, "started");
@@ -138,9 +145,22 @@ export class BotState {
   chat(key: string): ChatState {
     let state = this.#chats.get(key);
     if (!state) {
-      this.#chats.set(key, state = { nextId: 1, messages: new Map(), deleted: new Set() });
+      this.#chats.set(
+        key,
+        state = { nextId: 1, messages: new Map(), deleted: new Set(), received: new Map() },
+      );
     }
     return state;
+  }
+
+  /** Remembers a message of an update (one with an id and a chat), so a reply can quote it. */
+  #receive(message: Record<string, unknown>): void {
+    const { message_id: id, chat } = message as { message_id?: unknown; chat?: { id?: unknown } };
+    if (!Number.isSafeInteger(id) || !Number.isSafeInteger(chat?.id)) return;
+    const { received } = this.chat(String(chat!.id));
+    received.delete(id as number);
+    received.set(id as number, message);
+    if (received.size > RECEIVED_PER_CHAT) received.delete(received.keys().next().value!);
   }
 }
 

@@ -1,8 +1,10 @@
 /**
- * `link-code` under an Idempotency-Key: the same user and key always give the same code, so a
- * rerun on another instance (the first died after answering, before the ledger stored its
- * answer) returns the code the client already holds instead of retiring it. Without a key, a new
- * code retires the old unused one, as before. Real PostgREST and gateway processes.
+ * `link-code` under an Idempotency-Key: within the key's window (7 days) the same user and key
+ * give the same code, so a rerun on another instance (the first died after answering, before the
+ * ledger stored its answer) returns the code the client already holds instead of retiring it. A
+ * code that was used or retired never becomes valid again, whatever purges ran; past the window
+ * the key gives a new code. Without a key, a new code retires the old unused one, as before. Real
+ * PostgREST and gateway processes.
  */
 import { assert, assertEquals, assertMatch } from "../assert.ts";
 import {
@@ -75,26 +77,138 @@ Deno.test(
         },
       );
 
-      await t.step("codes are stored hashed; no API role reads the key", async () => {
-        const key = crypto.randomUUID();
-        const { code } = await createCode(aliceToken, key);
-        assertEquals(
-          await psql(`select count(*) from gateway_private.link_codes
+      await t.step(
+        "codes are stored hashed; no API role reads the secret or the keys",
+        async () => {
+          const key = crypto.randomUUID();
+          const { code } = await createCode(aliceToken, key);
+          assertEquals(
+            await psql(`select count(*) from gateway_private.link_codes
                     where code_hash = extensions.digest('${code}', 'sha256')`),
-          "1",
-        );
-        for (const role of ["anon", "authenticated", "service_role"]) {
-          const refused = await psql(
-            `set role ${role}; select secret from gateway_private.link_code_secret`,
-          ).then(() => "read", (err) => String(err));
-          assertMatch(refused, /permission denied/, role);
-        }
-      });
+            "1",
+          );
+          for (const role of ["anon", "authenticated", "service_role"]) {
+            for (const table of ["link_code_secret", "link_code_keys"]) {
+              const refused = await psql(
+                `set role ${role}; select * from gateway_private.${table}`,
+              ).then(() => "read", (err) => String(err));
+              assertMatch(refused, /permission denied/, `${role}: ${table}`);
+            }
+          }
+        },
+      );
 
       await t.step("anon cannot create codes, keyed or not", async () => {
         const anon = webClient(gw.env.SUPABASE_ANON_KEY);
         const { error } = await anon.rpc("create_link_code", { p_idempotency_key: "k" });
         assert(error, "anon was answered");
+      });
+    } finally {
+      await gw.close();
+    }
+  },
+);
+
+/** Moves every link-code row of `userId` `age` into the past, then runs both purges. */
+async function ageAndPurge(userId: string, age: string, tables: string[]): Promise<void> {
+  for (const table of tables) {
+    const expires = table === "link_codes" || table === "link_code_keys"
+      ? `, expires_at = expires_at - interval '${age}'`
+      : "";
+    await psql(`update gateway_private.${table}
+                set created_at = created_at - interval '${age}'${expires}
+                where user_id = '${userId}'`);
+  }
+  await psql("select public.gateway_purge_link_state(), public.gateway_purge_deliveries()");
+}
+
+Deno.test(
+  "a used or retired link code never becomes valid again, whatever purges ran",
+  integration,
+  async (t) => {
+    const gw = await startGateway();
+    try {
+      await t.step("used, its row purged: the key answers it again, still not valid", async () => {
+        const alice = await newUser();
+        const token = await tokenFor(alice);
+        const key = crypto.randomUUID();
+        const first = await createCode(token, key);
+        assertMatch(await linkTelegram(gw, randomExternalId(), first.code), /Linked/);
+        // Two days on: the code's row (a day past its expiry) is purged; the key is within its
+        // window.
+        await ageAndPurge(alice.id, "2 days", ["link_codes"]);
+        assertEquals(
+          await psql(`select count(*) from gateway_private.link_codes
+                      where user_id = '${alice.id}'`),
+          "0",
+          "purged",
+        );
+        assertEquals(await createCode(token, key), first, "the same answer, original expiry");
+        assertMatch(await linkTelegram(gw, randomExternalId(), first.code), /not valid/);
+      });
+
+      await t.step(
+        "retired by a newer code: the key answers it again, still not valid",
+        async () => {
+          const bob = await newUser();
+          const token = await tokenFor(bob);
+          const key = crypto.randomUUID();
+          const first = await createCode(token, key);
+          const newer = await createCode(token);
+          assertEquals(await createCode(token, key), first);
+          assertMatch(await linkTelegram(gw, randomExternalId(), first.code), /not valid/);
+          assertMatch(await linkTelegram(gw, randomExternalId(), newer.code), /Linked/);
+        },
+      );
+
+      await t.step("HTTPS link-code: used, then the code and the ledger purged", async () => {
+        const carol = await newUser();
+        const token = await tokenFor(carol);
+        const key = crypto.randomUUID();
+        const call = () => runCommand(gw, token, "link-code", {}, { "idempotency-key": key });
+        const first = (await call()).body.data as Created;
+        assertMatch(await linkTelegram(gw, randomExternalId(), first.code), /Linked/);
+        await gw.handler.core.drain(); // the ledger's completion
+        await psql(`update gateway_private.deliveries set created_at = now() - interval '8 days'
+                    where key = 'http:${key}@${carol.id}'`);
+        await ageAndPurge(carol.id, "2 days", ["link_codes"]);
+        const again = await call();
+        assertEquals(again.status, 200);
+        assertEquals(again.headers.get("idempotent-replayed"), null, "the command ran again");
+        assertEquals((again.body.data as Created).code, first.code);
+        assertMatch(await linkTelegram(gw, randomExternalId(), first.code), /not valid/);
+      });
+
+      await t.step(
+        "past the window (7 days) the key gives a new code; the old one stays dead",
+        async () => {
+          const dave = await newUser();
+          const token = await tokenFor(dave);
+          const key = crypto.randomUUID();
+          const first = await createCode(token, key);
+          assertMatch(await linkTelegram(gw, randomExternalId(), first.code), /Linked/);
+          await ageAndPurge(dave.id, "8 days", ["link_codes", "link_code_keys"]);
+          const next = await createCode(token, key);
+          assert(next.code !== first.code, "a new code");
+          const minutes = (Date.parse(next.expires_at) - Date.now()) / 60_000;
+          assert(minutes > 9 && minutes <= 10, `a fresh expiry (${minutes} min)`);
+          assertEquals(await createCode(token, key), next, "and from now on, that one");
+          assertMatch(await linkTelegram(gw, randomExternalId(), first.code), /not valid/);
+          assertMatch(await linkTelegram(gw, randomExternalId(), next.code), /Linked/);
+        },
+      );
+
+      await t.step("the same key at once, many times: one code, one row", async () => {
+        const erin = await newUser();
+        const token = await tokenFor(erin);
+        const key = crypto.randomUUID();
+        const all = await Promise.all(Array.from({ length: 8 }, () => createCode(token, key)));
+        for (const one of all) assertEquals(one, all[0]);
+        assertEquals(
+          await psql(`select count(*) from gateway_private.link_codes
+                      where user_id = '${erin.id}'`),
+          "1",
+        );
       });
     } finally {
       await gw.close();

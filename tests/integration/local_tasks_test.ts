@@ -5,13 +5,15 @@
  * its Discord sink (global and guild), `--all` does so for every local bot (Discord verifying each
  * endpoint by signed PINGs to the stack's gateway), `status --local` then finds nothing, and a
  * webhook pointed elsewhere through the sink is reported; `simulate discord` takes Discord's
- * `code:XYZ` syntax. No channel variable is given to any of them: `--local` needs none.
+ * `code:XYZ` syntax. No channel variable is given to any of them: `--local` needs none; bot
+ * variables that are given win over the stack's defaults, as they do for the stack's gateway.
  */
 import { assert, assertEquals, assertMatch } from "../assert.ts";
 import { main as telegramWebhook } from "../../adapters/telegram/webhook_task.ts";
 import { registerCommands } from "../../adapters/discord/register_task.ts";
 import { status } from "../../adapters/status/task.ts";
 import { telegramCommandMenu } from "../../adapters/telegram/setup.ts";
+import { taskEnv } from "../../adapters/task_bots.ts";
 import { REPO_ROOT } from "../../dev/paths.ts";
 import { listedOn } from "../../supabase/functions/_shared/command.ts";
 import { commands } from "../../supabase/functions/gateway/commands/mod.ts";
@@ -109,6 +111,43 @@ Deno.test("setup tasks with --local, and simulate discord", integration, async (
     assert(!lines.join("\n").includes(token), "bot token printed");
     assertEquals(await telegramWebhook(["--local", "--bot", "staging"], env, () => {}), 0);
     assertEquals(await status({ args: ["--local"], env, print: () => {} }), 0);
+  });
+  await t.step("--local reads the bots as the stack does: exported variables win", async () => {
+    const ro = {
+      name: "ro",
+      token: "7100000099:RO_" + "r".repeat(30),
+      secret: "ro_secret_" + "r".repeat(24),
+      username: "ReadOnlyBot",
+      commands: ["help", "tasks"],
+      apiRoot: `${url}/__sinks/telegram`,
+    };
+    const exported = {
+      ...env,
+      TELEGRAM_BOTS: JSON.stringify([ro]),
+      SUPABASE_URL: "https://project.example.supabase.co",
+    };
+    const read = await taskEnv(exported, true);
+    assertEquals(read.TELEGRAM_BOTS, exported.TELEGRAM_BOTS, "the exported bots");
+    assertEquals(read.TELEGRAM_BOT_TOKEN, secrets.telegramBotToken, "local defaults fill the rest");
+    assertEquals(read.SUPABASE_URL, url, "--local is this stack");
+    const lines: string[] = [];
+    const code = await telegramWebhook(
+      ["--local", "--bot", "ro"],
+      exported,
+      (l) => lines.push(l),
+    );
+    assertEquals(code, 0, lines[0]);
+    assertEquals(lines, [
+      `ro (@ReadOnlyBot): webhook set to ${url}/functions/v1/gateway/telegram/ro; ` +
+      "commands: /help, /tasks",
+    ]);
+    const seen: string[] = [];
+    const checked = await status({
+      args: ["--local", "--bot", "ro"],
+      env: exported,
+      print: (l) => seen.push(l),
+    });
+    assertEquals([checked, seen], [0, ["telegram ro (@ReadOnlyBot): ok"]]);
   });
   await t.step("--local without a running stack: one line saying so", async () => {
     const empty = await Deno.makeTempDir();

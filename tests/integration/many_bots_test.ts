@@ -2,7 +2,7 @@
  * Many bots on one gateway, on the real stack with real secrets and signatures: two Telegram bots
  * and two Discord applications each answer on their own route, with their own token and words;
  * one bot's secret or signature on another's route is refused before anything runs; a bot offers
- * only its commands; the same update_id on two bots is two deliveries with one effect each, and a
+ * only its commands, typed or pressed, and shows only their buttons; the same update_id on two bots is two deliveries with one effect each, and a
  * redelivery to a second gateway instance still runs once.
  */
 import { assert, assertEquals, assertMatch } from "../assert.ts";
@@ -19,7 +19,14 @@ import {
   type TestGateway,
   tokenFor,
 } from "../fixtures.ts";
-import { type DiscordKeys, discordKeys, signedRequest, slash } from "../discord_fixtures.ts";
+import {
+  type DiscordKeys,
+  discordKeys,
+  interaction,
+  signedRequest,
+  slash,
+} from "../discord_fixtures.ts";
+import { answers, lastSent, pressUpdate } from "../telegram_fixtures.ts";
 
 const PROD = {
   TELEGRAM_BOT_TOKEN: "7100000001:PROD_" + "p".repeat(30),
@@ -117,6 +124,15 @@ Deno.test("many bots on one gateway", integration, async (t) => {
       },
     );
 
+    await t.step("the default bot also answers on /telegram/default and with a slash", async () => {
+      for (const route of ["/default", "/default/", "/"]) {
+        const res = await telegram(gw, route, PROD.TELEGRAM_WEBHOOK_SECRET, "/help", tg);
+        assertEquals(res.status, 200, route);
+        await res.body?.cancel();
+        assertEquals(gw.telegram.calls("sendMessage").at(-1)!.token, PROD.TELEGRAM_BOT_TOKEN);
+      }
+    });
+
     await t.step("a route naming no bot is a 404", async () => {
       const res = await telegram(gw, "/nope", STAGING.secret, "/tasks", tg);
       assertEquals(res.status, 404);
@@ -170,32 +186,52 @@ Deno.test("many bots on one gateway", integration, async (t) => {
     });
 
     await t.step("a button made by one bot is not valid on another", async () => {
-      await telegram(gw, "/staging", STAGING.secret, "/tasks", tg);
-      const list = gw.telegram.calls("sendMessage").at(-1)!;
-      const markup = list.params.reply_markup as { inline_keyboard: { callback_data: string }[][] };
-      const data = markup.inline_keyboard[0][0].callback_data;
-      const press = (route: string, secret: string) =>
-        gw.request(`/telegram${route}`, {
-          method: "POST",
-          headers: {
-            "x-telegram-bot-api-secret-token": secret,
-            "content-type": "application/json",
-          },
-          body: JSON.stringify({
-            update_id: nextUpdateId(),
-            callback_query: {
-              id: crypto.randomUUID(),
-              from: { id: Number(tg), is_bot: false, first_name: "A" },
-              chat_instance: "1",
-              data,
-            },
-          }),
-        });
-      const res = await press("", PROD.TELEGRAM_WEBHOOK_SECRET);
-      assertEquals(res.status, 200);
-      const answer = gw.telegram.calls("answerCallbackQuery").at(-1)!;
+      const data = stagingButtons(gw).encode({ label: "List", command: "tasks", args: {} });
+      const query = await pressTelegram(gw, "", PROD.TELEGRAM_WEBHOOK_SECRET, tg, data);
+      const [answer] = answers(gw, query);
       assertEquals(answer.token, PROD.TELEGRAM_BOT_TOKEN);
       assertMatch(String(answer.params.text), /not valid/);
+    });
+
+    await t.step("a bot's replies carry only buttons for the commands it offers", async () => {
+      await telegram(gw, "", PROD.TELEGRAM_WEBHOOK_SECRET, "/tasks", tg);
+      const prod = lastSent(gw, Number(tg));
+      assert(prod.buttons.some((b) => b.text.startsWith("Done #")), "default offers /done");
+      await telegram(gw, "/staging", STAGING.secret, "/tasks", tg);
+      const staging = lastSent(gw, Number(tg));
+      assertMatch(unescapeHtml(staging.text), /Same update/);
+      assertEquals(staging.buttons, [], "no /done on staging: no Done buttons");
+    });
+
+    await t.step("a press runs only what its bot offers, in that bot's words", async () => {
+      const id = Number(
+        await psql(`select min(id) from public.tasks
+                                    where user_id = '${alice.id}' and not done`),
+      );
+      const done = stagingButtons(gw).encode({
+        label: "Done",
+        command: "done",
+        args: { id },
+        then: { command: "tasks", args: {} },
+      });
+      const query = await pressTelegram(gw, "/staging", STAGING.secret, tg, done);
+      const [answer] = answers(gw, query);
+      assertEquals(answer.token, STAGING.token);
+      assertMatch(String(answer.params.text), /^Unknown command/);
+      assertEquals(await psql(`select done from public.tasks where id = ${id}`), "f");
+      // Someone not linked is told how to link in the staging bot's words.
+      const list = stagingButtons(gw).encode({ label: "List", command: "tasks", args: {} });
+      const stranger = await pressTelegram(
+        gw,
+        "/staging",
+        STAGING.secret,
+        randomExternalId(),
+        list,
+      );
+      assertMatch(
+        String(answers(gw, stranger)[0].params.text),
+        /sign in to Acme Staging \(https:\/\/staging\.acme\.test\/link\)/,
+      );
     });
 
     await t.step(
@@ -206,12 +242,38 @@ Deno.test("many bots on one gateway", integration, async (t) => {
         assertMatch(linked.data.content, /Linked!/);
         const list = await discord(gw, prodKeys, APP_IDS.default, "/discord", "tasks");
         assertMatch(list.data.content, /Same update/);
+        assert(list.data.components?.length, "Done buttons where /done is offered");
+        const betaList = await discord(gw, betaKeys, APP_IDS.beta, "/discord/beta", "tasks");
+        assertMatch(betaList.data.content, /Same update/);
+        assertEquals(betaList.data.components, undefined, "none on beta, which has no /done");
         const beta = await discord(gw, betaKeys, APP_IDS.beta, "/discord/beta", "add", {
           title: "x",
         });
         assertMatch(beta.data.content, /^Unknown command/);
         const help = await discord(gw, betaKeys, APP_IDS.beta, "/discord/beta", "help");
         assert(!help.data.content.includes("/whoami"), help.data.content);
+      },
+    );
+
+    await t.step(
+      "the default bots of two platforms: each its own button key; older buttons work on both",
+      async () => {
+        const call = { label: "List", command: "tasks", args: {} };
+        const core = gw.handler.core;
+        const tgButton = core.botActions("telegram", "default").encode(call);
+        const dcButton = core.botActions("discord", "default").encode(call);
+        assertMatch(await pressDiscord(gw, prodKeys, tgButton), /^This button is not valid/);
+        const query = await pressTelegram(gw, "", PROD.TELEGRAM_WEBHOOK_SECRET, tg, dcButton);
+        assertMatch(String(answers(gw, query)[0].params.text), /not valid/);
+        // Sent before key ids, alike for both default bots: still valid on each.
+        const legacy = await legacyButton(gw.env.SUPABASE_SERVICE_ROLE_KEY, "tasks:{}");
+        assertMatch(await pressDiscord(gw, prodKeys, legacy), /Same update/);
+        const pressed = await pressTelegram(gw, "", PROD.TELEGRAM_WEBHOOK_SECRET, tg, legacy);
+        assertEquals(answers(gw, pressed)[0].params.text, undefined, "answered, no notice");
+        assertMatch(lastText(gw, tg), /Same update/);
+        // Not on the others.
+        assertMatch(await pressDiscord(gw, betaKeys, legacy, "beta"), /^This button is not valid/);
+        await gw.handler.core.drain();
       },
     );
 
@@ -293,13 +355,75 @@ function telegram(
 ): Promise<Response> {
   const update = telegramMessage({ fromId, text: message, updateId });
   // What Telegram knows from delivering it: this user started the bot (so it may answer them).
-  const token = route === "" ? PROD.TELEGRAM_BOT_TOKEN : STAGING.token;
+  const token = route.startsWith("/staging") ? STAGING.token : PROD.TELEGRAM_BOT_TOKEN;
   gw.telegram.noteUpdate(token, update);
   return gw.request(`/telegram${route}`, {
     method: "POST",
     headers: { "x-telegram-bot-api-secret-token": secret, "content-type": "application/json" },
     body: JSON.stringify(update),
   });
+}
+
+/** The staging Telegram bot's button tokens. */
+function stagingButtons(gw: TestGateway) {
+  return gw.handler.core.botActions("telegram", "staging");
+}
+
+/** A button token as signed before key ids (`<calls>~<MAC>` under the "v1" key). */
+async function legacyButton(serviceKey: string, calls: string): Promise<string> {
+  const utf8 = (s: string) => new TextEncoder().encode(s);
+  const hmac = async (key: BufferSource, text: string) =>
+    new Uint8Array(
+      await crypto.subtle.sign(
+        "HMAC",
+        await crypto.subtle.importKey("raw", key, { name: "HMAC", hash: "SHA-256" }, false, [
+          "sign",
+        ]),
+        utf8(text),
+      ),
+    );
+  const tag = await hmac(await hmac(utf8(serviceKey), "gateway actions v1"), calls);
+  const mac = btoa(String.fromCharCode(...tag.subarray(0, 12))).replaceAll("+", "-")
+    .replaceAll("/", "_");
+  return `${calls}~${mac}`;
+}
+
+/** The Discord user presses a button carrying `customId` on application `app`; the content. */
+async function pressDiscord(
+  gw: TestGateway,
+  keys: DiscordKeys,
+  customId: string,
+  app: keyof typeof APP_IDS = "default",
+): Promise<string> {
+  const body: Record<string, unknown> = {
+    ...interaction(3, { userId: DC_USER }),
+    data: { custom_id: customId, component_type: 2 },
+    message: { id: "1", flags: 64 },
+  };
+  gw.discord.registerInteraction(APP_IDS[app], String(body.token));
+  const path = app === "default" ? "/discord" : `/discord/${app}`;
+  const res = await gw.handler(await discordRequest(keys, APP_IDS[app], path, body));
+  assertEquals(res.status, 200);
+  return String((await res.json()).data?.content);
+}
+
+/** `fromId` presses a button carrying `data` in their private chat with the bot on `route`. */
+async function pressTelegram(
+  gw: TestGateway,
+  route: string,
+  secret: string,
+  fromId: string,
+  data: string,
+): Promise<string> {
+  const press = pressUpdate(Number(fromId), Number(fromId), 1, data);
+  const res = await gw.request(`/telegram${route}`, {
+    method: "POST",
+    headers: { "x-telegram-bot-api-secret-token": secret, "content-type": "application/json" },
+    body: JSON.stringify(press),
+  });
+  assertEquals(res.status, 200);
+  await res.body?.cancel();
+  return press.callback_query.id;
 }
 
 function text(call: { params: Record<string, unknown> }): string {
@@ -331,7 +455,7 @@ async function discord(
   path: string,
   name: string,
   args: Record<string, string> = {},
-): Promise<{ data: { content: string } }> {
+): Promise<{ data: { content: string; components?: unknown[] } }> {
   const body = slash({ userId: DC_USER }, name, args);
   gw.discord.registerInteraction(applicationId, String(body.token));
   const res = await gw.handler(await discordRequest(keys, applicationId, path, body));

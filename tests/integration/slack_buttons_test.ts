@@ -199,8 +199,12 @@ Deno.test("slack buttons: a tampered or foreign button runs nothing", integratio
         createActionCodec({ keys: [key], scope: "slack:beta" }).encode(call),
       ],
       [
-        "a default Telegram or Discord bot's button",
-        createActionCodec({ keys: [key] }).encode(call),
+        "the default Telegram bot's button",
+        gw.handler.core.botActions("telegram", "default").encode(call),
+      ],
+      [
+        "the default Discord app's button",
+        gw.handler.core.botActions("discord", "default").encode(call),
       ],
       ["not a token at all", "hello"],
     ];
@@ -220,3 +224,48 @@ Deno.test("slack buttons: a tampered or foreign button runs nothing", integratio
     await gw.close();
   }
 });
+
+Deno.test(
+  "slack buttons: an app shows and runs only the buttons of its commands",
+  integration,
+  async () => {
+    const betaSecret = slackSecret();
+    const gw = await startGateway({
+      env: {
+        SLACK_APPS: JSON.stringify([{
+          name: "beta",
+          signingSecret: betaSecret,
+          commands: ["help", "link", "tasks", "add"],
+        }]),
+      },
+    });
+    const onBeta = { secret: betaSecret, path: "/slack/beta" };
+    try {
+      const user = await newUser();
+      const a = slackUser();
+      await slash(gw, a, `/link ${await linkCodeFor(await tokenFor(user))}`, onBeta);
+      await slash(gw, a, "/add Still open", onBeta);
+      const id = await taskId(user.id, "Still open");
+      const list = (await slash(gw, a, "/tasks", onBeta)).body!;
+      assertMatch(shownText(list), /Still open/);
+      assertEquals(buttons(list), [], "beta has no /done: no Done buttons");
+      assert(buttons((await slash(gw, a, "/tasks")).body).length > 0, "the default app has");
+      // A Done button signed for beta itself still runs nothing there.
+      const value = createActionCodec({
+        keys: [stackSetting("SUPABASE_SERVICE_ROLE_KEY")],
+        scope: "slack:beta",
+      }).encode({ label: "Done", command: "done", args: { id } });
+      const url = responseUrlFor(gw, a, { ...list, ephemeral: true });
+      const res = await gw.handler(
+        signedSlackRequest(betaSecret, pressBody(a, { value }, url), onBeta),
+      );
+      assertEquals(res.status, 200);
+      await res.body?.cancel();
+      await gw.handler.core.drain();
+      assertMatch(shownText(gw.slack.response(url)!.posted[0]), /^Unknown command/);
+      assertEquals(await psql(`select done from tasks where id = ${id}`), "f");
+    } finally {
+      await gw.close();
+    }
+  },
+);

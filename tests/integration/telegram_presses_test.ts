@@ -304,3 +304,71 @@ Deno.test("a long reply edited in place is shown whole", integration, async () =
     await gw.close();
   }
 });
+
+Deno.test(
+  "in a group, a long reply stays its owner's through in-place edits",
+  integration,
+  async () => {
+    const gw = await startGateway();
+    const group = -1001000000077;
+    try {
+      const erin = await linked(gw);
+      await addTasks(erin.user.id, 15, "Long", 200);
+      const command = telegramMessage({
+        fromId: String(erin.tg),
+        text: `/tasks@${gw.env.TELEGRAM_BOT_USERNAME}`,
+        chat: supergroup(group),
+      });
+      await postUpdate(gw, command);
+      const commandId = (command.message as { message_id: number }).message_id;
+      /** The last message the bot sent to the group, as a press on it carries it. */
+      const pressed = () => {
+        const call = gw.telegram.calls("sendMessage").filter((c) => c.params.chat_id === group)
+          .at(-1)!;
+        const quoted = (call.params.reply_parameters as { message_id: number }).message_id;
+        const quotedFrom = quoted === commandId ? erin.tg : 7000000001; // the bot's own
+        const sent = lastSent(gw, group);
+        return {
+          quoted,
+          buttons: sent.buttons,
+          message: {
+            message_id: sent.messageId,
+            date: Math.floor(Date.now() / 1000),
+            chat: { id: group, type: "supergroup", title: "Team" },
+            from: { id: 7000000001, is_bot: true, first_name: "Bot" },
+            text: "…",
+            reply_to_message: {
+              message_id: quoted,
+              date: Math.floor(Date.now() / 1000),
+              chat: { id: group, type: "supergroup", title: "Team" },
+              from: { id: quotedFrom, is_bot: quotedFrom !== erin.tg, first_name: "X" },
+              text: "/tasks",
+            },
+          },
+        };
+      };
+      for (const round of [1, 2]) {
+        const last = pressed();
+        assertEquals(last.quoted, commandId, `round ${round}: the last part quotes erin's command`);
+        const before = gw.telegram.sent.length;
+        const privately = privateMessages(gw, erin.tg).length;
+        const done = last.buttons.find((b) => b.text.startsWith("Done #"))!;
+        const press = pressOn(erin.tg, last.message, done.callback_data);
+        assertEquals((await postUpdate(gw, press)).status, 200);
+        const calls = gw.telegram.sent.slice(before);
+        const edit = calls.find((c) => c.method === "editMessageText");
+        assert(edit, `round ${round}: not edited in place`);
+        assertEquals(edit.params.message_id, last.message.message_id);
+        assertEquals(privateMessages(gw, erin.tg).length, privately, "nothing sent privately");
+        const rest = calls.filter((c) => c.method === "sendMessage");
+        assert(rest.length >= 1, "the rest follows the edited message");
+        for (const c of rest) {
+          assertEquals(c.params.chat_id, group);
+          assertEquals((c.params.reply_parameters as { message_id: number }).message_id, commandId);
+        }
+      }
+    } finally {
+      await gw.close();
+    }
+  },
+);

@@ -21,6 +21,7 @@ import {
 } from "../fixtures.ts";
 import {
   contentOf,
+  DISCORD_APP_ID,
   discordEnv,
   discordKeys,
   interact,
@@ -136,4 +137,133 @@ Deno.test("what end users read, per channel", integration, async (t) => {
   } finally {
     await gw.close();
   }
+});
+
+/** A Telegram bot entry for TELEGRAM_BOTS, offering `commands`. */
+function telegramBot(name: string, id: number, username: string, commands: string[]) {
+  return {
+    name,
+    token: `${id}:${name.toUpperCase()}_${"t".repeat(30)}`,
+    secret: `${name}_secret_${"s".repeat(24)}`,
+    username,
+    commands,
+  };
+}
+
+Deno.test("hints fit what the bots offer", integration, async (t) => {
+  const keys = await discordKeys();
+  const readOnly = telegramBot("ro", 7100000101, "ReadOnlyBot", ["help", "tasks"]);
+  const startOnly = telegramBot("st", 7100000102, "StartOnlyBot", ["start", "help", "tasks"]);
+  const linkOnly = telegramBot("lk", 7100000103, "LinkOnlyBot", ["link", "help"]);
+  const off = { SLACK_SIGNING_SECRET: "", SLACK_BOT_TOKEN: "", SLACK_APPS: "" };
+  const gw = await startGateway({
+    env: {
+      ...APP,
+      ...off,
+      TELEGRAM_BOTS: JSON.stringify([readOnly, startOnly, linkOnly]),
+      // The only Discord application lists no /link.
+      DISCORD_PUBLIC_KEY: "",
+      DISCORD_APPLICATION_ID: "",
+      DISCORD_BOT_TOKEN: "",
+      DISCORD_APPS: JSON.stringify([{
+        name: "default",
+        applicationId: DISCORD_APP_ID,
+        publicKey: keys.publicKeyHex,
+        commands: ["help", "tasks"],
+      }]),
+    },
+  });
+  const tg = randomExternalId();
+  const on = async (bot: { name: string; token: string; secret: string }, text: string) => {
+    const update = telegramMessage({ fromId: tg, text });
+    gw.telegram.noteUpdate(bot.token, update);
+    const res = await gw.request(`/telegram/${bot.name}`, {
+      method: "POST",
+      headers: {
+        "x-telegram-bot-api-secret-token": bot.secret,
+        "content-type": "application/json",
+      },
+      body: JSON.stringify(update),
+    });
+    assertEquals(res.status, 200);
+    await res.body?.cancel();
+    return sentTexts(gw, tg).at(-1)!;
+  };
+  const defaultBot = `@${gw.env.TELEGRAM_BOT_USERNAME}`;
+  try {
+    await t.step("a bot without /link names the bots that link, not its own /link", async () => {
+      assertEquals(
+        await on(readOnly, "/tasks"),
+        "This Telegram account is not linked yet. This bot does not link accounts: sign in to " +
+          "Acme Tasks (https://acme.example/settings/chat), create a link code there, then send " +
+          `/link <code> to ${defaultBot} or /start <code> to @StartOnlyBot or ` +
+          "/link <code> to @LinkOnlyBot.",
+      );
+    });
+    await t.step("a bot that links with /start only says /start", async () => {
+      assertMatch(await on(startOnly, "/tasks"), /then send \/start <code> here\.$/);
+    });
+    await t.step("a bot without /unlink says where to unlink", async () => {
+      assertMatch(
+        await linkTelegram(gw, tg, await linkCodeFor(await tokenFor(await newUser()))),
+        /Linked/,
+      );
+      const other = await linkCodeFor(await tokenFor(await newUser()));
+      assertEquals(
+        await on(linkOnly, `/link ${other}`),
+        "This account is already linked to another user. Unlink it in Acme Tasks " +
+          "(https://acme.example/settings/chat) first.",
+      );
+    });
+    await t.step("no Discord application links: the Discord bot says so", async () => {
+      assertEquals(
+        contentOf(await interact(gw, keys, slash({ userId: randomExternalId() }, "tasks"))),
+        "This Discord account is not linked yet. This bot does not link accounts, and no other " +
+          "Discord bot of Acme Tasks does.",
+      );
+    });
+    await t.step("link-code lists only the bots and channels that link", async () => {
+      const { status, body } = await runCommand(gw, await tokenFor(await newUser()), "link-code");
+      assertEquals(status, 200);
+      const { code, links } = body.data as { code: string; links: { telegram: unknown } };
+      assertEquals(links.telegram, {
+        default: `https://t.me/${gw.env.TELEGRAM_BOT_USERNAME}?start=${code}`,
+        st: `https://t.me/StartOnlyBot?start=${code}`,
+      });
+      assertEquals(String(body.text).split("\n"), [
+        `Your link code: ${code} (valid for 10 minutes, once).`,
+        `Telegram (${defaultBot}): open https://t.me/${gw.env.TELEGRAM_BOT_USERNAME}?start=${code}, ` +
+        `or send /link ${code}.`,
+        `Telegram (@StartOnlyBot): open https://t.me/StartOnlyBot?start=${code}.`,
+        `Telegram (@LinkOnlyBot): send /link ${code}.`,
+      ]);
+    });
+  } finally {
+    await gw.close();
+  }
+  await t.step("no bot links at all: link-code says so", async () => {
+    const none = await startGateway({
+      env: {
+        ...off,
+        TELEGRAM_BOT_TOKEN: "",
+        TELEGRAM_WEBHOOK_SECRET: "",
+        TELEGRAM_BOT_USERNAME: "",
+        TELEGRAM_BOTS: JSON.stringify([readOnly]),
+        DISCORD_PUBLIC_KEY: "",
+        DISCORD_APPLICATION_ID: "",
+        DISCORD_BOT_TOKEN: "",
+        DISCORD_APPS: "",
+      },
+    });
+    try {
+      const { body } = await runCommand(none, await tokenFor(await newUser()), "link-code");
+      const code = (body.data as { code: string }).code;
+      assertEquals(String(body.text).split("\n"), [
+        `Your link code: ${code} (valid for 10 minutes, once).`,
+        "No chat bot of this app links accounts yet.",
+      ]);
+    } finally {
+      await none.close();
+    }
+  });
 });

@@ -1,14 +1,19 @@
 /**
  * Button tokens across a service-key rotation: a token names the key that signed it, so with the
  * old and the new key configured (the new one current) the buttons already sent still verify;
- * once the old key is gone they do not; a key id changed by hand never verifies. Tokens stay
- * within Telegram's 64 bytes. (Attacks on the format itself: hmac_attack_test.ts.)
+ * once the old key is gone they do not; a key id changed by hand never verifies. Each bot signs
+ * with its own key (the default bots of two platforms too); tokens from before key ids verify on
+ * the bots that take them (the default Telegram and Discord bots). Tokens stay within Telegram's
+ * 64 bytes. (Attacks on the format itself: hmac_attack_test.ts.)
  */
 import { z } from "zod";
 import { assert, assertEquals, assertThrows } from "../assert.ts";
 import { createActionCodec } from "../../supabase/functions/_shared/action_tokens.ts";
 import { action, ACTION_TOKEN_LIMIT } from "../../supabase/functions/_shared/actions.ts";
 import { defineCommand } from "../../supabase/functions/_shared/command.ts";
+import { buttonScope } from "../../supabase/functions/_shared/bot.ts";
+import type { DiscordApp, TelegramBot } from "../../supabase/functions/_shared/bots.ts";
+import type { SlackApp } from "../../supabase/functions/_shared/bots_slack.ts";
 
 const OLD = "sb_secret_the-old-key-for-this-test";
 const NEW = "sb_secret_the-new-key-for-this-test";
@@ -86,9 +91,48 @@ Deno.test("tokens from before key ids verify under any configured key, and only 
     return `done:{"id":42}~${mac}`;
   };
   const sent = await v1(OLD);
-  assertEquals(createActionCodec({ keys: [NEW, OLD] }).decode(sent), CALL);
-  assertEquals(createActionCodec({ keys: [OLD, NEW] }).decode(sent), CALL);
-  assertEquals(createActionCodec({ keys: [NEW] }).decode(sent), null);
+  const legacy = (keys: string[], scope?: string) =>
+    createActionCodec({ keys, legacy: true, ...(scope ? { scope } : {}) });
+  assertEquals(legacy([NEW, OLD]).decode(sent), CALL);
+  assertEquals(legacy([OLD, NEW]).decode(sent), CALL);
+  assertEquals(legacy([NEW]).decode(sent), null);
+  // Signed alike for every bot: they verify on each bot that takes them, whatever its scope...
+  assertEquals(legacy([OLD], "telegram:7000000001").decode(sent), CALL);
+  assertEquals(legacy([OLD], "discord:100000000000000001").decode(sent), CALL);
+  // ...and only there.
+  assertEquals(createActionCodec({ keys: [OLD], scope: "telegram:7000000002" }).decode(sent), null);
+  assertEquals(createActionCodec({ keys: [OLD] }).decode(sent), null);
+});
+
+Deno.test("buttonScope: each bot its own key, the default bots of two platforms included", () => {
+  const config = {
+    telegramBots: [
+      { name: "default", botId: 7000000001 },
+      { name: "staging", botId: 7000000002 },
+    ] as TelegramBot[],
+    discordApps: [
+      { name: "default", applicationId: "100000000000000001" },
+      { name: "staging", applicationId: "100000000000000002" },
+    ] as DiscordApp[],
+    slackApps: [{ name: "default" }] as SlackApp[],
+  };
+  const scopes = [
+    ["telegram", "default", "telegram:7000000001", true],
+    ["telegram", "staging", "telegram:7000000002", false],
+    ["discord", "default", "discord:100000000000000001", true],
+    ["discord", "staging", "discord:100000000000000002", false],
+    ["slack", "default", "slack:default", false],
+  ] as const;
+  const codecs = scopes.map(([channel, name, scope, legacy]) => {
+    const found = buttonScope(config, channel, name);
+    assertEquals(found, { scope, legacy });
+    return createActionCodec({ keys: [NEW], ...found });
+  });
+  codecs.forEach((signer, i) => {
+    const token = signer.encode(DONE);
+    codecs.forEach((checker, j) => assertEquals(checker.decode(token), i === j ? CALL : null));
+  });
+  assertEquals(buttonScope(config, "telegram", "nope"), undefined);
 });
 
 Deno.test("tokens with their key id still fit Telegram's 64 bytes; the check counts it", () => {

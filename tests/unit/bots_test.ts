@@ -31,7 +31,8 @@ function refusal(env: Record<string, string>): string {
   const err = assertThrows(() => loadConfig({ ...BASE, ...env }), ConfigError);
   const message = err.message;
   assert(!message.includes("\n"), message);
-  for (const secret of [TOKEN_A, TOKEN_B, SECRET_A, SECRET_B, "AAAAAAAAAAAA", "BBBBBBBBBBBB"]) {
+  const secrets = [TOKEN_A, TOKEN_B, SECRET_A, SECRET_B, "AAAAAAAAAAAA", "BBBBBBBBBBBB"];
+  for (const secret of [...secrets, "discord-bot-token"]) {
     assert(!message.includes(secret), `a secret in: ${message}`);
   }
   return message;
@@ -169,6 +170,79 @@ Deno.test("bots: each mistake stops start-up naming the variable, the entry and 
       "a bad linkUrl",
       { DISCORD_APPS: JSON.stringify([{ ...APP, linkUrl: "not a url" }]) },
       /"linkUrl" is not a URL/,
+    ],
+    [
+      "an appName of spaces",
+      { TELEGRAM_BOTS: JSON.stringify([{ ...staging, appName: "   " }]) },
+      /^TELEGRAM_BOTS entry 1 \("staging"\): "appName" must be 1-60 characters of plain text/,
+    ],
+    [
+      "an appName of a non-breaking space",
+      { DISCORD_APPS: JSON.stringify([{ ...APP, appName: "\u00a0" }]) },
+      /^DISCORD_APPS entry 1 \("acme"\): "appName" must be 1-60 characters of plain text/,
+    ],
+    [
+      "an appName nobody can see",
+      { TELEGRAM_BOTS: JSON.stringify([{ ...staging, appName: "\u200b\u2060" }]) },
+      /"appName" must be 1-60 characters of plain text/,
+    ],
+    [
+      "two bots with one username (Telegram ignores case)",
+      {
+        ...DEFAULT_TELEGRAM,
+        TELEGRAM_BOTS: JSON.stringify([{ ...staging, username: "@prodbot" }]),
+      },
+      /^TELEGRAM_BOTS entry "staging": "username" is the username of another bot \("default"\)\.$/,
+    ],
+    [
+      "a bot id past what a number holds exactly",
+      {
+        TELEGRAM_BOTS: JSON.stringify([{
+          ...staging,
+          token: "9007199254740993:" + "B".repeat(30),
+        }]),
+      },
+      /^TELEGRAM_BOTS entry 1 \("staging"\): "token" is malformed: its bot id is too large/,
+    ],
+    [
+      "the default bot's id past what a number holds exactly",
+      { ...DEFAULT_TELEGRAM, TELEGRAM_BOT_TOKEN: "90071992547409930:" + "A".repeat(30) },
+      /^TELEGRAM_BOT_TOKEN is malformed: its bot id is too large/,
+    ],
+    [
+      "an empty commands list",
+      { TELEGRAM_BOTS: JSON.stringify([{ ...staging, commands: [] }]) },
+      /^TELEGRAM_BOTS entry 1 \("staging"\): "commands" is empty: list at least one command, or leave it out for all\.$/,
+    ],
+    [
+      "a webhook secret without its bot token",
+      { TELEGRAM_WEBHOOK_SECRET: SECRET_A },
+      /^TELEGRAM_BOT_TOKEN is not set: it is required when TELEGRAM_WEBHOOK_SECRET is set\.$/,
+    ],
+    [
+      "a username without its bot token",
+      { TELEGRAM_BOT_USERNAME: "ProdBot" },
+      /^TELEGRAM_BOT_TOKEN is not set: it is required when TELEGRAM_BOT_USERNAME is set\.$/,
+    ],
+    [
+      "a Discord application id without its public key",
+      { DISCORD_APPLICATION_ID: "300000000000000003" },
+      /^DISCORD_PUBLIC_KEY is not set: it is required when DISCORD_APPLICATION_ID is set\.$/,
+    ],
+    [
+      "a Discord bot token without its public key",
+      { DISCORD_BOT_TOKEN: "discord-bot-token" },
+      /^DISCORD_PUBLIC_KEY is not set: it is required when DISCORD_BOT_TOKEN is set\.$/,
+    ],
+    [
+      "one Discord bot token for two applications",
+      {
+        DISCORD_PUBLIC_KEY: "ab".repeat(32),
+        DISCORD_APPLICATION_ID: "300000000000000003",
+        DISCORD_BOT_TOKEN: "discord-bot-token",
+        DISCORD_APPS: JSON.stringify([{ ...APP, botToken: "discord-bot-token" }]),
+      },
+      /^DISCORD_APPS entry "acme": "botToken" is the bot token of another application \("default"\)\.$/,
     ],
   ];
   for (const [what, env, expected] of cases) {

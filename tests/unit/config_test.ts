@@ -287,6 +287,8 @@ Deno.test("config: GATEWAY_APP_NAME and GATEWAY_LINK_URL, checked like the other
     ["GATEWAY_APP_NAME", "x".repeat(61), /^GATEWAY_APP_NAME must be 1-60 characters/],
     ["GATEWAY_APP_NAME", "Acme <b>", /^GATEWAY_APP_NAME must be 1-60 characters/],
     ["GATEWAY_APP_NAME", "line\nbreak", /^GATEWAY_APP_NAME/],
+    ["GATEWAY_APP_NAME", "\u200b\u200b", /^GATEWAY_APP_NAME must be 1-60 characters/],
+    ["GATEWAY_APP_NAME", "\u00a0\u200b", /^GATEWAY_APP_NAME must be 1-60 characters/],
     ["GATEWAY_LINK_URL", "acme.example/link", /^GATEWAY_LINK_URL is not a URL/],
     ["GATEWAY_LINK_URL", "javascript:alert(1)", /^GATEWAY_LINK_URL must be an http\(s\) URL/],
   ];

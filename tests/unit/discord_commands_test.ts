@@ -205,7 +205,7 @@ Deno.test("discord:register task", async (t) => {
     await assert.rejects(run(["--guild", "abc"]), /--guild needs/);
     await assert.rejects(run(["--nope"]), { message: /Unknown argument/, exitCode: 2 });
     await assert.rejects(run([], { DISCORD_PUBLIC_KEY: undefined }), {
-      message: /^DISCORD_PUBLIC_KEY is not set: the tasks read the Discord applications/,
+      message: /^DISCORD_PUBLIC_KEY is not set: it is required when DISCORD_APPLICATION_ID is set/,
       exitCode: 2,
     });
     sink.failNext({ method: "PUT" }, { status: 500 });
@@ -231,6 +231,35 @@ Deno.test("discord:register task", async (t) => {
       /400 Invalid Form Body \(code 50035\): 0\.name: Command name is invalid/,
     );
   });
+
+  await t.step("an error that echoes the bot token is printed without it", async () => {
+    // Discord's messages and field errors may quote what was sent, the token among it.
+    const refusal = () =>
+      Response.json({
+        message: `401: Unauthorized (Bot ${env.DISCORD_BOT_TOKEN})`,
+        code: 0,
+        errors: { token: { _errors: [{ code: "X", message: `bad ${env.DISCORD_BOT_TOKEN}` }] } },
+      }, { status: 401 });
+    // The commands are taken; the endpoint URL (PATCH) is refused with the echo.
+    const echo: typeof fetch = (_input, init) =>
+      Promise.resolve(init?.method === "PUT" && endpointOnly ? Response.json([]) : refusal());
+    let endpointOnly = false;
+    const url = ["--url", "https://gw.example/functions/v1/gateway/discord"];
+    for (const args of [[], ["--all"], ["--endpoint", ...url], ["--all", "--endpoint", ...url]]) {
+      endpointOnly = args.includes("--endpoint");
+      const lines: string[] = [];
+      const err = await registerCommands({
+        args,
+        env,
+        fetch: echo,
+        print: (l) => lines.push(l),
+      }).then(() => null, (e: Error) => e);
+      assert.ok(err, `${args}: refused`);
+      const shown = [err.message, ...lines].join("\n");
+      assert.match(shown, /401: Unauthorized \(Bot \*\*\*\)/, shown);
+      assert.ok(!shown.includes(env.DISCORD_BOT_TOKEN), `${args}: the token was printed: ${shown}`);
+    }
+  });
 });
 
 Deno.test("discord:register with several applications", async (t) => {
@@ -253,6 +282,12 @@ Deno.test("discord:register with several applications", async (t) => {
     publicKey: "ab".repeat(32),
   });
   sink.registerApplication({ ...staging });
+  // An application this gateway does not serve (its token pasted into the wrong entry).
+  sink.registerApplication({
+    applicationId: "100000000000000003",
+    botToken: "another-bot-token",
+    publicKey: "ef".repeat(32),
+  });
   const env = {
     DISCORD_PUBLIC_KEY: "ab".repeat(32),
     DISCORD_APPLICATION_ID: APP,
@@ -309,7 +344,7 @@ Deno.test("discord:register with several applications", async (t) => {
     async () => {
       const apps = JSON.stringify([{
         ...staging,
-        botToken: "default-bot-token",
+        botToken: "another-bot-token",
         apiBase: env.DISCORD_API_BASE,
       }]);
       const lines: string[] = [];

@@ -24,6 +24,8 @@ import {
 import type { Principal } from "../../supabase/functions/_shared/principal.ts";
 import { createRateLimiter } from "../../supabase/functions/_shared/rate_limit.ts";
 import type { Reply } from "../../supabase/functions/_shared/reply.ts";
+import type { Action } from "../../supabase/functions/_shared/actions.ts";
+import type { BotScope } from "../../supabase/functions/_shared/bot.ts";
 
 /** An in-memory ledger with the SQL functions' semantics (no lease expiry). */
 function memoryLedger() {
@@ -319,6 +321,52 @@ Deno.test("pipeline: a chat platform's read-only delivery runs without the ledge
   assert(repeat.stored.ok && repeat.stored.reply.text === result.outcome.reply.text);
   assertEquals(h.runs(), 1);
   assertEquals(h.delivered.length, 1, "answered once");
+});
+
+Deno.test("pipeline: a reply keeps only the buttons its bot offers", async (t) => {
+  const h = harness();
+  const button = (command: string, then?: string): Action => ({
+    label: command,
+    command,
+    args: {},
+    ...(then ? { then: { command: then, args: {} } } : {}),
+  });
+  h.setEffect(() =>
+    Promise.resolve({
+      text: "list",
+      actions: [[button("write", "read"), button("read"), button("gone")], [button("write")]],
+    })
+  );
+  /** A bot offering only the commands named. */
+  const bot = (...names: string[]): BotScope => ({
+    channel: "telegram",
+    name: "b",
+    offers: (c) => names.includes(c.name),
+    commands: [],
+    links: {},
+  });
+  const actions = async (over: Partial<Delivery<Outcome>>) => {
+    const result = await h.pipeline(h.delivery({ id: crypto.randomUUID(), ...over }));
+    assert(!result.replayed && result.outcome.ok);
+    return result.outcome.reply.actions;
+  };
+  await t.step("no button for a command the bot does not offer, nor an empty row", async () => {
+    assertEquals(await actions({ bot: bot("read"), command: "read", args: {} }), [[
+      button("read"),
+    ]]);
+  });
+  await t.step("a follow-on the bot does not offer is dropped from its button", async () => {
+    assertEquals(await actions({ bot: bot("write") }), [[button("write")], [button("write")]]);
+  });
+  await t.step("none offered: no actions at all", async () => {
+    h.setEffect(() => Promise.resolve({ text: "x", actions: [[button("gone")]] }));
+    assertEquals(await actions({ bot: bot("read"), command: "read", args: {} }), undefined);
+  });
+  await t.step("a press runs only what the bot offers", async () => {
+    const result = await h.pipeline(h.delivery({ bot: bot("read"), id: "tg:1:press" }));
+    assert(!result.replayed && !result.outcome.ok);
+    assertEquals(result.outcome.error.code, "unknown_command");
+  });
 });
 
 Deno.test("pipeline: a failed read-only delivery is not remembered", async () => {

@@ -136,6 +136,25 @@ Deno.test("slack config: each mistake is one line naming the variable, entry and
       /^SLACK_APPS entry "beta": "name" is used by two apps/,
     ],
     [
+      "a command prefix without the signing secret",
+      { SLACK_COMMAND_PREFIX: "acme-" },
+      /^SLACK_SIGNING_SECRET is not set: it is required when SLACK_COMMAND_PREFIX is set\.$/,
+    ],
+    [
+      "one bot token for two apps",
+      {
+        SLACK_SIGNING_SECRET: SECRET_B,
+        SLACK_BOT_TOKEN: TOKEN,
+        SLACK_APPS: JSON.stringify([{ ...beta, signingSecret: SECRET_A, botToken: TOKEN }]),
+      },
+      /^SLACK_APPS entry "beta": "botToken" is the bot token of another app \("default"\)\.$/,
+    ],
+    [
+      "an appName of spaces",
+      { SLACK_APPS: JSON.stringify([{ ...beta, appName: " \u00a0 " }]) },
+      /^SLACK_APPS entry 1 \("beta"\): "appName" must be 1-60 characters of plain text/,
+    ],
+    [
       "a command Slack does not offer",
       { SLACK_APPS: JSON.stringify([{ ...beta, commands: ["start"] }]) },
       /^SLACK_APPS entry "beta": "commands" names "start", which is not offered on Slack\.$/,

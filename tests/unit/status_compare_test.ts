@@ -58,6 +58,17 @@ Deno.test("telegram drift", async (t) => {
       `no webhook is set (this gateway's is ${URL_})`,
     ]);
   });
+  await t.step("a URL the gateway serves as this bot's route is no drift", () => {
+    // The router ignores trailing slashes; the default bot also answers on <route>/default.
+    assertEquals(telegramDrift(telegram, seeing({ url: `${URL_}/` }), NOW), []);
+    assertEquals(telegramDrift(telegram, seeing({ url: `${URL_}//` }), NOW), []);
+    const bare = URL_.replace(/\/staging$/, "");
+    const defaultBot = { ...telegram, url: bare, aliases: [`${bare}/default`] };
+    assertEquals(telegramDrift(defaultBot, seeing({ url: `${bare}/default/` }), NOW), []);
+    assertEquals(whats(telegramDrift(defaultBot, seeing({ url: `${bare}/staging` }), NOW)), [
+      `webhook points to ${bare}/staging, not to this gateway's ${bare}`,
+    ]);
+  });
   await t.step("update types: button presses lost, extra, or Telegram's default", () => {
     assertEquals(whats(telegramDrift(telegram, seeing({ allowed_updates: ["message"] }), NOW)), [
       "webhook does not receive callback_query (button presses are lost)",
@@ -192,6 +203,8 @@ Deno.test("discord drift", async (t) => {
         fix: "discord:endpoint",
       },
     ]);
+    const slash = { ...application, interactions_endpoint_url: `${discord.endpointUrl}/` };
+    assertEquals(discordDrift(discord, { application: slash, commands: registered }), []);
     const elsewhere = { ...application, interactions_endpoint_url: "https://old.example/i" };
     assertEquals(whats(discordDrift(discord, { application: elsewhere, commands: registered })), [
       `interactions endpoint URL is https://old.example/i, not this gateway's ${discord.endpointUrl}`,

@@ -264,6 +264,61 @@ Deno.test("telegram sink", async (t) => {
     assert.equal(gone.body.description, "Bad Request: message to edit not found");
   });
 
+  await t.step("a message the bot never sent cannot be edited", async () => {
+    for (const method of ["editMessageText", "editMessageReplyMarkup"]) {
+      const never = await tgCall(tg, method, { chat_id: 9, message_id: 9999, text: "x" });
+      assert.deepEqual(never.body, {
+        ok: false,
+        error_code: 400,
+        description: "Bad Request: message to edit not found",
+      }, method);
+    }
+  });
+
+  await t.step("a reply's Message carries the message it replies to", async () => {
+    const group = -1001000000555;
+    const member = { id: 77, is_bot: false, first_name: "Member" };
+    const command = {
+      message_id: 300,
+      date: 1_700_000_000,
+      chat: { id: group, type: "supergroup", title: "Team" },
+      from: member,
+      text: "/tasks",
+    };
+    telegram.noteUpdate(TOKEN, { update_id: 300, message: command });
+    const reply = await tgCall(tg, "sendMessage", {
+      chat_id: group,
+      text: "the list",
+      reply_parameters: { message_id: 300, allow_sending_without_reply: true },
+    });
+    const sent = reply.body.result as Json;
+    assert.deepEqual(sent.reply_to_message, command);
+    // Replying to the bot's own message: that one, without what it replied to.
+    const next = await tgCall(tg, "sendMessage", {
+      chat_id: group,
+      text: "more",
+      reply_parameters: { message_id: sent.message_id },
+    });
+    const quoted = (next.body.result as Json).reply_to_message as Json;
+    assert.equal(quoted.message_id, sent.message_id);
+    assert.equal(quoted.text, "the list");
+    assert.equal(quoted.reply_to_message, undefined);
+    // A message Telegram does not have: refused, unless sending without the reply is allowed.
+    const missing = await tgCall(tg, "sendMessage", {
+      chat_id: group,
+      text: "x",
+      reply_parameters: { message_id: 123456 },
+    });
+    assert.equal(missing.body.description, "Bad Request: message to be replied not found");
+    const allowed = await tgCall(tg, "sendMessage", {
+      chat_id: group,
+      text: "x",
+      reply_parameters: { message_id: 123456, allow_sending_without_reply: true },
+    });
+    assert.equal(allowed.status, 200);
+    assert.equal((allowed.body.result as Json).reply_to_message, undefined);
+  });
+
   await t.step("webhook settings are remembered", async () => {
     const empty = await tgCall(tg, "getWebhookInfo");
     assert.deepEqual(empty.body.result, {

@@ -101,7 +101,10 @@ Deno.test("readPress: groups, private chats, inline and inaccessible messages", 
     text: "x",
   };
   assertEquals(readPress(press(MEMBER, reply))!.ownMessage, true);
+  // What the owner's message quotes: an edit's further parts quote it too.
+  assertEquals(readPress(press(MEMBER, reply))!.message?.quotedId, 77);
   assertEquals(readPress(press(CREATOR, reply))!.ownMessage, false);
+  assertEquals(readPress(press(CREATOR, reply))!.message?.quotedId, undefined);
   const { reply_to_message: _, ...unquoted } = reply;
   assertEquals(readPress(press(MEMBER, unquoted))!.ownMessage, false);
   const dm = {

@@ -107,7 +107,12 @@ Deno.test("telegram:webhook sets the webhook and the command menu", async (t) =>
       const { code, lines } = await run([], { TELEGRAM_WEBHOOK_SECRET: "" });
       assertEquals(code, 2);
       assertMatch(lines[0], /TELEGRAM_WEBHOOK_SECRET/);
-      const none = await run([], { TELEGRAM_BOT_TOKEN: "", TELEGRAM_BOTS: "" });
+      const none = await run([], {
+        TELEGRAM_BOT_TOKEN: "",
+        TELEGRAM_WEBHOOK_SECRET: "",
+        TELEGRAM_BOT_USERNAME: "",
+        TELEGRAM_BOTS: "",
+      });
       assertEquals(none, {
         code: 2,
         lines: ["error: set TELEGRAM_BOT_TOKEN (from @BotFather), or TELEGRAM_BOTS."],

@@ -10,9 +10,10 @@
  * verifies under the configured key its id names. So during a key rotation (old and new keys
  * both configured) the buttons already sent keep working, and once the old key is removed they
  * stop (and say so). A token that does not verify (forged, altered, from another deployment)
- * runs nothing. Tokens from before key ids (`<calls>~<MAC>`, the MAC over the calls alone under
- * the "v1" key) still verify under any configured key. A bot other than the default ones signs
- * with keys derived for it alone (`scope`), so its tokens run nothing on another bot.
+ * runs nothing. Every bot signs with keys derived for it alone (`scope`), so its tokens run
+ * nothing on another bot. Tokens from before key ids (`<calls>~<MAC>`, the MAC over the calls
+ * alone under the "v1" key, which was the same for every bot) still verify where `legacy` is set:
+ * on the default Telegram bot and the default Discord application, the only bots that sent them.
  */
 import type { Action, ActionCall } from "./actions.ts";
 import { hmacSha256 } from "./hmac.ts";
@@ -39,10 +40,12 @@ export interface ActionCodecOptions {
    */
   keys: readonly string[];
   /**
-   * The bot the tokens are for (e.g. `telegram:<bot id>`): its tokens verify on it only. Absent:
-   * the default bots, which also accept tokens from before key ids.
+   * The bot the tokens are for (e.g. `telegram:<bot id>`, see `buttonScope` in bot.ts): its
+   * tokens verify on it only.
    */
   scope?: string;
+  /** Also accept tokens from before key ids (the default Telegram and Discord bots). */
+  legacy?: boolean;
 }
 
 type Signer = (message: Uint8Array, out?: Uint8Array) => Uint8Array;
@@ -88,7 +91,7 @@ export function createActionCodec(options: ActionCodecOptions): ActionCodec {
         for (const key of keys) {
           if (key.id === id && sameText(mac(key.sign, signed), given)) valid = true;
         }
-      } else if (token.length - cut - 1 === MAC_CHARS && !scope) {
+      } else if (token.length - cut - 1 === MAC_CHARS && options.legacy) {
         for (const key of keys) if (sameText(mac(key.v1, calls), given)) valid = true;
       }
       return valid ? parseCalls(calls) : null;

@@ -125,6 +125,24 @@ function argsProblem(command: AnyCommand, args: Record<string, unknown>): string
     ).join("; ");
 }
 
+/**
+ * The rows with only the buttons whose command `offered` accepts; a follow-on it does not accept
+ * is dropped from its button (a press would not run it), and rows left empty go. The pipeline
+ * applies it to every reply with what the delivery's channel and bot offer.
+ */
+export function offeredActions(
+  rows: ActionRows,
+  offered: (command: string) => boolean,
+): ActionRows {
+  return rows.map((row) =>
+    row.filter((a) => offered(a.command)).map((a) => {
+      if (!a.then || offered(a.then.command)) return a;
+      const { then: _dropped, ...rest } = a;
+      return rest;
+    })
+  ).filter((row) => row.length > 0);
+}
+
 /** Lays buttons out in rows of `perRow`, within the platforms' limits. */
 export function rows(actions: Action[], perRow = MAX_ACTIONS_PER_ROW): ActionRows {
   const out: ActionRows = [];

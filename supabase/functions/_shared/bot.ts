@@ -3,7 +3,7 @@
  * read. Built once per configured bot when the core is built (so a request only looks its bot up
  * by name), and handed to the pipeline with every delivery that bot received.
  */
-import type { BotBase, DiscordApp, TelegramBot } from "./bots.ts";
+import { type BotBase, DEFAULT_BOT, type DiscordApp, type TelegramBot } from "./bots.ts";
 import type { SlackApp } from "./bots_slack.ts";
 import { type AnyCommand, listedOn, offeredOn, type Registry } from "./command.ts";
 import type { GatewayConfig } from "./config.ts";
@@ -32,18 +32,28 @@ export interface BotScopes {
 
 /** Builds every bot's scope; the bots' `commands` must already be checked against the registry. */
 export function createBotScopes(config: GatewayConfig, registry: Registry): BotScopes {
-  const start = registry.get("start");
+  /** Whether `bot` offers the registry's command `name` on `channel`. */
+  const has = (bot: BotBase, channel: BotScope["channel"], name: string) => {
+    const command = registry.get(name);
+    return command !== undefined && offeredOn(command, channel) && offersName(bot, name);
+  };
   const telegram: TelegramLink[] = config.telegramBots
-    .filter((bot) => start && offeredOn(start, "telegram") && offersName(bot, "start"))
-    .map((bot) => ({ name: bot.name, username: bot.username }));
-  const link = registry.get("link");
+    .map((bot) => ({
+      name: bot.name,
+      username: bot.username,
+      start: has(bot, "telegram", "start"),
+      link: has(bot, "telegram", "link"),
+    }))
+    .filter((bot) => bot.start || bot.link);
+  const discord = config.discordApps.some((app) => has(app, "discord", "link"));
   const slack: SlackLink[] = config.slackApps
-    .filter((app) => link && offeredOn(link, "slack") && offersName(app, "link"))
+    .filter((app) => has(app, "slack", "link"))
     .map((app) => ({ name: app.name, commandPrefix: app.commandPrefix }));
   const links: AppLinks = {
     appName: config.appName,
     linkUrl: config.linkUrl,
     telegram,
+    discord,
     ...(slack.length ? { slack } : {}),
   };
   const scopes = new Map<string, BotScope>();
@@ -59,7 +69,13 @@ export function createBotScopes(config: GatewayConfig, registry: Registry): BotS
         appName: bot.appName ?? links.appName,
         linkUrl: bot.linkUrl ?? links.linkUrl,
         telegram,
+        discord,
         ...(slack.length ? { slack } : {}),
+        linkCommand: has(bot, channel, "link")
+          ? "link"
+          : channel === "telegram" && has(bot, channel, "start")
+          ? "start"
+          : "none",
         ...("commandPrefix" in bot && bot.commandPrefix
           ? { commandPrefix: bot.commandPrefix }
           : {}),
@@ -85,6 +101,37 @@ export function offeredBy(
   registry: Pick<Registry, "list">,
 ): AnyCommand[] {
   return registry.list().filter((c) => offeredOn(c, channel) && offersName(bot, c.name));
+}
+
+/** Whose button tokens a bot signs and checks: see {@link buttonScope}. */
+export interface ButtonScope {
+  /** The key scope: the bot's platform id (a Slack app's name). */
+  scope: string;
+  /** Tokens from before key ids verify too: the default Telegram bot and Discord app only. */
+  legacy: boolean;
+}
+
+/**
+ * The one place that says which key a bot signs its buttons with, or undefined when no such bot
+ * is configured: a key derived for the bot alone, named by its platform id (`telegram:<bot id>`,
+ * `discord:<application id>`; a Slack app, configured without its id, by name: `slack:<name>`).
+ * So a button of one bot runs nothing on any other, the default bots of two platforms included,
+ * and a Telegram or Discord bot keeps its buttons when it is renamed or becomes the default. The
+ * default Telegram bot and Discord application also accept tokens from before key ids, which were
+ * signed alike for both.
+ */
+export function buttonScope(
+  config: Pick<GatewayConfig, "telegramBots" | "discordApps" | "slackApps">,
+  channel: BotScope["channel"],
+  name: string,
+): ButtonScope | undefined {
+  const id = channel === "telegram"
+    ? config.telegramBots.find((b) => b.name === name)?.botId
+    : channel === "discord"
+    ? config.discordApps.find((a) => a.name === name)?.applicationId
+    : config.slackApps.find((a) => a.name === name)?.name;
+  if (id === undefined) return undefined;
+  return { scope: `${channel}:${id}`, legacy: channel !== "slack" && name === DEFAULT_BOT };
 }
 
 /** Whether a bot's `commands` list (all when absent) names `name`. */

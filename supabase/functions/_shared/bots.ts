@@ -91,6 +91,10 @@ export class Entry {
     if (!Array.isArray(value) || value.some((c) => typeof c !== "string" || !c)) {
       this.fail("commands", "must be an array of command names.");
     }
+    // A bot that offers nothing answers every message "Unknown command": surely a mistake.
+    if (value.length === 0) {
+      this.fail("commands", "is empty: list at least one command, or leave it out for all.");
+    }
     return [...new Set(value as string[])];
   }
 
@@ -148,6 +152,9 @@ export function brand(entry: Entry) {
 }
 
 const TELEGRAM_TOKEN = /^(\d{1,20}):[A-Za-z0-9_-]{20,}$/;
+/** Why a token's bot id cannot be used, or undefined: ids are numbers, exact below 2^53. */
+const botIdProblem = (id: string) =>
+  Number.isSafeInteger(Number(id)) ? undefined : "is malformed: its bot id is too large.";
 // Telegram allows 1-256 characters A-Z, a-z, 0-9, _ and -; we ask for enough to resist guessing.
 const TELEGRAM_SECRET = /^[A-Za-z0-9_-]{24,256}$/;
 const TELEGRAM_USERNAME = /^[A-Za-z][A-Za-z0-9_]{3,31}$/;
@@ -163,6 +170,8 @@ export function telegramBots(get: Get): TelegramBot[] {
         "TELEGRAM_BOT_TOKEN is malformed: expected '<bot id>:<secret>' as given by @BotFather.",
       );
     }
+    const idProblem = botIdProblem(match[1]);
+    if (idProblem) throw new ConfigError(`TELEGRAM_BOT_TOKEN ${idProblem}`);
     const secret = get("TELEGRAM_WEBHOOK_SECRET");
     if (!secret) {
       throw new ConfigError(
@@ -191,6 +200,8 @@ export function telegramBots(get: Get): TelegramBot[] {
       webhookSecret: secret,
       apiRoot: baseUrl("TELEGRAM_API_ROOT", get("TELEGRAM_API_ROOT") ?? DEFAULT_TELEGRAM_API_ROOT),
     });
+  } else {
+    requiredBy(get, "TELEGRAM_BOT_TOKEN", ["TELEGRAM_WEBHOOK_SECRET", "TELEGRAM_BOT_USERNAME"]);
   }
   for (const entry of entries("TELEGRAM_BOTS", get("TELEGRAM_BOTS"))) {
     entry.only([
@@ -207,6 +218,8 @@ export function telegramBots(get: Get): TelegramBot[] {
     const token = entry.text("token", true)!;
     const match = TELEGRAM_TOKEN.exec(token) ??
       entry.fail("token", "is malformed: expected '<bot id>:<secret>' from @BotFather.");
+    const idProblem = botIdProblem(match[1]);
+    if (idProblem) entry.fail("token", idProblem);
     const secret = entry.text("secret", true)!;
     if (!TELEGRAM_SECRET.test(secret)) {
       entry.fail("secret", "must be 24-256 characters of A-Z, a-z, 0-9, _ or -.");
@@ -232,6 +245,8 @@ export function telegramBots(get: Get): TelegramBot[] {
   unique("TELEGRAM_BOTS", bots, [
     ["name", (b) => b.name, "is used by two bots (the single-bot variables are named default)"],
     ["token", (b) => String(b.botId), "names a bot (by its id) that another entry names too"],
+    // Telegram usernames ignore case: @AcmeBot and @acmebot are one bot.
+    ["username", (b) => b.username.toLowerCase(), "is the username of another bot"],
     ["secret", (b) => b.webhookSecret, "is the webhook secret of another bot: give each its own"],
   ]);
   return bots;
@@ -266,6 +281,8 @@ export function discordApps(get: Get): DiscordApp[] {
       botToken: get("DISCORD_BOT_TOKEN"),
       apiBase: baseUrl("DISCORD_API_BASE", get("DISCORD_API_BASE") ?? DEFAULT_DISCORD_API_BASE),
     });
+  } else {
+    requiredBy(get, "DISCORD_PUBLIC_KEY", ["DISCORD_APPLICATION_ID", "DISCORD_BOT_TOKEN"]);
   }
   for (const entry of entries("DISCORD_APPS", get("DISCORD_APPS"))) {
     entry.only([
@@ -301,20 +318,38 @@ export function discordApps(get: Get): DiscordApp[] {
     ["name", (a) => a.name, "is used by two applications (the single-app variables are default)"],
     ["applicationId", (a) => a.applicationId, "is configured twice"],
     ["publicKey", (a) => a.publicKey, "is the public key of another application"],
+    // A bot token is one application's: shared, registration would overwrite one with the other.
+    ["botToken", (a) => a.botToken, "is the bot token of another application"],
   ]);
   return apps;
 }
 
-/** Refuses two bots sharing what must be theirs alone; names the second one and the field. */
+/**
+ * Refuses a variable set without the one that switches its bot on (a webhook secret without the
+ * bot token): the bot would be silently off.
+ */
+export function requiredBy(get: Get, main: string, others: readonly string[]): void {
+  for (const other of others) {
+    if (get(other) !== undefined) {
+      throw new ConfigError(`${main} is not set: it is required when ${other} is set.`);
+    }
+  }
+}
+
+/**
+ * Refuses two bots sharing what must be theirs alone; names the second one and the field (a value
+ * of undefined is shared by nobody).
+ */
 export function unique<B extends BotBase>(
   variable: string,
   bots: readonly B[],
-  checks: [field: string, value: (bot: B) => string, why: string][],
+  checks: [field: string, value: (bot: B) => string | undefined, why: string][],
 ): void {
   for (const [field, value, why] of checks) {
     const seen = new Map<string, string>();
     for (const bot of bots) {
       const v = value(bot);
+      if (v === undefined) continue;
       const first = seen.get(v);
       if (first !== undefined) {
         throw new ConfigError(`${variable} entry "${bot.name}": "${field}" ${why} ("${first}").`);

@@ -15,6 +15,7 @@ import {
   entries,
   type Entry,
   type Get,
+  requiredBy,
   unique,
 } from "./bots.ts";
 
@@ -66,15 +67,14 @@ export function slackApps(get: Get): SlackApp[] {
       apiBase: baseUrl("SLACK_API_BASE", get("SLACK_API_BASE") ?? DEFAULT_SLACK_API_BASE),
       commandPrefix: prefix ?? "",
     });
-  } else if (get("SLACK_BOT_TOKEN")) {
-    throw new ConfigError(
-      "SLACK_SIGNING_SECRET is not set: it is required when SLACK_BOT_TOKEN is set.",
-    );
+  } else {
+    requiredBy(get, "SLACK_SIGNING_SECRET", ["SLACK_BOT_TOKEN", "SLACK_COMMAND_PREFIX"]);
   }
   for (const entry of entries("SLACK_APPS", get("SLACK_APPS"))) apps.push(slackApp(entry));
   unique("SLACK_APPS", apps, [
     ["name", (a) => a.name, "is used by two apps (the single-app variables are named default)"],
     ["signingSecret", (a) => a.signingSecret, "is the signing secret of another app"],
+    ["botToken", (a) => a.botToken, "is the bot token of another app"],
   ]);
   return apps;
 }

@@ -70,13 +70,17 @@ export function corsOrigins(value: string | undefined): string[] {
   return origins;
 }
 
-/** A name people read (the app's): 1-60 characters, no control characters or markup. */
+/**
+ * A name people read (the app's): 1-60 characters, no control characters or markup, and something
+ * to see: spaces or invisible characters alone would read "sign in to ,".
+ */
 export function displayName(name: string, value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   const plain = [...value].every((c) =>
     c.charCodeAt(0) >= 0x20 && c !== "\x7f" && !"<>".includes(c)
   );
-  if (value.length > 60 || !plain || !value.isWellFormed()) {
+  const visible = /[\p{L}\p{N}\p{P}\p{S}]/u.test(value);
+  if (value.length > 60 || !plain || !visible || !value.isWellFormed()) {
     throw new ConfigError(`${name} must be 1-60 characters of plain text.`);
   }
   return value;

@@ -4,7 +4,7 @@
  * and only translate requests and replies; nothing here knows about Telegram or Discord formats.
  */
 import { type ActionCodec, createActionCodec } from "./action_tokens.ts";
-import { type BotScopes, createBotScopes } from "./bot.ts";
+import { type BotScope, type BotScopes, buttonScope, createBotScopes } from "./bot.ts";
 import { checkBotCommands } from "./bots.ts";
 import { checkSlackCommandNames } from "./bots_slack.ts";
 import { createSessionMinter } from "./auth/mint.ts";
@@ -61,12 +61,13 @@ export interface Core {
   ledger: Ledger;
   rpc: ServiceRpc;
   clients: UserClients;
-  /** Button tokens of the default bots: encodes actions, verifies pressed ones. */
-  actions: ActionCodec;
   /**
-   * Button tokens of one bot (`""`: the default bots, {@link actions}): a token made for one
-   * bot does not verify on another. Built on first use, then kept.
+   * Button tokens of a configured bot (encodes actions, verifies pressed ones), with the key
+   * `buttonScope` (bot.ts) gives it: a token made for one bot does not verify on another. Built on
+   * first use, then kept; throws for a bot that is not configured.
    */
+  botActions(channel: BotScope["channel"], name: string): ActionCodec;
+  /** Button tokens of a key scope (`telegram:<bot id>`...; no legacy tokens). Kept too. */
   actionsFor(scope: string): ActionCodec;
   /** Every configured bot's commands and words, by channel and name. */
   bots: BotScopes;
@@ -148,8 +149,16 @@ export function createCore(config: GatewayConfig, deps: GatewayDeps): Core {
     log,
     links: bots.links,
   });
-  const actions = createActionCodec({ keys: config.serviceKeys });
-  const scopedActions = new Map<string, ActionCodec>([["", actions]]);
+  const codecs = new Map<string, ActionCodec>();
+  const codecFor = (scope: string, legacy: boolean) => {
+    const key = `${legacy ? "legacy" : "current"}\n${scope}`;
+    let codec = codecs.get(key);
+    if (!codec) {
+      codec = createActionCodec({ keys: config.serviceKeys, scope, legacy });
+      codecs.set(key, codec);
+    }
+    return codec;
+  };
   const pending = new Set<Promise<unknown>>();
   const runtime = (globalThis as { EdgeRuntime?: { waitUntil(p: Promise<unknown>): void } })
     .EdgeRuntime;
@@ -161,15 +170,12 @@ export function createCore(config: GatewayConfig, deps: GatewayDeps): Core {
     verifyAccessToken,
     identities,
     ledger: createLedger(rpc),
-    actions,
-    actionsFor(scope) {
-      let codec = scopedActions.get(scope);
-      if (!codec) {
-        codec = createActionCodec({ keys: config.serviceKeys, scope });
-        scopedActions.set(scope, codec);
-      }
-      return codec;
+    botActions(channel, name) {
+      const button = buttonScope(config, channel, name);
+      if (!button) throw new Error(`No ${channel} bot is named '${name}'.`);
+      return codecFor(button.scope, button.legacy);
     },
+    actionsFor: (scope) => codecFor(scope, false),
     bots,
     rpc,
     clients,

@@ -10,6 +10,10 @@
  * Rules, each written once:
  * - Rejected input (unknown command, bad arguments, unlinked account, rate limit) is a final
  *   outcome decided before the ledger: nothing is written for it.
+ * - What runs is what the delivery's channel and bot offer (a pressed button's command and its
+ *   follow-on too), in that bot's words; a reply keeps only the buttons whose command they offer
+ *   (a follow-on they do not offer is dropped from its button), so no button is dead where it is
+ *   shown. Adapters render what is left.
  * - Budget: a delivery takes one request from its caller's rate budget and gives it back when it
  *   was only a repeat (a replay, a delivery still in progress) or failed in a way a retry can
  *   fix, so platform retries during an outage never use up a caller's budget.
@@ -53,6 +57,7 @@ import { parseArgs } from "./args.ts";
 import { createClaims } from "./claims.ts";
 import { DB_TIMEOUT_MS } from "./db.ts";
 import { type Claim, fingerprint } from "./ledger.ts";
+import { offeredActions } from "./actions.ts";
 import type { RequestRecord } from "./log.ts";
 import type { Channel, ChatAccount, Principal } from "./principal.ts";
 import type { Ticket } from "./rate_limit.ts";
@@ -221,6 +226,15 @@ export function createPipeline(core: Omit<Core, "pipeline">): Pipeline {
           bot: d.bot,
         }),
       );
+    const offeredButtons = (r: Reply): Reply => {
+      if (!r.actions?.length) return r;
+      const actions = offeredActions(r.actions, (name) => {
+        const c = registry.get(name);
+        return c !== undefined && offered(c, d);
+      });
+      const { actions: _all, ...rest } = r;
+      return actions.length ? { ...rest, actions } : rest;
+    };
     const follow = async (first: Reply): Promise<Reply> => {
       const next = d.then && registry.get(d.then.command);
       if (!d.then || !next?.readOnly || !offered(next, d)) return first;
@@ -237,7 +251,7 @@ export function createPipeline(core: Omit<Core, "pipeline">): Pipeline {
       }
     };
     const run = (): Promise<Outcome> =>
-      settle(command, invoke(command, args, d.id ?? null).then(follow));
+      settle(command, invoke(command, args, d.id ?? null).then(follow).then(offeredButtons));
     if (d.id === undefined) return finish(d, await run());
     if (command.readOnly && !d.checkReuse) {
       const outcome = await run();

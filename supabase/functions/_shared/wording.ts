@@ -11,10 +11,17 @@ import type { Channel } from "./principal.ts";
 export interface AppLinks {
   appName?: string;
   linkUrl?: string;
-  /** The Telegram bots a link code can be sent to with a deep link (`/start <code>`). */
+  /** The Telegram bots that link accounts (`/start <code>`, a deep link, or `/link <code>`). */
   telegram?: readonly TelegramLink[];
+  /** Whether some Discord application links accounts (offers `/link`). */
+  discord?: boolean;
   /** The Slack apps a link code can be sent to (`/<prefix>link <code>`). */
   slack?: readonly SlackLink[];
+  /**
+   * How the bot these words are for links an account: `link` (`/link <code>`), `start` (a
+   * Telegram bot offering `/start` but not `/link`) or `none`; absent: `link`.
+   */
+  linkCommand?: "link" | "start" | "none";
   /**
    * Slack: what the app puts before every command name (`acme-` makes `/acme-tasks`), since
    * slash command names are global in a workspace. Empty or absent elsewhere.
@@ -28,10 +35,15 @@ export interface SlackLink {
   commandPrefix: string;
 }
 
-/** A Telegram bot by its route name and its username (for `https://t.me/<username>`). */
+/** A Telegram bot that links accounts: its route name, its username, how it takes a code. */
 export interface TelegramLink {
   name: string;
+  /** For `https://t.me/<username>?start=<code>`. */
   username: string;
+  /** It offers `/start <code>` (and so a deep link). */
+  start: boolean;
+  /** It offers `/link <code>`. */
+  link: boolean;
 }
 
 /** The platform's name, as users know it. */
@@ -83,10 +95,32 @@ export function appPlace(links: AppLinks): string {
   return links.linkUrl ? `${name} (${links.linkUrl})` : name;
 }
 
-/** The steps to link, shown to unlinked chat users. */
+/**
+ * The steps to link, shown to unlinked chat users, fitting what their bot offers: its own `/link`
+ * (or a Telegram bot's `/start`), else the platform's bots that do link (a chat account is one
+ * account for all the app's bots on its platform), else that none does.
+ */
 export function howToLink(channel: Channel, links: AppLinks): string {
-  return `To link it: sign in to ${appPlace(links)}, create a link code there, ` +
-    `then send ${linkSyntax(channel, undefined, links.commandPrefix)} here.`;
+  const steps = `sign in to ${appPlace(links)}, create a link code there`;
+  const how = links.linkCommand ?? "link";
+  if (how !== "none") {
+    const syntax = how === "start"
+      ? "/start <code>"
+      : linkSyntax(channel, "<code>", links.commandPrefix);
+    return `To link it: ${steps}, then send ${syntax} here.`;
+  }
+  const elsewhere = channel === "telegram"
+    ? (links.telegram ?? []).map((b) => `${b.link ? "/link" : "/start"} <code> to @${b.username}`)
+    : channel === "slack"
+    ? (links.slack ?? []).map((a) => linkSyntax("slack", "<code>", a.commandPrefix))
+    : links.discord
+    ? [`${linkSyntax("discord")} to another of its Discord bots`]
+    : [];
+  if (!elsewhere.length) {
+    return `This bot does not link accounts, and no other ${PLATFORM[channel]} bot of ` +
+      `${links.appName ?? "the app"} does.`;
+  }
+  return `This bot does not link accounts: ${steps}, then send ${elsewhere.join(" or ")}.`;
 }
 
 /** Shown when a chat account that is not linked uses a command that needs a user. */

@@ -116,30 +116,29 @@ export const linkCode = defineCommand({
       ),
       "create_link_code",
     );
-    // Each Telegram bot that links users (offers /start) gets its deep link, keyed by bot name.
+    // Only the bots that link accounts are named, each with the ways it takes a code. Each
+    // Telegram bot that offers /start gets its deep link, keyed by bot name.
+    const code = created.code;
     const bots = ctx.links.telegram ?? [];
     const telegram = Object.fromEntries(
-      bots.map((b) => [b.name, `https://t.me/${b.username}?start=${created.code}`]),
+      bots.filter((b) => b.start).map((b) => [b.name, `https://t.me/${b.username}?start=${code}`]),
     );
-    const lines = [`Your link code: ${created.code} (valid for 10 minutes, once).`];
+    const lines = [`Your link code: ${code} (valid for 10 minutes, once).`];
     for (const b of bots) {
-      const which = bots.length > 1 ? ` (@${b.username})` : "";
-      lines.push(
-        `Telegram${which}: open ${telegram[b.name]}, or send ${
-          linkSyntax("telegram", created.code)
-        }.`,
-      );
+      const which = bots.length > 1 || !b.start ? ` (@${b.username})` : "";
+      const ways = [
+        ...(b.start ? [`open ${telegram[b.name]}`] : []),
+        ...(b.link ? [`send ${linkSyntax("telegram", code)}`] : []),
+      ];
+      lines.push(`Telegram${which}: ${ways.join(", or ")}.`);
     }
-    if (!bots.length) {
-      lines.push(`Telegram: send ${linkSyntax("telegram", created.code)} to the bot.`);
-    }
-    lines.push(`Discord: use ${linkSyntax("discord", created.code)}.`);
+    if (ctx.links.discord) lines.push(`Discord: use ${linkSyntax("discord", code)}.`);
     // Each Slack app's own command (apps side by side in a workspace have prefixes).
     const prefixes = [...new Set((ctx.links.slack ?? []).map((a) => a.commandPrefix))];
-    const slack = (prefixes.length ? prefixes : [""]).map((p) =>
-      linkSyntax("slack", created.code, p)
-    );
-    lines.push(`Slack: send ${slack.join(" or ")}.`);
+    if (prefixes.length) {
+      lines.push(`Slack: send ${prefixes.map((p) => linkSyntax("slack", code, p)).join(" or ")}.`);
+    }
+    if (lines.length === 1) lines.push("No chat bot of this app links accounts yet.");
     return reply.text(lines.join("\n"), {
       code: created.code,
       expires_at: created.expires_at,
@@ -180,8 +179,11 @@ export function linkMessage(
     case "used_code":
       return `That code was already used. Create a new one in ${place}.${tries}`;
     case "already_linked":
+      // Unlinked here when this bot offers /unlink, else from the web app.
       return "This account is already linked to another user. " +
-        `Send /${commandWord("unlink", ctx.channel, prefix)} first.`;
+        (ctx.catalogue().some((c) => c.name === "unlink")
+          ? `Send /${commandWord("unlink", ctx.channel, prefix)} first.`
+          : `Unlink it in ${place} first.`);
     case "rate_limited": {
       const minutes = Math.max(1, Math.ceil((outcome.retryAfterSeconds ?? 900) / 60));
       return `Too many wrong codes. Try again in ${minutes} minute${minutes > 1 ? "s" : ""}.`;
