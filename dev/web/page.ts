@@ -8,6 +8,8 @@
  *   wrapper's script and styles (the paths are the repository's), read when asked so that edits
  *   show on reload, and `/templates/web/supabase.js`, supabase-js's own browser build from the
  *   installed package (the version pinned in deno.json), where the template's HTML expects it;
+ * - `GET /templates/web/chat-accounts.html`: the template's own page as an app serves it, its
+ *   settings filled in for this stack (its session: the one supabase-js stored in this browser);
  * - `POST /__local/session` `{"email"}`: an access token for a demo user, as Supabase Auth would
  *   issue after a password sign-in. Local only: demo users only, and only for requests addressed
  *   to this loopback origin (a page of another site, or a DNS name rebound to 127.0.0.1, gets
@@ -49,6 +51,8 @@ const FILES: Record<string, string> = {
 };
 /** Where supabase.js is: beside the template's files, as the template's HTML expects it. */
 const SUPABASE_JS = "/templates/web/supabase.js";
+/** The template's own page (settings filled in for this stack). */
+const TEMPLATE_HTML = "/templates/web/chat-accounts.html";
 
 const CSP = [
   "default-src 'none'",
@@ -76,24 +80,47 @@ export function localWebPage(opts: LocalWebPageOptions): LocalWebPage {
       (from === null || hosts.some((h) => from === `http://${h}`));
   };
 
-  const home = async (req: Request) => {
+  /** An HTML page for the loopback origin only, under the CSP (plus what `scripts` allows). */
+  const htmlPage = (req: Request, html: string, scripts = "") => {
     if (req.method !== "GET" && req.method !== "HEAD") return json(405, { message: "GET only" });
     if (!local(req)) return json(403, { message: "the local page answers on 127.0.0.1 only" });
-    const html = (await Deno.readTextFile(`${REPO_ROOT}/dev/web/index.html`))
-      .replace("%ANON_KEY%", opts.keys.anonKey);
     return new Response(req.method === "HEAD" ? null : html, {
       headers: {
         "content-type": "text/html; charset=utf-8",
-        "content-security-policy": CSP,
+        "content-security-policy": CSP.replace("script-src 'self'", `script-src 'self'${scripts}`),
         "cache-control": "no-store",
         "x-content-type-options": "nosniff",
       },
     });
   };
 
+  const home = async (req: Request) =>
+    htmlPage(
+      req,
+      (await Deno.readTextFile(`${REPO_ROOT}/dev/web/index.html`))
+        .replace("%ANON_KEY%", opts.keys.anonKey),
+    );
+
+  /**
+   * The template's own page, as an app serves it: its two settings filled in for this stack, its
+   * inline script allowed by hash. Its session is supabase-js's stored one, as in an app.
+   */
+  const templatePage = async (req: Request) => {
+    const html = (await Deno.readTextFile(`${REPO_ROOT}${TEMPLATE_HTML}`))
+      .replace("https://YOUR-PROJECT.supabase.co", opts.url)
+      .replace("YOUR-ANON-OR-PUBLISHABLE-KEY", opts.keys.anonKey);
+    const inline = [...html.matchAll(/<script type="module">([\s\S]*?)<\/script>/g)];
+    const hashes = await Promise.all(inline.map(async ([, code]) => {
+      const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(code));
+      return ` 'sha256-${btoa(String.fromCharCode(...new Uint8Array(digest)))}'`;
+    }));
+    return htmlPage(req, html, hashes.join(""));
+  };
+
   const file = async (req: Request) => {
     if (req.method !== "GET" && req.method !== "HEAD") return json(405, { message: "GET only" });
     const path = new URL(req.url).pathname;
+    if (path === TEMPLATE_HTML) return await templatePage(req);
     const type = path === SUPABASE_JS
       ? "text/javascript"
       : Object.hasOwn(FILES, path)
@@ -150,6 +177,11 @@ export function localWebPage(opts: LocalWebPageOptions): LocalWebPage {
       { prefix: "/templates/web", handler: file },
       { prefix: "/dev/web", handler: file },
       { prefix: "/__local/session", handler: session },
+      // Browsers ask for it on every page; nothing to show is not an error.
+      {
+        prefix: "/favicon.ico",
+        handler: () => Promise.resolve(new Response(null, { status: 204 })),
+      },
     ],
   };
 }

@@ -56,10 +56,12 @@ export function mountChatAccounts(root, options) {
   let destroyed = false;
 
   const status = h("p", { class: "ca-status", role: "status", "aria-live": "polite" });
+  let saying = 0;
   const say = (text) => {
     // Cleared first, so that the same words said twice are announced twice.
     status.textContent = "";
-    setTimeout(() => (status.textContent = text), 50);
+    clearTimeout(saying);
+    saying = setTimeout(() => (status.textContent = text), 50);
   };
   const createButton = h(
     "button",
@@ -225,6 +227,7 @@ export function mountChatAccounts(root, options) {
     destroy() {
       destroyed = true;
       stopPolling();
+      clearTimeout(saying);
       root.replaceChildren();
     },
   };

@@ -24,7 +24,7 @@ import { drainNow } from "../support/notify.ts";
 
 // The callbacks given to the page run there, in the browser; Deno's types have no DOM.
 // deno-lint-ignore no-explicit-any
-declare const document: any, Image: any, XMLSerializer: any;
+declare const document: any, Image: any, XMLSerializer: any, sessionStorage: any, localStorage: any;
 /** jsQR is CommonJS: what a default import gives is the function itself, whatever its types say. */
 const jsQR = jsQRModule as unknown as (
   data: Uint8ClampedArray,
@@ -189,12 +189,56 @@ Deno.test("web page: link, notifications and unlink in a real browser", integrat
       assert(sent.some((s) => s?.includes("@ada_lovelace")), JSON.stringify(sent));
       // The README's picture: a fresh code with its QR code, the account, what was sent.
       await page.locator('::-p-aria(Create link code[role="button"])').click();
-      await page.waitForSelector("[data-code]");
+      await statusSays(page, /^Your link code is/);
       await page.evaluate(() => document.activeElement?.blur());
       await Deno.mkdir(`${REPO_ROOT}/.local/test-output`, { recursive: true });
       await page.screenshot({ path: SCREENSHOT as `${string}.png`, fullPage: true });
       console.log(`screenshot: ${SCREENSHOT}`);
     });
+
+    await t.step(
+      "the template's own HTML shows the same, with the session supabase-js keeps",
+      async () => {
+        const template = `${origin}/templates/web/chat-accounts.html`;
+        await page.goto(template, { waitUntil: "load" });
+        await page.waitForFunction(() =>
+          document.getElementById("chat-accounts")?.textContent ===
+            "Sign in to manage your chat accounts."
+        );
+        // What supabase-js stores after the app's sign-in (here: the token the local page got).
+        await page.evaluate(() => {
+          const local = JSON.parse(sessionStorage.getItem("local-stack-session"));
+          const claims = JSON.parse(
+            atob(local.access_token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")),
+          );
+          localStorage.setItem(
+            `sb-${location.hostname.split(".")[0]}-auth-token`,
+            JSON.stringify({
+              access_token: local.access_token,
+              refresh_token: "local-only",
+              token_type: "bearer",
+              expires_at: local.expires_at,
+              expires_in: local.expires_at - Math.floor(Date.now() / 1000),
+              user: {
+                id: claims.sub,
+                aud: "authenticated",
+                role: "authenticated",
+                email: claims.email,
+                app_metadata: claims.app_metadata,
+                user_metadata: claims.user_metadata,
+                created_at: new Date().toISOString(),
+              },
+            }),
+          );
+        });
+        await page.goto(template, { waitUntil: "load" });
+        await page.waitForSelector(`${row} input[type=checkbox]:not(:checked)`);
+        await page.$eval('::-p-aria(Create link code[role="button"])', () => {});
+        await page.evaluate(() => localStorage.clear());
+        await page.goto(`${origin}/`, { waitUntil: "load" }); // the tab keeps its local sign-in
+        await page.waitForSelector(row);
+      },
+    );
 
     await t.step("unlink: the row goes, the focus moves to the list's heading", async () => {
       await page.locator(`${row} ::-p-aria(Unlink[role="button"])`).click();
