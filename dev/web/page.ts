@@ -13,7 +13,8 @@
  * - `POST /__local/session` `{"email"}`: an access token for a demo user, as Supabase Auth would
  *   issue after a password sign-in. Local only: demo users only, and only for requests addressed
  *   to this loopback origin (a page of another site, or a DNS name rebound to 127.0.0.1, gets
- *   403). None of this is in the template, which takes its session from the app's client.
+ *   403). None of this is in the template, which takes its session from the app's client;
+ * - `GET /favicon.ico`: 204 (browsers ask on every page).
  *
  * @module
  */

@@ -193,10 +193,10 @@ export function accountsTable(accounts, prefix, on) {
       h(
         "tr",
         {},
-        ...["Platform", "Account", "Linked since", "Notifications"].map((t) =>
-          h("th", { scope: "col" }, t)
-        ),
-        h("th", { scope: "col" }, h("span", { class: "ca-visually-hidden" }, "Unlink")),
+        ...["Platform", "Account", "Linked since"].map((t) => h("th", { scope: "col" }, t)),
+        // The controls' columns: each control carries its own visible label, said once.
+        h("td", {}),
+        h("td", {}),
       ),
     ),
     h("tbody", {}, ...rows),

@@ -85,14 +85,14 @@ export function mountChatAccounts(root, options) {
       status,
       h(
         "section",
-        { "aria-labelledby": `${id}-link` },
+        {},
         h("h3", { id: `${id}-link` }, "Link an account"),
         createButton,
         codeArea,
       ),
       h(
         "section",
-        { "aria-labelledby": `${id}-accounts` },
+        {},
         accountsHeading,
         accountsArea,
         h(
@@ -103,12 +103,15 @@ export function mountChatAccounts(root, options) {
       ),
       h(
         "section",
-        { "aria-labelledby": `${id}-sent` },
+        {},
         h("h3", { id: `${id}-sent` }, "Latest notifications"),
         deliveriesArea,
       ),
     ),
   );
+
+  // The inner sections are named by their headings only: no aria-label of theirs repeats the
+  // words of the controls ("Notifications", "Unlink"), so a search by label finds the control.
 
   /** Renders a part only when its data changed, keeping the focus on the same control. */
   const render = (area, key, data, build) => {
@@ -182,6 +185,7 @@ export function mountChatAccounts(root, options) {
   }
 
   async function onNotify(account, on, box) {
+    loads++; // a load already under way read the row before this change: its answer is dropped
     box.disabled = true;
     const { data, error } = await supabase.from("chat_identities").update({ notify: on })
       .eq("id", account.id).select("id, notify");
@@ -200,6 +204,7 @@ export function mountChatAccounts(root, options) {
 
   async function onUnlink(account) {
     const name = `${PLATFORMS[account.provider] ?? account.provider} ${accountName(account)}`;
+    loads++;
     const { error } = await supabase.from("chat_identities").delete().eq("id", account.id);
     if (error) return say(problem("unlink it", error));
     // The row and its button are gone: the focus goes to the list's heading.
@@ -221,6 +226,9 @@ export function mountChatAccounts(root, options) {
     code = null;
   }
 
+  // Back on the tab (after linking from the phone, say): what changed meanwhile shows.
+  const onVisible = () => document.hidden || refresh();
+  document.addEventListener("visibilitychange", onVisible);
   refresh();
   return {
     refresh: () => refresh(),
@@ -228,6 +236,7 @@ export function mountChatAccounts(root, options) {
       destroyed = true;
       stopPolling();
       clearTimeout(saying);
+      document.removeEventListener("visibilitychange", onVisible);
       root.replaceChildren();
     },
   };
