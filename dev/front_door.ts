@@ -5,6 +5,7 @@
  *   stream passed through); PostgREST unreachable gives 503 `{"message":"PostgREST unavailable"}`.
  * - `/auth/v1/.well-known/jwks.json` serves the public JWKS.
  * - each mount (e.g. `/functions/v1/gateway`) gets the original Request for its prefix.
+ * - `/` itself is `home` when given (the local web page, dev/web/page.ts).
  * - anything else is a 404 JSON answer.
  *
  * @module
@@ -27,6 +28,8 @@ export interface FrontDoorOptions {
   publicJwks: Jwks;
   /** Handlers by path prefix, tried in order. */
   mounts: Mount[];
+  /** What `/` serves (else 404 like any path without a route). */
+  home?: Mount["handler"];
   /** Called once listening. */
   onListen?: (addr: Deno.NetAddr) => void;
 }
@@ -75,6 +78,7 @@ export function serveFrontDoor(opts: FrontDoorOptions): FrontDoor {
         },
       });
     }
+    if (path === "/" && opts.home) return await opts.home(req);
     for (const m of mounts) if (under(path, m.prefix)) return await m.handler(req);
     return json(404, { message: `no route for ${req.method} ${path}` });
   };

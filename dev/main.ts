@@ -32,6 +32,7 @@ const gw = `${stack.url}/functions/v1/gateway`;
 console.log(`
 Local Supabase bot gateway is up (${seconds} s)${reset ? ", database reset" : ""}.
 
+  Web page    ${stack.url}/   (chat accounts: sign in as a demo user, link, notifications)
   Gateway     ${gw}
   REST        ${stack.url}/rest/v1
   JWKS        ${stack.url}/auth/v1/.well-known/jwks.json

@@ -1,10 +1,11 @@
 /**
  * The whole local stack in one call: dev keys, PostgreSQL (platform SQL, migrations, seed),
  * PostgREST, the Telegram, Discord and Slack sinks, the gateway, and the front door that puts them
- * behind Supabase's paths. Every setting comes from the environment when set, else from local
- * defaults (ports 54321-54323, generated local-only keys and channel secrets). One stack per state
- * folder: a second start on a folder in use refuses (see `stack_lock.ts`), and the front door's
- * port is checked before PostgreSQL starts.
+ * behind Supabase's paths, with the chat accounts page at `/` (dev/web/page.ts). Every setting
+ * comes from the environment when set, else from local defaults (ports 54321-54323, generated
+ * local-only keys and channel secrets). One stack per state folder: a second start on a folder in
+ * use refuses (see `stack_lock.ts`), and the front door's port is checked before PostgreSQL
+ * starts.
  */
 import { createGateway, type Gateway } from "../supabase/functions/gateway/gateway.ts";
 import { loadConfig } from "../supabase/functions/_shared/config.ts";
@@ -36,6 +37,7 @@ import {
 import { directRestFetch } from "./direct_rest.ts";
 import { gatewayEnvironment } from "./gateway_env.ts";
 import { acquireStackLock } from "./stack_lock.ts";
+import { localWebPage } from "./web/page.ts";
 
 /** Options of {@link startStack}. */
 export interface StackOptions {
@@ -161,13 +163,17 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       });
     }
     const slack = localSlackSink(secrets);
+    // The chat accounts page at `/`, with local-only sign-in for the demo users.
+    const page = localWebPage({ url, keys, psql: (sql) => db.psql(sql) });
     const front: FrontDoor = serveFrontDoor({
       port: options.ports.front,
       restUrl: rest.url,
       publicJwks: publicJwks(keys),
+      home: page.home,
       mounts: [
         { prefix: "/functions/v1/gateway", handler: gateway },
         ...sinkMounts(telegram, discord, slack),
+        ...page.mounts,
       ],
     });
     cleanups.push(() => front.shutdown());
