@@ -1,9 +1,14 @@
 /**
- * Summarises a V8 CPU profile (`deno run --cpu-prof`) by area: where the gateway's time went per
- * request (the HTTP server, the fetch client, web APIs, each npm package, the project's own code,
- * garbage collection), so a regression names its cause.
+ * Profiles: a fresh gateway under `--cpu-prof` driven by one scenario, and the V8 CPU profile
+ * summarised by area (the HTTP server, the fetch client, web APIs, each npm package, the
+ * project's own code, garbage collection), µs per request, so a regression names its cause.
+ * `deno run -A bench/profile.ts <file.cpuprofile> <requests>` lists the top functions of a kept
+ * profile.
  */
 import { REPO_ROOT } from "../dev/paths.ts";
+import { type ServerSpec, spawnServer } from "./servers.ts";
+import type { Scenario } from "./wrk.ts";
+import { measure } from "./rounds.ts";
 
 interface ProfileNode {
   id: number;
@@ -48,6 +53,31 @@ function area({ functionName, url }: ProfileNode["callFrame"]): string {
   if (url.startsWith(`file://${REPO_ROOT}/bench/`)) return "bench harness";
   if (url.startsWith(`file://${REPO_ROOT}/`)) return "gateway code";
   return url === "" ? "native" : "other";
+}
+
+/**
+ * Runs `spec` with `--cpu-prof`, sends `scenario(base)` for `seconds` at 32 connections after a
+ * warm-up, keeps the profile as `<keep>` and returns its summary.
+ */
+export async function profileServer(
+  spec: ServerSpec,
+  scenario: (base: string) => Scenario | Promise<Scenario>,
+  seconds: number,
+  dir: string,
+  keep: string,
+) {
+  const tmp = await Deno.makeTempDir({ dir, prefix: "prof-" });
+  const server = await spawnServer("profiled", spec, {
+    flags: ["--cpu-prof", `--cpu-prof-dir=${tmp}`],
+  });
+  const s = await scenario(spec.gateway ? `${server.url}/functions/v1/gateway` : server.url);
+  await measure(s, 8, 1, 70_000_000);
+  const r = await measure(s, 32, seconds, 71_000_000);
+  await server.stop();
+  const [file] = [...Deno.readDirSync(tmp)].map((e) => `${tmp}/${e.name}`);
+  await Deno.rename(file, keep); // for Chrome DevTools or `deno run -A bench/profile.ts`
+  await Deno.remove(tmp, { recursive: true });
+  return summariseProfile(JSON.parse(await Deno.readTextFile(keep)), r.requests);
 }
 
 /** The functions with the most self time (µs in all), for `deno run bench/profile.ts <file>`. */
