@@ -13,6 +13,8 @@ export interface ServerSpec {
   env: Record<string, string>;
   /** A gateway: answers `/__bench/calls` and `/__bench/memory`, and serves the probes below. */
   gateway?: boolean;
+  /** The working folder (default: this one): another checkout's, to compare two versions. */
+  cwd?: string;
 }
 
 /** A running server. */
@@ -52,6 +54,7 @@ export async function spawnServer(
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--no-prompt", "--v8-flags=--expose-gc", ...flags, spec.script],
     env: { ...spec.env, BENCH_PORT: String(port) },
+    cwd: spec.cwd,
     stdout: "null",
     stderr: "inherit",
   }).spawn();
