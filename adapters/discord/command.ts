@@ -8,6 +8,7 @@
  * fix is told to the user, who may send the command again.
  */
 import type { Core } from "../../supabase/functions/_shared/core.ts";
+import { deadlines } from "../../supabase/functions/_shared/deadlines.ts";
 import type { AnyCommand } from "../../supabase/functions/_shared/command.ts";
 import { asGatewayError, internalDetail } from "../../supabase/functions/_shared/errors.ts";
 import type { RequestRecord } from "../../supabase/functions/_shared/log.ts";
@@ -236,13 +237,15 @@ async function finishDeferred(
 
 /** The promise's value if it settles within `ms`; undefined once the budget is spent. */
 async function within<T>(promise: Promise<T>, ms: number): Promise<{ value: T } | undefined> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let cancel = () => {};
+  // A coarse deadline (at most a tick late, well inside Discord's spare second): a timer per
+  // interaction would cost a Node timer.
   const budget = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), Math.max(0, ms));
+    cancel = deadlines.after(Math.max(0, ms), () => resolve(undefined));
   });
   try {
     return await Promise.race([promise.then((value) => ({ value })), budget]);
   } finally {
-    clearTimeout(timer);
+    cancel();
   }
 }

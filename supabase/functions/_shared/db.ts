@@ -11,6 +11,7 @@
  */
 import type { SupabaseClient } from "@supabase/supabase-js";
 import { TtlCache } from "./cache.ts";
+import { deadlines } from "./deadlines.ts";
 import type { GatewayConfig } from "./config.ts";
 import { GatewayError } from "./errors.ts";
 
@@ -34,11 +35,12 @@ const loadSupabaseJs = () =>
 
 /** Builds the per-user client factory. */
 export function createUserClients(
-  config: Pick<GatewayConfig, "supabaseUrl" | "anonKey">,
+  config: Pick<GatewayConfig, "supabaseUrl" | "anonKey" | "restUrl">,
   fetchImpl: typeof fetch,
   now: () => number = Date.now,
 ): UserClients {
   const clients = new TtlCache<string, SupabaseClient>({ maxEntries: 2_000, now });
+  const bounded = withDeadline(fetchImpl, DB_TIMEOUT_MS, `${config.restUrl}/`);
   return {
     ready: () => supabaseJs ? Promise.resolve() : loadSupabaseJs(),
     forToken(token, expiresAt) {
@@ -49,14 +51,37 @@ export function createUserClients(
           accessToken: () => Promise.resolve(token),
           auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
           // Fail fast: a gateway answers 503 and lets the platform retry, instead of waiting
-          // through supabase-js's back-off while Telegram or Discord time the request out.
-          db: { retry: false, timeout: DB_TIMEOUT_MS },
-          global: { fetch: fetchImpl },
+          // through supabase-js's back-off while Telegram or Discord time the request out. The
+          // timeout is the fetch's own (db.timeout would arm a Node timer per query).
+          db: { retry: false },
+          global: { fetch: bounded },
         });
         clients.set(token, client, expiresAt * 1000);
       }
       return client;
     },
+  };
+}
+
+/**
+ * `fetchImpl` with each call to a URL under `prefix` (PostgREST's; other calls, e.g. a command's
+ * storage upload, are left alone) abandoned after `ms`, rejecting with a `TimeoutError` that
+ * {@link fetchFailure} and supabase-js report as a timeout (504 `upstream_timeout`). The deadline
+ * is one of the shared coarse ones (deadlines.ts).
+ */
+export function withDeadline(
+  fetchImpl: typeof fetch,
+  ms: number,
+  prefix: string,
+): typeof fetch {
+  return async (input, init) => {
+    if (typeof input !== "string" || !input.startsWith(prefix)) return fetchImpl(input, init);
+    const { signal, done } = deadlines.signal(ms, init?.signal);
+    try {
+      return await fetchImpl(input, { ...init, signal });
+    } finally {
+      done();
+    }
   };
 }
 
@@ -81,21 +106,20 @@ export function createServiceRpc(
   return async <T>(fn: string, args: Record<string, unknown>) => {
     let res: Response;
     let text: string;
-    // A timer cleared with the call (AbortSignal.timeout would live on for the whole timeout).
-    const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(), DB_TIMEOUT_MS);
+    // A deadline dropped with the call (AbortSignal.timeout would live on for the whole timeout).
+    const { signal, done } = deadlines.signal(DB_TIMEOUT_MS);
     try {
       res = await fetchImpl(`${config.restUrl}/rpc/${fn}`, {
         method: "POST",
         headers,
         body: JSON.stringify(args),
-        signal: abort.signal,
+        signal,
       });
       text = await res.text();
     } catch (err) {
       throw fetchFailure(err);
     } finally {
-      clearTimeout(timer);
+      done();
     }
     if (!res.ok) {
       let body: { code?: string; message?: string } = {};

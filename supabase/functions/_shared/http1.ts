@@ -21,6 +21,8 @@
  * byte, as `fetch` reads them.
  */
 
+import { type Cancel, deadlines } from "./deadlines.ts";
+
 /** Options for {@link createHttp1Fetch}. */
 export interface Http1FetchOptions {
   /** Serves what this client does not (default: the global `fetch`). */
@@ -67,7 +69,8 @@ interface Connection {
   peek?: Promise<number | null>;
   idle: boolean;
   closed: boolean;
-  idleTimer?: ReturnType<typeof setTimeout>;
+  /** Cancels the idle expiry (a coarse deadline: a timer per request would cost a Node timer). */
+  idleTimer?: Cancel;
 }
 
 /** The connection ended before the answer did (or before it began). */
@@ -89,7 +92,7 @@ export function createHttp1Fetch(options: Http1FetchOptions = {}): Http1Fetch {
   const close = (c: Connection) => {
     if (c.closed) return;
     c.closed = true;
-    if (c.idleTimer !== undefined) clearTimeout(c.idleTimer);
+    c.idleTimer?.();
     try {
       c.tcp.close();
     } catch { /* already closed */ }
@@ -118,13 +121,12 @@ export function createHttp1Fetch(options: Http1FetchOptions = {}): Http1Fetch {
         close(c);
       }
     });
-    const timer = c.idleTimer = setTimeout(() => {
+    c.idleTimer = deadlines.after(idleMs, () => {
       if (c.idle) {
         leavePool(origin, c);
         close(c);
       }
-    }, idleMs);
-    Deno.unrefTimer(timer as unknown as number);
+    });
   };
 
   const acquire = async (
@@ -136,7 +138,7 @@ export function createHttp1Fetch(options: Http1FetchOptions = {}): Http1Fetch {
     const c = pools.get(origin)?.pop();
     if (c) {
       c.idle = false;
-      clearTimeout(c.idleTimer);
+      c.idleTimer?.();
       c.idleTimer = undefined;
       c.tcp.ref();
       return { c, reused: true };

@@ -30,6 +30,7 @@
  */
 import type { BotScope } from "./bot.ts";
 import { type AnyCommand, offeredOn } from "./command.ts";
+import { deadlines } from "./deadlines.ts";
 import type { Core } from "./core.ts";
 import { asGatewayError, GatewayError, internalDetail } from "./errors.ts";
 import { parseArgs } from "./args.ts";
@@ -285,10 +286,13 @@ export function createPipeline(core: Omit<Core, "pipeline">): Pipeline {
       if (held === false) return lost();
       timer = setTimeout(renew, held ? RENEW_MS : RENEW_RETRY_MS);
     };
-    timer = setTimeout(renew, RENEW_MS);
+    // The first renewal on a coarse deadline (at most a tick late): nearly every delivery ends
+    // before it, and a timer per delivery would cost a Node timer. Later ones keep their pace.
+    const first = deadlines.after(RENEW_MS, renew);
     return {
       stop() {
         stopped = true;
+        first();
         clearTimeout(timer);
       },
     };
