@@ -23,6 +23,8 @@ const MAC_CHARS = 16; // base64url of 12 bytes
 /** What a token adds to its calls, in bytes: "~", the key id and the MAC. */
 export const TOKEN_OVERHEAD = 1 + KID_CHARS + MAC_CHARS;
 const encoder = new TextEncoder();
+/** Tokens kept per codec for reuse (about 100 bytes each). */
+const MADE_KEPT = 4096;
 
 /** Encodes actions into tokens and checks tokens that come back. */
 export interface ActionCodec {
@@ -66,10 +68,19 @@ export function createActionCodec(options: ActionCodecOptions): ActionCodec {
   const tag = new Uint8Array(32);
   const mac = (sign: Signer, text: string) =>
     base64url(sign(encoder.encode(text), tag).subarray(0, MAC_BYTES));
+  // A list shows the same buttons again and again: each token made is kept (it is a function of
+  // the signed text alone), the most recent MADE_KEPT of them, sparing ~3 µs of MAC per button.
+  const made = new Map<string, string>();
   return {
     encode(a) {
       const signed = `${payload(a)}~${current.id}`;
-      return signed + mac(current.sign, signed);
+      let token = made.get(signed);
+      if (token === undefined) {
+        token = signed + mac(current.sign, signed);
+        if (made.size >= MADE_KEPT) made.delete(made.keys().next().value!);
+        made.set(signed, token);
+      }
+      return token;
     },
     decode(token) {
       // Ill-formed text is refused first: UTF-8 encodes every lone surrogate as U+FFFD, so one
