@@ -2,7 +2,7 @@
  * The coarse deadlines (supabase/functions/_shared/deadlines.ts): a deadline fires once, no
  * earlier than asked and at most a tick late; a cancelled one never fires; a call's signal aborts
  * with a TimeoutError, follows the caller's own signal, and is dropped with the call; nothing
- * stays pending (the interval stops, and being unreferenced it never held the process).
+ * stays pending (the ticker stops one tick after the last deadline).
  */
 import { assert, assertEquals } from "../assert.ts";
 import { createDeadlines, TICK_MS } from "../../supabase/functions/_shared/deadlines.ts";
@@ -29,7 +29,7 @@ Deno.test("deadlines: fire once, not early, at most a tick late; cancelled ones 
     assert(f.late <= TICK_MS + 40, `${f.name} fired ${f.late} ms late`);
   }
   assertEquals(deadlines.size, 0);
-  await sleep(2 * TICK_MS); // the interval notices it has nothing left and stops
+  await sleep(2 * TICK_MS); // the ticker notices it has nothing left and stops
 });
 
 Deno.test("deadlines: a call's signal times out with a TimeoutError, or follows the caller's", async (t) => {

@@ -1,12 +1,13 @@
 /**
- * Coarse deadlines for the request path: an upstream call's timeout, an idle connection's expiry,
- * a claimed delivery's first lease renewal, Discord's answer budget. Each would otherwise arm a
- * timer per request, and in Deno 2.9 the global `setTimeout` is Node's compatible one, about as
- * costly per call as a pass-through's whole JavaScript work. Here one interval, started while
- * anything is pending and unreferenced (it never keeps the process alive, as a pending call does),
- * checks every pending deadline each tick: arming and cancelling one is a Set insert and delete.
- * A deadline fires at most one tick ({@link TICK_MS}) late; what needs a precise moment (the
- * ledger's batch window, renewals after the first) keeps `setTimeout`.
+ * Coarse deadlines for the request path: an upstream call's timeout, a claimed delivery's first
+ * lease renewal, Discord's answer budget. Each would otherwise arm a timer per request, and in
+ * Deno 2.9 the global `setTimeout` is Node's compatible one: about as costly per call as a
+ * pass-through's whole JavaScript work, and its first call loads Node's timers (10-40 ms of a cold
+ * start). Here one ticker checks every pending deadline each tick, so arming and cancelling one is
+ * a Set insert and delete. The ticker is `AbortSignal.timeout`, Deno's own web timer, and runs only
+ * while a deadline is pending (a pending call, which keeps the process alive anyway), one tick
+ * past the last. A deadline fires at most one tick ({@link TICK_MS}) late; what needs a precise
+ * moment (the ledger's batch window, renewals after the first) keeps `setTimeout`.
  */
 
 /** How often pending deadlines are checked: the most a deadline fires late. */
@@ -15,7 +16,7 @@ export const TICK_MS = 25;
 /** Cancels a deadline (no-op once it fired). */
 export type Cancel = () => void;
 
-/** Pending deadlines served by one interval. */
+/** Pending deadlines served by one ticker. */
 export interface Deadlines {
   /** Runs `fire` once `ms` have passed (up to one tick later), unless cancelled first. */
   after(ms: number, fire: () => void): Cancel;
@@ -33,16 +34,19 @@ interface Entry {
   fire: () => void;
 }
 
-/** Builds a set of deadlines with its own interval. */
+/** Builds a set of deadlines with its own ticker. */
 export function createDeadlines(tickMs = TICK_MS): Deadlines {
   const pending = new Set<Entry>();
-  let interval: ReturnType<typeof setInterval> | undefined;
+  let ticking = false;
+  const tick = () => {
+    AbortSignal.timeout(tickMs).addEventListener("abort", sweep, { once: true });
+  };
   const sweep = () => {
     if (!pending.size) {
-      clearInterval(interval);
-      interval = undefined;
+      ticking = false;
       return;
     }
+    tick();
     const now = performance.now();
     for (const entry of pending) {
       if (entry.at > now) continue;
@@ -60,10 +64,9 @@ export function createDeadlines(tickMs = TICK_MS): Deadlines {
   const after = (ms: number, fire: () => void): Cancel => {
     const entry = { at: performance.now() + ms, fire };
     pending.add(entry);
-    if (interval === undefined) {
-      const started = setInterval(sweep, tickMs);
-      Deno.unrefTimer(started);
-      interval = started;
+    if (!ticking) {
+      ticking = true;
+      tick();
     }
     return () => void pending.delete(entry);
   };
@@ -95,5 +98,5 @@ export function createDeadlines(tickMs = TICK_MS): Deadlines {
   };
 }
 
-/** The process's deadlines: one interval for the whole gateway. */
+/** The process's deadlines: one ticker for the whole gateway. */
 export const deadlines: Deadlines = createDeadlines();
