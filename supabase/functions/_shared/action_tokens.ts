@@ -61,8 +61,9 @@ interface TokenKey {
 export function createActionCodec(options: ActionCodecOptions): ActionCodec {
   if (!options.keys.length) throw new Error("createActionCodec needs at least one key.");
   const scope = options.scope ?? "";
-  const keys = [...new Set(options.keys)].map((key) => tokenKey(key, scope));
-  const current = keys[0];
+  // Derived on first use (a few ms of cold JavaScript hashing a cold start does not need).
+  let derived: TokenKey[] | undefined;
+  const tokenKeys = () => derived ??= [...new Set(options.keys)].map((k) => tokenKey(k, scope));
   // The same keys and tags as Web Crypto's HMAC gives (hmac.ts is checked against it), without
   // its ~30 µs of async overhead per call: a page of buttons signs 16 of them.
   const tag = new Uint8Array(32);
@@ -73,6 +74,7 @@ export function createActionCodec(options: ActionCodecOptions): ActionCodec {
   const made = new Map<string, string>();
   return {
     encode(a) {
+      const current = tokenKeys()[0];
       const signed = `${payload(a)}~${current.id}`;
       let token = made.get(signed);
       if (token === undefined) {
@@ -96,11 +98,11 @@ export function createActionCodec(options: ActionCodecOptions): ActionCodec {
         const id = token.slice(cut + 1, cut + 1 + KID_CHARS);
         const signed = token.slice(0, -MAC_CHARS);
         // Ids are short: two keys may share one, so each key it names is tried.
-        for (const key of keys) {
+        for (const key of tokenKeys()) {
           if (key.id === id && sameText(mac(key.sign, signed), given)) valid = true;
         }
       } else if (token.length - cut - 1 === MAC_CHARS && !scope) {
-        for (const key of keys) if (sameText(mac(key.v1, calls), given)) valid = true;
+        for (const key of tokenKeys()) if (sameText(mac(key.v1, calls), given)) valid = true;
       }
       return valid ? parseCalls(calls) : null;
     },
