@@ -9,7 +9,7 @@
  *
  * `--quick`: one short round, fewer cold starts, one profile, no memory run (a few minutes).
  * `--only <regex>`: just the scenarios whose name matches, and those they are compared with.
- * `--no-tls`: without the TLS path.
+ * `--no-tls`: without the TLS path. `--cold`: the cold starts alone.
  */
 import { cpuReader, loadAverage } from "./cpu.ts";
 import { coldStarts } from "./cold.ts";
@@ -60,6 +60,22 @@ try {
   const specs = serverSpecs(stack, tls);
   const kit = requestKit(stack, quick ? 10_000 : 16_000);
   const colds = await coldStarts(specs, kit, quick ? 3 : 5, log);
+  if (args.includes("--cold")) {
+    printReport({
+      header: "Cold starts only",
+      scenarios: [],
+      results: {},
+      targets: [],
+      figures: [],
+      colds,
+      memory: {},
+      calls: {},
+      profiles: {},
+      loadBefore,
+      loadsDuring: [],
+    });
+    Deno.exit(0);
+  }
 
   for (const name of new Set(scenarios.map((s) => s.server))) {
     if (name !== "postgrest") servers.set(name, await spawnServer(name, specs[name]));
