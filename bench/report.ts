@@ -18,7 +18,7 @@ export interface RunData {
   targets: Comparison[];
   figures: Comparison[];
   colds: Record<string, number[]>;
-  memory: Record<string, { rss: number[]; heap: number[]; growth: number }>;
+  memory: Record<string, { rss: number[]; heap: number[]; growth: number; requests: number }>;
   calls: Record<string, Record<string, number>>;
   profiles: Record<string, { line: string }>;
   loadBefore: string;
@@ -92,7 +92,7 @@ export function comparisonRows(d: RunData): TargetRow[] {
   }
   for (const [name, m] of Object.entries(d.memory)) {
     rows.push({
-      what: `RSS trend over 100,000 ${name} (after full GCs; Theil-Sen slope x run)`,
+      what: `RSS trend over ${m.requests} ${name} (after full GCs; Theil-Sen slope x run)`,
       value: `${f(m.growth, 1)} MB`,
       rounds: "",
       wanted: "< 10 MB",
