@@ -16,10 +16,10 @@ import { coldStarts } from "./cold.ts";
 import { MEMORY_REQUESTS, memoryRun } from "./memory.ts";
 import { profileServer } from "./profile.ts";
 import { printReport, type RunData } from "./report.ts";
-import { requestKit } from "./requests.ts";
+import { type RequestKit, requestKit } from "./requests.ts";
 import { build, countCalls, runRounds } from "./rounds.ts";
 import { FIGURES, SCENARIOS, serverSpecs, TARGETS } from "./scenarios.ts";
-import { type Server, spawnServer } from "./servers.ts";
+import { type Server, type ServerSpec, spawnServer } from "./servers.ts";
 import { startStack, STATE } from "./stack.ts";
 import { startTlsFront, type TlsFront } from "./tls_front.ts";
 import { ensureWrk } from "./wrk.ts";
@@ -38,8 +38,12 @@ const PROFILED = quick
 const comparisons = [...TARGETS, ...FIGURES];
 const picked = new Set(SCENARIOS.map((s) => s.name).filter((n) => !only || only.test(n)));
 for (const c of comparisons) {
-  if (picked.has(c.a)) picked.add(c.b);
+  if (!picked.has(c.a)) continue;
+  picked.add(c.b);
+  // A TLS target is judged against the same comparison on the plain path.
+  if (c.plain) picked.add(c.plain.a).add(c.plain.b);
 }
+const coldOnly = args.includes("--cold");
 const scenarios = SCENARIOS.filter((s) =>
   picked.has(s.name) && !(args.includes("--no-tls") && s.name.startsWith("TLS "))
 );
@@ -54,29 +58,42 @@ const stack = await startStack();
 let tls: TlsFront | undefined;
 const servers = new Map<string, Server>();
 try {
-  if (scenarios.some((s) => s.name.startsWith("TLS "))) {
+  if (!coldOnly && scenarios.some((s) => s.name.startsWith("TLS "))) {
     tls = await startTlsFront(STATE, stack.rest.url, log);
   }
   const specs = serverSpecs(stack, tls);
   const kit = requestKit(stack, quick ? 10_000 : 16_000);
   const colds = await coldStarts(specs, kit, quick ? 3 : 5, log);
-  if (args.includes("--cold")) {
-    printReport({
-      header: "Cold starts only",
-      scenarios: [],
-      results: {},
-      targets: [],
-      figures: [],
-      colds,
-      memory: {},
-      calls: {},
-      profiles: {},
-      loadBefore,
-      loadsDuring: [],
-    });
-    Deno.exit(0);
-  }
+  const data: RunData = {
+    header: "",
+    scenarios: [],
+    results: {},
+    targets: TARGETS,
+    figures: FIGURES,
+    colds,
+    memory: {},
+    calls: {},
+    profiles: {},
+    loadBefore,
+    loadsDuring: [],
+  };
+  if (!coldOnly) Object.assign(data, await measureAll(specs, kit));
+  data.header = `Benchmark: ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}, ` +
+    `PostgREST JWT cache on; ${ROUNDS} round(s) of ${C1_SECONDS} s at c=1 and ${C32_SECONDS} s ` +
+    `at c=32 per scenario; medians; took ${((performance.now() - started) / 1000).toFixed(0)} s`;
+  const rows = printReport(data);
+  await Deno.writeTextFile(
+    `${STATE}/results.json`,
+    JSON.stringify({ ...data, scenarios: undefined, rows }, null, 2) + "\n",
+  );
+} finally {
+  for (const server of servers.values()) await server.stop();
+  await tls?.stop();
+  await stack.stop();
+}
 
+/** The rounds, the calls per command, memory and profiles, with every server the scenarios use. */
+async function measureAll(specs: Record<string, ServerSpec>, kit: RequestKit) {
   for (const name of new Set(scenarios.map((s) => s.server))) {
     if (name !== "postgrest") servers.set(name, await spawnServer(name, specs[name]));
   }
@@ -125,30 +142,5 @@ try {
       keep,
     );
   }
-
-  const header = `Benchmark: ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}, ` +
-    `PostgREST JWT cache on; ${ROUNDS} round(s) of ${C1_SECONDS} s at c=1 and ${C32_SECONDS} s ` +
-    `at c=32 per scenario; medians; took ${((performance.now() - started) / 1000).toFixed(0)} s`;
-  const data: RunData = {
-    header,
-    scenarios,
-    results,
-    targets: TARGETS,
-    figures: FIGURES,
-    colds,
-    memory,
-    calls,
-    profiles,
-    loadBefore,
-    loadsDuring: loads,
-  };
-  const rows = printReport(data);
-  await Deno.writeTextFile(
-    `${STATE}/results.json`,
-    JSON.stringify({ ...data, scenarios: undefined, rows }, null, 2) + "\n",
-  );
-} finally {
-  for (const server of servers.values()) await server.stop();
-  await tls?.stop();
-  await stack.stop();
+  return { scenarios, results, loadsDuring: loads, memory, calls, profiles };
 }

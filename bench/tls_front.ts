@@ -81,6 +81,25 @@ async function makeCertificates(dir: string): Promise<void> {
   ]);
 }
 
+/** Stops an nginx a bench that was interrupted left running on `dir` (its pid file names it). */
+async function stopLeftover(dir: string): Promise<void> {
+  const pid = Number(await Deno.readTextFile(`${dir}/nginx.pid`).catch(() => ""));
+  if (!(pid > 0)) return;
+  const ours = await Deno.readTextFile(`/proc/${pid}/cmdline`).then(
+    (cmd) => cmd.startsWith("nginx: master process") && cmd.includes(`${dir}/nginx.conf`),
+    () => false,
+  );
+  if (!ours) return;
+  Deno.kill(pid, "SIGQUIT");
+  for (
+    let i = 0;
+    i < 100 && await Deno.stat(`/proc/${pid}/cmdline`).then(() => true, () => false);
+    i++
+  ) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /**
  * Starts nginx on a free port, TLS (HTTP/2 and HTTP/1.1, as the platform's edge offers) in front
  * of `restUrl` under `/rest/v1/`, with keep-alive to PostgREST.
@@ -92,6 +111,7 @@ export async function startTlsFront(
 ): Promise<TlsFront> {
   await ensureDebianPackage("nginx", "nginx-light", log);
   const dir = `${stateDir}/tls`;
+  await stopLeftover(dir);
   await Deno.remove(dir, { recursive: true }).catch(() => {});
   await Deno.mkdir(dir, { recursive: true });
   await makeCertificates(dir);
