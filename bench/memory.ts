@@ -10,7 +10,7 @@ import type { Scenario } from "./wrk.ts";
 
 export const MEMORY_REQUESTS = 100_000;
 /** A slow machine stops short of MEMORY_REQUESTS rather than run the bench past its time. */
-const MEMORY_BUDGET_MS = 6 * 60_000;
+const MEMORY_BUDGET_MS = 4 * 60_000;
 
 /** RSS and heap samples (MB) of `server` over {@link MEMORY_REQUESTS} of `s`. */
 export async function memoryRun(server: Server, s: Scenario, counterBase: number) {
