@@ -1,9 +1,14 @@
 /**
- * Summarises a V8 CPU profile (`deno run --cpu-prof`) by area: where the gateway's time went per
- * request (the HTTP server, the fetch client, web APIs, each npm package, the project's own code,
- * garbage collection), so a regression names its cause.
+ * Profiles: a fresh gateway under `--cpu-prof` driven by one scenario, and the V8 CPU profile
+ * summarised by area (the HTTP server, the fetch client, web APIs, each npm package, the
+ * project's own code, garbage collection), µs per request, so a regression names its cause.
+ * `deno run -A bench/profile.ts <file.cpuprofile>` lists the top functions of a kept profile (the
+ * measured part only: its request count and start are kept beside it, `<file>.json`).
  */
 import { REPO_ROOT } from "../dev/paths.ts";
+import { type ServerSpec, spawnServer } from "./servers.ts";
+import type { Scenario } from "./wrk.ts";
+import { measure } from "./rounds.ts";
 
 interface ProfileNode {
   id: number;
@@ -16,14 +21,17 @@ export interface CpuProfile {
   timeDeltas: number[];
 }
 
-/** Self time per area in µs per request, largest first, and a one-line rendering. */
-export function summariseProfile(profile: CpuProfile, requests: number) {
+/**
+ * Self time per area in µs per request, largest first, and a one-line rendering. Samples in the
+ * first `skipMs` of the profile (start-up, warm-up) are left out.
+ */
+export function summariseProfile(profile: CpuProfile, requests: number, skipMs = 0) {
   const areaOf = new Map<number, string>();
   for (const node of profile.nodes) areaOf.set(node.id, area(node.callFrame));
   const micros = new Map<string, number>();
-  for (let i = 0; i < profile.samples.length; i++) {
-    const a = areaOf.get(profile.samples[i]) ?? "other";
-    micros.set(a, (micros.get(a) ?? 0) + (profile.timeDeltas[i + 1] ?? 0));
+  for (const [id, us] of samples(profile, skipMs)) {
+    const a = areaOf.get(id) ?? "other";
+    micros.set(a, (micros.get(a) ?? 0) + us);
   }
   micros.delete("idle");
   const perRequest = [...micros].map(([a, us]) => [a, us / Math.max(1, requests)] as const)
@@ -32,6 +40,15 @@ export function summariseProfile(profile: CpuProfile, requests: number) {
   const line = `total ${total.toFixed(0)}: ` +
     perRequest.filter(([, us]) => us >= 3).map(([a, us]) => `${a} ${us.toFixed(0)}`).join(", ");
   return { total, areas: Object.fromEntries(perRequest), line };
+}
+
+/** Each sample's node id and the µs it stands for, from `skipMs` into the profile on. */
+function* samples(profile: CpuProfile, skipMs: number): Generator<[number, number]> {
+  let at = 0;
+  for (let i = 0; i < profile.samples.length; i++) {
+    at += profile.timeDeltas[i] ?? 0;
+    if (at >= skipMs * 1000) yield [profile.samples[i], profile.timeDeltas[i + 1] ?? 0];
+  }
 }
 
 function area({ functionName, url }: ProfileNode["callFrame"]): string {
@@ -50,25 +67,56 @@ function area({ functionName, url }: ProfileNode["callFrame"]): string {
   return url === "" ? "native" : "other";
 }
 
+/**
+ * Runs `spec` with `--cpu-prof`, sends `scenario(base)` for `seconds` at 32 connections after a
+ * warm-up, keeps the profile as `<keep>` and returns its summary.
+ */
+export async function profileServer(
+  spec: ServerSpec,
+  scenario: (base: string) => Scenario | Promise<Scenario>,
+  seconds: number,
+  dir: string,
+  keep: string,
+) {
+  const tmp = await Deno.makeTempDir({ dir, prefix: "prof-" });
+  const server = await spawnServer("profiled", spec, {
+    flags: ["--cpu-prof", `--cpu-prof-dir=${tmp}`],
+  });
+  const spawned = performance.now() - server.coldMs;
+  const s = await scenario(spec.gateway ? `${server.url}/functions/v1/gateway` : server.url);
+  await measure(s, 8, 1, 70_000_000);
+  const skipMs = performance.now() - spawned;
+  const r = await measure(s, 32, seconds, 71_000_000);
+  await server.stop();
+  const [file] = [...Deno.readDirSync(tmp)].map((e) => `${tmp}/${e.name}`);
+  await Deno.rename(file, keep); // for Chrome DevTools or `deno run -A bench/profile.ts`
+  await Deno.remove(tmp, { recursive: true });
+  await Deno.writeTextFile(`${keep}.json`, JSON.stringify({ requests: r.requests, skipMs }));
+  return summariseProfile(JSON.parse(await Deno.readTextFile(keep)), r.requests, skipMs);
+}
+
 /** The functions with the most self time (µs in all), for `deno run bench/profile.ts <file>`. */
-export function topFunctions(profile: CpuProfile, count = 25) {
+export function topFunctions(profile: CpuProfile, count = 25, skipMs = 0) {
   const byNode = new Map(profile.nodes.map((n) => [n.id, n]));
   const micros = new Map<string, number>();
-  for (let i = 0; i < profile.samples.length; i++) {
-    const { functionName, url } = byNode.get(profile.samples[i])!.callFrame;
+  for (const [id, us] of samples(profile, skipMs)) {
+    const { functionName, url } = byNode.get(id)!.callFrame;
     const key = `${functionName || "(anonymous)"} ${
       url.replace(/^.*registry\.npmjs\.org\//, "npm:")
     }`;
-    micros.set(key, (micros.get(key) ?? 0) + (profile.timeDeltas[i + 1] ?? 0));
+    micros.set(key, (micros.get(key) ?? 0) + us);
   }
   return [...micros].sort((a, b) => b[1] - a[1]).slice(0, count);
 }
 
 if (import.meta.main) {
   const profile = JSON.parse(await Deno.readTextFile(Deno.args[0])) as CpuProfile;
-  const requests = Number(Deno.args[1] ?? 1);
-  console.log(summariseProfile(profile, requests).line);
-  for (const [what, us] of topFunctions(profile)) {
+  // The bench keeps the measured part's request count and start beside each profile.
+  const kept = await Deno.readTextFile(`${Deno.args[0]}.json`).then(JSON.parse, () => ({}));
+  const requests = Number(Deno.args[1] ?? kept.requests ?? 1);
+  const skipMs = Number(kept.skipMs ?? 0);
+  console.log(summariseProfile(profile, requests, skipMs).line);
+  for (const [what, us] of topFunctions(profile, 40, skipMs)) {
     console.log(`${(us / requests).toFixed(1).padStart(8)}  ${what}`);
   }
 }

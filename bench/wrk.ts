@@ -115,15 +115,29 @@ export async function wrk(
 }
 
 /** Makes sure `wrk` is installed (Debian's package, as root), or says how to get it. */
-export async function ensureWrk(log: (line: string) => void): Promise<void> {
-  const found = await new Deno.Command("sh", { args: ["-c", "command -v wrk"], stdout: "null" })
-    .output();
+export const ensureWrk = (log: (line: string) => void) => ensureDebianPackage("wrk", "wrk", log);
+
+/**
+ * Makes sure `command` is on the PATH, installing Debian's `pkg` (as root) when it is missing, or
+ * says how to get it.
+ */
+export async function ensureDebianPackage(
+  command: string,
+  pkg: string,
+  log: (line: string) => void,
+): Promise<void> {
+  const found = await new Deno.Command("sh", {
+    args: ["-c", `command -v ${command}`],
+    stdout: "null",
+  }).output();
   if (found.success) return;
-  log("installing wrk (apt-get install wrk)");
+  log(`installing ${pkg} (apt-get install ${pkg})`);
   const install = await new Deno.Command("sh", {
-    args: ["-c", "apt-get install -y wrk || (apt-get update && apt-get install -y wrk)"],
+    args: ["-c", `apt-get install -y ${pkg} || (apt-get update && apt-get install -y ${pkg})`],
     stdout: "null",
     stderr: "null",
   }).output();
-  if (!install.success) throw new Error("wrk is not installed: run `apt-get install wrk` as root");
+  if (!install.success) {
+    throw new Error(`${command} is not installed: run \`apt-get install ${pkg}\` as root`);
+  }
 }

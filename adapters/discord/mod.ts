@@ -1,13 +1,11 @@
 /**
  * The Discord channel: `POST /discord`, Discord's interactions endpoint. Options are checked when
  * the gateway is built; the endpoint and discord-interactions are loaded on the first interaction,
- * so they add nothing to a cold start that serves another channel.
+ * so they add nothing to a cold start that serves another channel (nothing else is imported here:
+ * the commands' JSON for registration is in commands_json.ts).
  */
 import type { Core } from "../../supabase/functions/_shared/core.ts";
 import { lazyRoute, type Route } from "../../supabase/functions/_shared/router.ts";
-
-export { autocompleteContext } from "./autocomplete.ts";
-export { discordCommandsJson } from "./commands_json.ts";
 
 /** Options of {@link discordRoutes}. */
 export interface DiscordRouteOptions {

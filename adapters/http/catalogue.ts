@@ -1,6 +1,6 @@
 /**
  * `GET /commands` (the catalogue) and `GET /openapi.json` (OpenAPI 3.1 of the HTTPS channel,
- * built in `openapi.ts`), both generated from the registry's zod schemas and computed once.
+ * built in `openapi.ts`), both generated from the registry's zod schemas on first request, once.
  */
 import type { AnyCommand } from "../../supabase/functions/_shared/command.ts";
 import type { Core } from "../../supabase/functions/_shared/core.ts";
@@ -17,26 +17,36 @@ export function catalogue(commands: readonly AnyCommand[]) {
   }));
 }
 
-/** The catalogue and OpenAPI routes. */
+/**
+ * The catalogue and OpenAPI routes. Each body is built on its first request, then kept: a cold
+ * start serving commands does not derive every command's JSON Schema.
+ */
 export function catalogueRoutes(core: Core): Route[] {
   const commands = core.registry.listFor("http");
-  const list = JSON.stringify({
-    ok: true,
-    text: `${commands.length} commands`,
-    data: catalogue(commands),
-  });
-  const doc = JSON.stringify(openApi(core.config.supabaseUrl, commands));
-  const cached = (body: string) => () =>
-    Promise.resolve(
-      new Response(body, {
-        headers: {
-          "content-type": "application/json; charset=utf-8",
-          "cache-control": "max-age=60",
-        },
-      }),
-    );
+  const cached = (build: () => string) => {
+    let body: string | undefined;
+    return () =>
+      Promise.resolve(
+        new Response(body ??= build(), {
+          headers: {
+            "content-type": "application/json; charset=utf-8",
+            "cache-control": "max-age=60",
+          },
+        }),
+      );
+  };
   return [
-    { method: "GET", path: "/commands", handle: cached(list) },
-    { method: "GET", path: "/openapi.json", handle: cached(doc) },
+    {
+      method: "GET",
+      path: "/commands",
+      handle: cached(() =>
+        JSON.stringify({ ok: true, text: `${commands.length} commands`, data: catalogue(commands) })
+      ),
+    },
+    {
+      method: "GET",
+      path: "/openapi.json",
+      handle: cached(() => JSON.stringify(openApi(core.config.supabaseUrl, commands))),
+    },
   ];
 }

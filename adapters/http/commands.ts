@@ -79,8 +79,24 @@ function callerOf(req: Request, anonKey: string): Caller {
   return { kind: "token", token };
 }
 
-/** Whether a JWT says `role: anon` (unverified: an anon caller gets nothing a forger wants). */
+/**
+ * Whether a JWT says `role: anon` (unverified: an anon caller gets nothing a forger wants).
+ * Remembered per token (a client sends the same one on every call), a bounded number of them.
+ */
 function claimsAnon(token: string): boolean {
+  let anon = decodedRoles.get(token);
+  if (anon === undefined) {
+    anon = decodeAnon(token);
+    if (decodedRoles.size >= MAX_DECODED) decodedRoles.clear();
+    decodedRoles.set(token, anon);
+  }
+  return anon;
+}
+
+const decodedRoles = new Map<string, boolean>();
+const MAX_DECODED = 1_000;
+
+function decodeAnon(token: string): boolean {
   const payload = token.split(".")[1];
   if (!payload) return false;
   try {

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { assert, assertEquals, assertMatch } from "../assert.ts";
-import { discordCommandsJson } from "../../adapters/discord/mod.ts";
+import { discordCommandsJson } from "../../adapters/discord/commands_json.ts";
 import { telegramCommandMenu } from "../../adapters/telegram/setup.ts";
 import { defineCommand } from "../../supabase/functions/_shared/command.ts";
 import { reply } from "../../supabase/functions/_shared/reply.ts";

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { assertEquals, assertMatch, assertThrows } from "../assert.ts";
-import { action, actionOrNull } from "../../supabase/functions/_shared/actions.ts";
+import { action, actionOrNull, utf8Length } from "../../supabase/functions/_shared/actions.ts";
 import { defineCommand } from "../../supabase/functions/_shared/command.ts";
 import { done, tasks } from "../../supabase/functions/gateway/commands/tasks.ts";
 
@@ -70,4 +70,19 @@ Deno.test("actionOrNull(): a good button is the same as action()'s, nothing said
   );
   assertEquals(actionOrNull(tasks, { page: 10_000 }, "More")?.args, { page: 10_000 });
   assertEquals(reasons, []);
+});
+
+Deno.test("utf8Length(): TextEncoder's byte count, lone surrogates as U+FFFD", () => {
+  const encoder = new TextEncoder();
+  const units = [0x41, 0x7f, 0x80, 0x7ff, 0x800, 0xd7ff, 0xd800, 0xdbff, 0xdc00, 0xdfff, 0xffff];
+  const samples = ["", 'done:{"id":1}', "é", "€", "😀", "a😀b", "\ud800", "\udc00\ud800", "日本語"];
+  // Every string of up to three of these units: pairs, lone halves, and each boundary.
+  for (const a of units) {
+    for (const b of units) {
+      for (const c of units) samples.push(String.fromCharCode(a, b, c), String.fromCharCode(a, b));
+    }
+  }
+  for (const text of samples) {
+    assertEquals(utf8Length(text), encoder.encode(text).length, JSON.stringify(text));
+  }
 });

@@ -182,3 +182,65 @@ Deno.test("verify: a kid the inline set lacks fetches the JWKS URL, rate-limited
   );
   assertEquals(fetches, 2);
 });
+
+Deno.test("verify: a cached token stops when its key leaves the fetched JWKS", async (t) => {
+  const [old, next] = [await keyPair("old"), await keyPair("next")];
+  let published = [old.pub];
+  let reachable = true;
+  let fetches = 0;
+  let clock = Date.now();
+  const verify = createAccessTokenVerifier({
+    issuer: ISSUER,
+    jwksUrl: "https://abc.supabase.co/auth/v1/.well-known/jwks.json",
+    fetch: (() => {
+      fetches++;
+      if (!reachable) return Promise.reject(new TypeError("connection refused"));
+      return Promise.resolve(Response.json({ keys: published }));
+    }) as typeof fetch,
+    now: () => clock,
+  });
+  const exp = Math.floor(clock / 1000) + 3600;
+  const token = await sign(old.privateKey, "old", { exp });
+  await verify(token);
+  await t.step("served from the cache while the fetched set is fresh", async () => {
+    clock += 5 * 60_000;
+    assertEquals((await verify(token)).sub, USER);
+    assertEquals(fetches, 1);
+  });
+  await t.step("kept while the JWKS cannot be fetched", async () => {
+    reachable = false;
+    clock += 6 * 60_000; // past the JWKS's 10 minutes: due a refetch, which fails
+    assertEquals((await verify(token)).sub, USER);
+    assertEquals(fetches, 2);
+  });
+  await t.step("refused once the refetched set no longer has its key", async () => {
+    reachable = true;
+    published = [next.pub]; // the old key rotated out
+    clock += 31_000;
+    await assertRejects(() => verify(token), isInvalid);
+    await assertRejects(() => verify(token), isInvalid);
+    assertEquals((await verify(await sign(next.privateKey, "next", { exp }))).sub, USER);
+  });
+});
+
+Deno.test("verify: a cached token of a key found only in the fetched set follows that set", async () => {
+  const [inline, fetched] = [await keyPair("inline"), await keyPair("fetched")];
+  let published = [inline.pub, fetched.pub];
+  let clock = Date.now();
+  const verify = createAccessTokenVerifier({
+    issuer: ISSUER,
+    jwks: { keys: [inline.pub] },
+    jwksUrl: "https://abc.supabase.co/auth/v1/.well-known/jwks.json",
+    fetch: (() => Promise.resolve(Response.json({ keys: published }))) as typeof fetch,
+    now: () => clock,
+  });
+  const exp = Math.floor(clock / 1000) + 3600;
+  const token = await sign(fetched.privateKey, "fetched", { exp });
+  const pinned = await sign(inline.privateKey, "inline", { exp });
+  assertEquals((await verify(token)).sub, USER);
+  assertEquals((await verify(pinned)).sub, USER);
+  published = [inline.pub]; // the fetched key withdrawn
+  clock += 31_000; // past the refetch cooldown: unchecked, the token would fetch again
+  await assertRejects(() => verify(token), isInvalid);
+  assertEquals((await verify(pinned)).sub, USER, "the inline key's tokens are unaffected");
+});

@@ -44,7 +44,6 @@ export const ACTION_TOKEN_LIMIT = 64;
 /** Most rows and buttons per row (Discord's limits: 5 rows of 5). */
 export const MAX_ACTION_ROWS = 5;
 export const MAX_ACTIONS_PER_ROW = 5;
-const encoder = new TextEncoder();
 
 /** Options of {@link action}: a style, and a read-only command to run after this one. */
 export interface ActionOptions {
@@ -109,11 +108,30 @@ function build(
     ...(then ? { then: { command: then[0].name, args: then[1] } } : {}),
     ...(options.style ? { style: options.style } : {}),
   };
-  const size = encoder.encode(payload(built)).length + TOKEN_OVERHEAD;
+  const size = utf8Length(payload(built)) + TOKEN_OVERHEAD;
   if (size > ACTION_TOKEN_LIMIT) {
     return `/${command.name} takes ${size} bytes as a button; Telegram allows ${ACTION_TOKEN_LIMIT}.`;
   }
   return built;
+}
+
+/**
+ * The UTF-8 size of `text` in bytes, without encoding it (a page of buttons measures 16 tokens;
+ * TextEncoder would allocate each). A lone surrogate counts as U+FFFD (3), as TextEncoder makes it.
+ */
+export function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) continue;
+    bytes += c < 0x800 ? 1 : 2;
+    // A surrogate pair is 4 bytes for its two code units: the low one adds nothing.
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) i++;
+    }
+  }
+  return bytes;
 }
 
 function argsProblem(command: AnyCommand, args: Record<string, unknown>): string | undefined {

@@ -4,6 +4,8 @@
  * off the response path, a lost claim logged once, and what a repeat of a held key is told
  * without asking the database. The rules these serve are stated in pipeline.ts.
  */
+import { deadlines } from "./deadlines.ts";
+import { within } from "./within.ts";
 import { DB_TIMEOUT_MS } from "./db.ts";
 import { asGatewayError, internalDetail } from "./errors.ts";
 import type { Claim, Ledger } from "./ledger.ts";
@@ -164,10 +166,13 @@ export function createClaims(core: {
       if (ours) entry.leaseEnd = now() + LEASE_SECONDS * 1000;
       timer = setTimeout(tick, ours ? RENEW_MS : RENEW_RETRY_MS);
     };
-    timer = setTimeout(tick, RENEW_MS);
+    // The first renewal on a coarse deadline (at most a tick late): nearly every delivery ends
+    // before it, and a timer per delivery would cost a Node timer. Later ones keep their pace.
+    const first = deadlines.after(RENEW_MS, tick);
     return {
       stop() {
         stopped = true;
+        first();
         clearTimeout(timer);
       },
     };
@@ -175,18 +180,5 @@ export function createClaims(core: {
 
   function secondsLeft(entry: Entry): number {
     return Math.max(1, Math.ceil((entry.leaseEnd - now()) / 1000));
-  }
-}
-
-/** The promise's value if it settles within `ms`; undefined once the time is spent. */
-async function within<T>(promise: Promise<T>, ms: number): Promise<{ value: T } | undefined> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const spent = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), ms);
-  });
-  try {
-    return await Promise.race([promise.then((value) => ({ value })), spent]);
-  } finally {
-    clearTimeout(timer);
   }
 }

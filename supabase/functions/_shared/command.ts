@@ -125,7 +125,12 @@ export interface PropertySchema {
 const NAME = /^[a-z0-9_-]{1,32}$/;
 const SUPPORTED_TYPES = new Set(["string", "integer", "number", "boolean"]);
 
-/** Defines a command; rejects a name, description or schema the channels cannot serve. */
+/**
+ * Defines a command. A name or description the channels cannot serve is refused at once; a schema
+ * they cannot serve, when its JSON Schema is first derived (by the first request that needs it:
+ * /help, the catalogue, registration, a chat command's parsing, or its command's tests). Deriving
+ * every command's JSON Schema at import cost a cold start about 7 ms; a first call needs its own.
+ */
 export function defineCommand<S extends z.ZodObject>(spec: CommandSpec<S>): Command<S> {
   if (!NAME.test(spec.name)) {
     throw new Error(`Command name '${spec.name}' must be 1-32 characters of a-z, 0-9, - or _.`);
@@ -133,6 +138,15 @@ export function defineCommand<S extends z.ZodObject>(spec: CommandSpec<S>): Comm
   if (!spec.description || spec.description.length > 100) {
     throw new Error(`Command '${spec.name}' needs a description of 1-100 characters.`);
   }
+  let jsonSchema: ArgsJsonSchema | undefined;
+  return Object.defineProperty({ ...spec } as Command<S>, "jsonSchema", {
+    get: () => jsonSchema ??= argsJsonSchema(spec),
+    enumerable: true,
+  });
+}
+
+/** The JSON Schema of a command's arguments; throws on one the channels cannot serve. */
+function argsJsonSchema(spec: CommandSpec<z.ZodObject>): ArgsJsonSchema {
   const jsonSchema = z.toJSONSchema(spec.args, { io: "input" }) as ArgsJsonSchema;
   for (const [key, prop] of Object.entries(jsonSchema.properties ?? {})) {
     if (!NAME.test(key)) {
@@ -148,7 +162,7 @@ export function defineCommand<S extends z.ZodObject>(spec: CommandSpec<S>): Comm
     }
   }
   jsonSchema.properties ??= {};
-  return { ...spec, jsonSchema };
+  return jsonSchema;
 }
 
 /** A name-indexed set of commands. */

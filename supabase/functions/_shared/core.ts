@@ -17,13 +17,8 @@ import {
   type Registry,
 } from "./command.ts";
 import type { GatewayConfig } from "./config.ts";
-import {
-  createServiceRpc,
-  createUserClients,
-  type ServiceRpc,
-  unwrap,
-  type UserClients,
-} from "./db.ts";
+import { createServiceRpc, type ServiceRpc, unwrap } from "./db.ts";
+import { createUserClients, type UserClients } from "./user_clients.ts";
 import { GatewayError } from "./errors.ts";
 import { createExecutor, type Executor } from "./execute.ts";
 import { createIdentityExchange, type IdentityExchange } from "./identity.ts";

@@ -1,16 +1,10 @@
 /**
- * Database access. `UserClients` hands out supabase-js clients that carry one caller's token, so
- * PostgREST applies that user's RLS; clients hold no session, start no timers and are cached by
- * token until it expires. `ServiceRpc` calls the narrow service-role SQL functions (identity
- * look-up, link codes, delivery ledger) and nothing else. `dbFailure` maps PostgREST errors to
- * the contract's statuses.
- *
- * supabase-js (about a third of the gateway's start-up) is imported on the first request that
- * needs a user's client, not at boot: health checks, PINGs, preflights and refusals never wait
- * for it, and the first command waits once.
+ * Database access besides the users' own clients (user_clients.ts): `ServiceRpc` calls the narrow
+ * service-role SQL functions (identity look-up, link codes, delivery ledger) and nothing else;
+ * `withDeadline` bounds PostgREST calls; `dbFailure` maps PostgREST errors to the contract's
+ * statuses.
  */
-import type { SupabaseClient } from "@supabase/supabase-js";
-import { TtlCache } from "./cache.ts";
+import { deadlines } from "./deadlines.ts";
 import type { GatewayConfig } from "./config.ts";
 import { GatewayError } from "./errors.ts";
 
@@ -20,43 +14,25 @@ import { GatewayError } from "./errors.ts";
  */
 export const DB_TIMEOUT_MS = 5_000;
 
-/** Creates (or reuses) a client acting as the user whose token it carries. */
-export interface UserClients {
-  /** Resolves once clients can be made (supabase-js is loaded); call before `forToken`. */
-  ready(): Promise<void>;
-  forToken(token: string, expiresAt: number): SupabaseClient;
-}
-
-let supabaseJs: typeof import("@supabase/supabase-js") | undefined;
-let loading: Promise<void> | undefined;
-const loadSupabaseJs = () =>
-  loading ??= import("@supabase/supabase-js").then((m) => void (supabaseJs = m));
-
-/** Builds the per-user client factory. */
-export function createUserClients(
-  config: Pick<GatewayConfig, "supabaseUrl" | "anonKey">,
+/**
+ * `fetchImpl` with each call to a URL under `prefix` (PostgREST's; other calls, e.g. a command's
+ * storage upload, are left alone) abandoned after `ms`, rejecting with a `TimeoutError` that
+ * {@link fetchFailure} and supabase-js report as a timeout (504 `upstream_timeout`). The deadline
+ * is one of the shared coarse ones (deadlines.ts).
+ */
+export function withDeadline(
   fetchImpl: typeof fetch,
-  now: () => number = Date.now,
-): UserClients {
-  const clients = new TtlCache<string, SupabaseClient>({ maxEntries: 2_000, now });
-  return {
-    ready: () => supabaseJs ? Promise.resolve() : loadSupabaseJs(),
-    forToken(token, expiresAt) {
-      let client = clients.get(token);
-      if (!client) {
-        if (!supabaseJs) throw new Error("UserClients.forToken before ready()");
-        client = supabaseJs.createClient(config.supabaseUrl, config.anonKey, {
-          accessToken: () => Promise.resolve(token),
-          auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-          // Fail fast: a gateway answers 503 and lets the platform retry, instead of waiting
-          // through supabase-js's back-off while Telegram or Discord time the request out.
-          db: { retry: false, timeout: DB_TIMEOUT_MS },
-          global: { fetch: fetchImpl },
-        });
-        clients.set(token, client, expiresAt * 1000);
-      }
-      return client;
-    },
+  ms: number,
+  prefix: string,
+): typeof fetch {
+  return async (input, init) => {
+    if (typeof input !== "string" || !input.startsWith(prefix)) return fetchImpl(input, init);
+    const { signal, done } = deadlines.signal(ms, init?.signal);
+    try {
+      return await fetchImpl(input, { ...init, signal });
+    } finally {
+      done();
+    }
   };
 }
 
@@ -81,21 +57,20 @@ export function createServiceRpc(
   return async <T>(fn: string, args: Record<string, unknown>) => {
     let res: Response;
     let text: string;
-    // A timer cleared with the call (AbortSignal.timeout would live on for the whole timeout).
-    const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(), DB_TIMEOUT_MS);
+    // A deadline dropped with the call (AbortSignal.timeout would live on for the whole timeout).
+    const { signal, done } = deadlines.signal(DB_TIMEOUT_MS);
     try {
       res = await fetchImpl(`${config.restUrl}/rpc/${fn}`, {
         method: "POST",
         headers,
         body: JSON.stringify(args),
-        signal: abort.signal,
+        signal,
       });
       text = await res.text();
     } catch (err) {
       throw fetchFailure(err);
     } finally {
-      clearTimeout(timer);
+      done();
     }
     if (!res.ok) {
       let body: { code?: string; message?: string } = {};

@@ -6,7 +6,7 @@
 import type { BotScope } from "./bot.ts";
 import type { AnyCommand, CommandContext, LinkingService, Registry } from "./command.ts";
 import { offeredOn } from "./command.ts";
-import type { UserClients } from "./db.ts";
+import type { UserClients } from "./user_clients.ts";
 import { GatewayError } from "./errors.ts";
 import { type Logger, silentLogger } from "./log.ts";
 import type { Channel, ChatAccount, Principal } from "./principal.ts";

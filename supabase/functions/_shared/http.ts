@@ -1,17 +1,19 @@
 /** Small HTTP response helpers shared by the channels. */
 import { errorBody, type GatewayError } from "./errors.ts";
 
-const JSON_HEADERS = { "content-type": "application/json; charset=utf-8" };
+const JSON_TYPE = "application/json; charset=utf-8";
 
-/** A JSON response. */
+/** A JSON response (`headers` may override its content type). */
 export function json(body: unknown, status = 200, headers?: HeadersInit): Response {
   return jsonText(JSON.stringify(body), status, headers);
 }
 
 /** A JSON response from JSON text already written (sent as it is, e.g. a stored answer). */
 export function jsonText(text: string, status = 200, headers?: HeadersInit): Response {
-  const h = new Headers(JSON_HEADERS);
-  if (headers) new Headers(headers).forEach((v, k) => h.set(k, v));
+  // The common case without a Headers object to build and copy.
+  if (!headers) return new Response(text, { status, headers: { "content-type": JSON_TYPE } });
+  const h = new Headers(headers);
+  if (!h.has("content-type")) h.set("content-type", JSON_TYPE);
   return new Response(text, { status, headers: h });
 }
 

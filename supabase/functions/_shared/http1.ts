@@ -27,7 +27,10 @@ export interface Http1FetchOptions {
   fallback?: typeof fetch;
   /** Idle connections kept per origin (default 64). */
   maxIdlePerOrigin?: number;
-  /** An idle connection is closed after this many ms (default 20,000). */
+  /**
+   * An idle connection is not reused after this many ms (default 20,000): it is closed when the
+   * pool is next used. One the server closes leaves the pool at once.
+   */
   idleMs?: number;
   /** Bytes an answer may have, head and body (default 64 MiB). */
   maxResponseBytes?: number;
@@ -67,7 +70,11 @@ interface Connection {
   peek?: Promise<number | null>;
   idle: boolean;
   closed: boolean;
-  idleTimer?: ReturnType<typeof setTimeout>;
+  /**
+   * When it was last released (performance.now()). Expiry is checked when the pool is used, not
+   * by a timer per connection (a Node timer per request, which would also hold the process).
+   */
+  idleSince: number;
 }
 
 /** The connection ended before the answer did (or before it began). */
@@ -89,7 +96,6 @@ export function createHttp1Fetch(options: Http1FetchOptions = {}): Http1Fetch {
   const close = (c: Connection) => {
     if (c.closed) return;
     c.closed = true;
-    if (c.idleTimer !== undefined) clearTimeout(c.idleTimer);
     try {
       c.tcp.close();
     } catch { /* already closed */ }
@@ -104,10 +110,15 @@ export function createHttp1Fetch(options: Http1FetchOptions = {}): Http1Fetch {
   const release = (origin: string, c: Connection) => {
     let pool = pools.get(origin);
     if (!pool) pools.set(origin, pool = []);
+    // The least recently used first: those idle too long are closed (a server that closed one
+    // first has already had it dropped by its pending read).
+    const now = performance.now();
+    while (pool.length && now - pool[0].idleSince > idleMs) close(pool.shift()!);
     // Anything past the answer is not ours to read: such a connection is not reused.
     if (c.start !== c.end || pool.length >= maxIdle) return close(c);
     c.start = c.end = 0;
     c.idle = true;
+    c.idleSince = now;
     pool.push(c);
     c.tcp.unref(); // an idle connection never keeps the process alive
     const peek = c.peek = c.tcp.read(c.buf).catch(() => null);
@@ -118,13 +129,6 @@ export function createHttp1Fetch(options: Http1FetchOptions = {}): Http1Fetch {
         close(c);
       }
     });
-    const timer = c.idleTimer = setTimeout(() => {
-      if (c.idle) {
-        leavePool(origin, c);
-        close(c);
-      }
-    }, idleMs);
-    Deno.unrefTimer(timer as unknown as number);
   };
 
   const acquire = async (
@@ -133,11 +137,14 @@ export function createHttp1Fetch(options: Http1FetchOptions = {}): Http1Fetch {
     port: number,
     signal: AbortSignal | null | undefined,
   ) => {
-    const c = pools.get(origin)?.pop();
+    const pool = pools.get(origin);
+    let c = pool?.pop();
+    while (c && performance.now() - c.idleSince > idleMs) {
+      close(c);
+      c = pool!.pop();
+    }
     if (c) {
       c.idle = false;
-      clearTimeout(c.idleTimer);
-      c.idleTimer = undefined;
       c.tcp.ref();
       return { c, reused: true };
     }
@@ -150,6 +157,7 @@ export function createHttp1Fetch(options: Http1FetchOptions = {}): Http1Fetch {
       end: 0,
       idle: false,
       closed: false,
+      idleSince: 0,
     };
     return { c: fresh, reused: false };
   };

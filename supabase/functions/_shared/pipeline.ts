@@ -51,6 +51,7 @@
  */
 import type { BotScope } from "./bot.ts";
 import { type AnyCommand, offeredOn } from "./command.ts";
+import { deadlines } from "./deadlines.ts";
 import type { Core } from "./core.ts";
 import { asGatewayError, GatewayError, internalDetail } from "./errors.ts";
 import { parseArgs } from "./args.ts";
@@ -370,11 +371,12 @@ function offered(command: AnyCommand, d: Delivery<unknown>): boolean {
  * (it may still write), 503 for a read-only command (it has nothing to write).
  */
 function bounded<T>(command: AnyCommand, ms: number, work: Promise<T>): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  // A coarse deadline (at most a tick late): a timer per command would cost a Node timer.
+  let cancel = () => {};
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(overTime(command, ms)), ms);
+    cancel = deadlines.after(ms, () => reject(overTime(command, ms)));
   });
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+  return Promise.race([work, late]).finally(() => cancel());
 }
 
 function overTime(command: AnyCommand, ms: number): GatewayError {

@@ -4,17 +4,19 @@
  * lacks causes one rate-limited fetch); HS256 tokens against the legacy secret only
  * (`GATEWAY_JWT_SECRET` or an `oct` key of `SUPABASE_JWKS`), so a public key can never be used as
  * an HMAC secret. Verified tokens are cached until they expire, so a client that reuses its token
- * pays for the signature once.
+ * pays for the signature once; one checked against fetched keys is checked again when a check
+ * without the cache would fetch them again, so a key withdrawn from the JWKS stops its tokens as
+ * soon as it would without the cache.
  */
 // jose's subpaths, not its index: the index loads every JOSE module (JWE, key generation, ...)
 // and costs the cold start about 4 ms more.
 import { decodeProtectedHeader } from "jose/decode/protected_header";
 import * as joseErrors from "jose/errors";
-import { createLocalJWKSet } from "jose/jwks/local";
 import { jwtVerify } from "jose/jwt/verify";
-import type { JWTPayload, JWTVerifyGetKey } from "jose";
+import type { JWTPayload } from "jose";
 import { TtlCache } from "../cache.ts";
 import { GatewayError } from "../errors.ts";
+import { createKeySet, JwksUnavailableError } from "./key_set.ts";
 
 /** The claims the gateway relies on, after verification. */
 export interface AccessClaims extends JWTPayload {
@@ -44,8 +46,6 @@ export interface VerifierOptions {
 
 const ASYMMETRIC_ALGS = ["ES256", "RS256"];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const JWKS_TTL_MS = 10 * 60_000;
-const JWKS_REFETCH_COOLDOWN_MS = 30_000;
 
 /** A function that verifies an access token and returns its claims or throws a 401. */
 export type AccessTokenVerifier = (token: string) => Promise<AccessClaims>;
@@ -54,22 +54,28 @@ export type AccessTokenVerifier = (token: string) => Promise<AccessClaims>;
 export function createAccessTokenVerifier(options: VerifierOptions): AccessTokenVerifier {
   const now = options.now ?? Date.now;
   const leeway = options.leewaySeconds ?? 5;
-  const verified = new TtlCache<string, AccessClaims>({
+  // A verified token, its kid, and the fetched key set it was checked against (null: a secret or
+  // an inline key, which cannot change while the function runs).
+  const verified = new TtlCache<
+    string,
+    { claims: AccessClaims; kid: string | undefined; keys: number | null }
+  >({
     maxEntries: options.maxCachedTokens ?? 10_000,
     now,
   });
   const secrets = hmacSecrets(options);
   const keySet = createKeySet(options, now);
 
-  return async (token) => {
-    const hit = verified.get(token);
-    if (hit) {
-      if (hit.exp * 1000 + leeway * 1000 <= now()) throw invalid("The access token has expired.");
-      return hit;
-    }
+  const unexpired = (claims: AccessClaims) => {
+    if (claims.exp * 1000 + leeway * 1000 <= now()) throw invalid("The access token has expired.");
+    return claims;
+  };
+
+  const check = async (token: string): Promise<AccessClaims> => {
     let alg: string | undefined;
+    let kid: string | undefined;
     try {
-      alg = decodeProtectedHeader(token).alg;
+      ({ alg, kid } = decodeProtectedHeader(token));
     } catch {
       throw invalid("The access token is not a JWT.");
     }
@@ -81,12 +87,17 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
       requiredClaims: ["exp", "sub", "role"],
     };
     let payload: JWTPayload;
+    let keys: number | null = null;
     try {
       if (alg === "HS256") {
         if (!secrets.length) throw invalid("HS256 tokens are not accepted by this gateway.");
         ({ payload } = await verifyHmac(token, secrets, { ...common, algorithms: ["HS256"] }));
       } else if (alg && ASYMMETRIC_ALGS.includes(alg)) {
-        ({ payload } = await jwtVerify(token, keySet, { ...common, algorithms: ASYMMETRIC_ALGS }));
+        keys = 0;
+        ({ payload } = await jwtVerify(token, keySet.resolve, {
+          ...common,
+          algorithms: ASYMMETRIC_ALGS,
+        }));
       } else {
         throw invalid("The access token's algorithm is not allowed.");
       }
@@ -100,8 +111,29 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
     if (typeof claims.sub !== "string" || !UUID.test(claims.sub)) {
       throw invalid("The token's subject is not a user id.");
     }
-    verified.set(token, claims, claims.exp * 1000);
+    // The fetched set as it is now: a verification that fetched it names the new one.
+    if (keys !== null) keys = keySet.version(kid);
+    verified.set(token, { claims, kid, keys }, claims.exp * 1000);
     return claims;
+  };
+
+  return async (token) => {
+    const hit = verified.get(token);
+    if (!hit) return await check(token);
+    // Checked against keys since fetched again, or due a refetch: checked again, so a key taken
+    // out of the JWKS stops its tokens here as it would without the cache. While the JWKS cannot
+    // be fetched, a token already checked stays accepted (nothing says its key was withdrawn).
+    if (hit.keys !== null && hit.keys !== keySet.version(hit.kid)) {
+      try {
+        return await check(token);
+      } catch (err) {
+        if (!(err instanceof GatewayError) || err.status !== 503) {
+          verified.delete(token);
+          throw err;
+        }
+      }
+    }
+    return unexpired(hit.claims);
   };
 }
 
@@ -124,8 +156,6 @@ function toInvalid(err: unknown): GatewayError {
   }
   return invalid("The access token's signature is not valid.");
 }
-
-class JwksUnavailableError extends Error {}
 
 /** The distinct HS256 secrets: `GATEWAY_JWT_SECRET` (its UTF-8 bytes) and the JWKS `oct` keys. */
 function hmacSecrets(options: VerifierOptions): Uint8Array[] {
@@ -153,84 +183,4 @@ async function verifyHmac(
       if (last || !(err instanceof joseErrors.JWSSignatureVerificationFailed)) throw err;
     }
   }
-}
-
-/**
- * The JWKS as a key resolver. With an inline set, a kid it lacks (a key added since the function
- * started) asks the JWKS URL, at most once per cooldown whatever the outcome; without one the URL
- * is the source, cached for {@link JWKS_TTL_MS} and refetched on an unknown kid.
- */
-function createKeySet(options: VerifierOptions, now: () => number): JWTVerifyGetKey {
-  const inline = options.jwks?.keys.length
-    ? createLocalJWKSet(options.jwks as Parameters<typeof createLocalJWKSet>[0])
-    : undefined;
-  const remote = createRemoteKeySet(options, now);
-  if (!inline) return remote.resolve;
-  return async (header, token) => {
-    try {
-      return await inline(header, token);
-    } catch (err) {
-      if (!(err instanceof joseErrors.JWKSNoMatchingKey) || !options.jwksUrl) throw err;
-    }
-    return await remote.resolveUnknown(header, token);
-  };
-}
-
-/** The fetched JWKS: `resolve` as the primary source, `resolveUnknown` as the inline fallback. */
-function createRemoteKeySet(options: VerifierOptions, now: () => number) {
-  const url = options.jwksUrl;
-  const doFetch = options.fetch ?? fetch;
-  let local: JWTVerifyGetKey | undefined;
-  let fetchedAt = 0;
-  let attemptedAt = -Infinity;
-  let failed = false;
-  let pending: Promise<void> | undefined;
-
-  const refresh = () => {
-    attemptedAt = now();
-    pending ??= (async () => {
-      try {
-        if (!url) throw new JwksUnavailableError("no JWKS configured");
-        const res = await doFetch(url, { headers: { accept: "application/json" } });
-        if (!res.ok) throw new JwksUnavailableError(`JWKS answered ${res.status}`);
-        const body = await res.json();
-        local = createLocalJWKSet(Array.isArray(body) ? { keys: body } : body);
-        fetchedAt = now();
-        failed = false;
-      } catch (err) {
-        failed = true;
-        if (err instanceof JwksUnavailableError) throw err;
-        throw new JwksUnavailableError("JWKS could not be fetched");
-      } finally {
-        pending = undefined;
-      }
-    })();
-    return pending;
-  };
-
-  const resolve: JWTVerifyGetKey = async (header, token) => {
-    if (!local || now() - fetchedAt > JWKS_TTL_MS) await refresh();
-    try {
-      return await local!(header, token);
-    } catch (err) {
-      // A rotated key: fetch again, at most once per cooldown.
-      if (
-        err instanceof joseErrors.JWKSNoMatchingKey && now() - fetchedAt > JWKS_REFETCH_COOLDOWN_MS
-      ) {
-        await refresh();
-        return await local!(header, token);
-      }
-      throw err;
-    }
-  };
-
-  const resolveUnknown: JWTVerifyGetKey = async (header, token) => {
-    if (pending) await pending;
-    else if (now() - attemptedAt > JWKS_REFETCH_COOLDOWN_MS) await refresh();
-    else if (failed) throw new JwksUnavailableError("JWKS fetch failed within the cooldown");
-    if (!local) throw new joseErrors.JWKSNoMatchingKey();
-    return await local(header, token);
-  };
-
-  return { resolve, resolveUnknown };
 }

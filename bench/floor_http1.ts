@@ -1,9 +1,7 @@
 /**
- * The floor for any Deno process between a caller and PostgREST: a pass-through proxy that
- * forwards the request's path, query and auth headers with the gateway's own HTTP client and
- * returns the answer, doing nothing else. The bench runs it beside the gateway ("proxy floor")
- * to show how much of the gap to direct PostgREST any Deno hop costs on the machine at hand,
- * before the gateway does any work of its own. `BENCH_REST_URL`, `BENCH_PORT`; SIGTERM exits.
+ * The `http1` floor: the same pass-through as `floor_fetch.ts` (the floor), with the gateway's
+ * own HTTP/1.1 client (`_shared/http1.ts`) instead of Deno's `fetch`: what that client saves any
+ * Deno hop on a plain-HTTP upstream. `BENCH_REST_URL`, `BENCH_PORT`; SIGTERM exits.
  */
 import { createHttp1Fetch } from "../supabase/functions/_shared/http1.ts";
 
