@@ -27,6 +27,9 @@ export const note = defineCommand({
       .meta({ examples: ["Call the plumber"] }),
   }),
   requires: "user",
+  // Only ctx.db's database calls (from, rpc): it may run before the rest of supabase-js has
+  // loaded after a cold start. Drop this line if the command uses storage, functions or auth.
+  databaseOnly: true,
   async run(ctx, { text }) {
     // The delivery's idempotency key (Telegram update, Discord interaction, Idempotency-Key):
     // a retried delivery upserts the same row, thanks to unique (user_id, idempotency_key).
@@ -51,6 +54,7 @@ export const notes = defineCommand({
   description: "List your notes",
   args: z.object({}),
   requires: "user",
+  databaseOnly: true,
   readOnly: true, // has no effects: chat deliveries of it skip the delivery ledger
   async run(ctx) {
     const result = await ctx.db.from("notes").select("id, body, created_at", { count: "exact" })

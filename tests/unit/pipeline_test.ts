@@ -123,7 +123,11 @@ function harness(
     limit: createRateLimiter({ perMinute: options.perMinute ?? 0, burst: options.burst }),
     executor: createExecutor({
       registry,
-      clients: { ready: () => Promise.resolve(), forToken: () => ({}) as never },
+      clients: {
+        ready: () => Promise.resolve(),
+        full: () => Promise.resolve(),
+        forToken: () => ({}) as never,
+      },
       links: {},
     }),
     identities: {

@@ -75,6 +75,12 @@ export interface CommandSpec<S extends z.ZodObject> {
    * drop its result if the delivery turns out to be a repeat (one round trip less).
    */
   readOnly?: boolean;
+  /**
+   * The command uses only `ctx.db`'s database calls (`from`, `rpc`, `schema`), not `storage`,
+   * `functions`, `auth` or realtime: after a cold start it runs without waiting for the rest of
+   * supabase-js to load (about 70 ms). Leave it out when unsure: the command then waits, once.
+   */
+  databaseOnly?: boolean;
   /** Whether Discord replies may be shown to everyone in the channel (default: private). */
   publicReply?: boolean;
   /** Hidden from /help and registration (still callable), e.g. Telegram's /start. */

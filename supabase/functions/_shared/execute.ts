@@ -82,7 +82,12 @@ export function createExecutor(options: {
       if (inv.command.requires === "user" && !inv.principal) {
         throw new GatewayError(401, "not_linked", "Sign in (or link this account) first.");
       }
-      if (inv.principal) await clients.ready();
+      if (inv.principal) {
+        await clients.ready();
+        // Commands that may use storage, functions or auth wait for the rest of supabase-js (once,
+        // after a cold start); database-only ones start as soon as PostgREST's client is there.
+        if (!inv.command.databaseOnly) await clients.full();
+      }
       return await inv.command.run(context(inv), inv.args);
     },
   };

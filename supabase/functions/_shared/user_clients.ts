@@ -11,8 +11,9 @@
  * those supabase-js sends (the anon key, the caller's bearer token, the schema's profile). The other members of
  * a supabase-js client (`storage`, `functions`, `channel`, ...) are served by a full supabase-js
  * client made on first use; supabase-js is loaded in the background shortly after the first
- * command. A command that reaches for one of them before that answers 503 (retry in a moment),
- * which the platforms and HTTPS callers retry.
+ * command. A command runs only once it has loaded, unless it declares `databaseOnly` (the
+ * gateway's own and the demo's do): those start before, and should one reach for `storage` or
+ * `auth` anyway in that moment, it answers 503 (retry in a moment).
  */
 import type { PostgrestClient } from "@supabase/postgrest-js";
 import type { SupabaseClient } from "@supabase/supabase-js";
@@ -25,6 +26,8 @@ import { GatewayError } from "./errors.ts";
 export interface UserClients {
   /** Resolves once clients can be made (PostgREST's client is loaded); call before `forToken`. */
   ready(): Promise<void>;
+  /** Resolves once every member of a client works (supabase-js is loaded too). */
+  full(): Promise<void>;
   forToken(token: string, expiresAt: number): SupabaseClient;
 }
 
@@ -80,6 +83,7 @@ export function createUserClients(
 
   return {
     ready: () => postgrestJs ? Promise.resolve() : loadPostgrestJs(),
+    full: () => supabaseJs ? Promise.resolve() : loadFull(),
     forToken(token, expiresAt) {
       let client = clients.get(token);
       if (!client) {

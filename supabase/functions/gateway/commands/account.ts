@@ -31,6 +31,7 @@ export const whoami = defineCommand({
   description: "Show which account you are signed in as",
   args: z.object({}),
   requires: "user",
+  databaseOnly: true,
   readOnly: true,
   run(ctx) {
     const p = ctx.principal!;
@@ -49,6 +50,7 @@ export const help = defineCommand({
   description: "List the commands",
   args: z.object({}),
   requires: "none",
+  databaseOnly: true,
   readOnly: true,
   run(ctx) {
     return Promise.resolve(reply.text(helpText(ctx)));
@@ -60,6 +62,7 @@ export const start = defineCommand({
   description: "Start the bot, or link your account with a code",
   args: z.object({ code: CODE.optional().describe("The link code") }),
   requires: "none",
+  databaseOnly: true,
   channels: ["telegram"],
   hidden: true,
   async run(ctx, { code }) {
@@ -76,6 +79,7 @@ export const link = defineCommand({
   description: "Link this chat account to your web account",
   args: z.object({ code: CODE.describe("The link code") }),
   requires: "none",
+  databaseOnly: true,
   channels: ["telegram", "discord", "slack"],
   run: (ctx, { code }) => linkWith(ctx, code),
 });
@@ -85,6 +89,7 @@ export const unlink = defineCommand({
   description: "Unlink this chat account from your web account",
   args: z.object({}),
   requires: "none",
+  databaseOnly: true,
   channels: ["telegram", "discord", "slack"],
   async run(ctx) {
     const platform = PLATFORM[ctx.channel];
@@ -104,6 +109,7 @@ export const linkCode = defineCommand({
   description: "Create a one-time code to link a chat account",
   args: z.object({}),
   requires: "user",
+  databaseOnly: true,
   channels: ["http"],
   async run(ctx) {
     // Created with the caller's own session, exactly as the web app would. Under an

@@ -17,6 +17,7 @@ export const notifications = defineCommand({
     state: z.enum(["on", "off"]).optional().describe("on or off"),
   }),
   requires: "user",
+  databaseOnly: true,
   channels: ["telegram", "discord", "slack"],
   async run(ctx, { state }): Promise<Reply> {
     const chat = ctx.chat!;

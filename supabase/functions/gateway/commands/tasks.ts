@@ -31,6 +31,7 @@ export const tasks = defineCommand({
       .describe("The page number").meta({ examples: [2] }),
   }),
   requires: "user",
+  databaseOnly: true,
   readOnly: true,
   run: (ctx, { page = 1 }): Promise<Reply> => taskPage(ctx, page),
 });
@@ -112,6 +113,7 @@ export const add = defineCommand({
       .meta({ examples: ["Buy milk"] }),
   }),
   requires: "user",
+  databaseOnly: true,
   publicReply: false,
   async run(ctx, { title }) {
     // The idempotency key makes a redelivered update or a retried request upsert the same row.
@@ -137,6 +139,7 @@ export const done = defineCommand({
   description: "Mark a task as done",
   args: z.object({ id: taskId }),
   requires: "user",
+  databaseOnly: true,
   async run(ctx, { id }): Promise<Reply> {
     const row = await setDone(ctx, id, true);
     return {
@@ -157,6 +160,7 @@ export const undo = defineCommand({
   description: "Mark a done task as not done",
   args: z.object({ id: taskId }),
   requires: "user",
+  databaseOnly: true,
   async run(ctx, { id }): Promise<Reply> {
     const row = await setDone(ctx, id, false);
     return {
