@@ -9,7 +9,8 @@
  * - A send the platform refused for good (`failed`) or that had nothing to send with (`skipped`)
  *   is final. Any other failure is due again: after the platform's `retry_after` when it gave
  *   one, else after an exponential backoff with jitter, capped; at MAX_ATTEMPTS it is `dead`.
- * - An account unlinked since the enqueue gets nothing (`skipped`).
+ * - An account unlinked since the enqueue gets nothing (`skipped`), nor does one whose owner turned
+ *   notifications off since: the claim itself skips those rows (in SQL, so for every instance).
  * - Buttons are checked against the registry and the sending bot before anything is sent.
  */
 import type { Core } from "../../supabase/functions/_shared/core.ts";

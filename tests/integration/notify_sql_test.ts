@@ -198,6 +198,41 @@ Deno.test(
       },
     );
 
+    await t.step(
+      "notifications turned off after the enqueue: queued rows are skipped",
+      async () => {
+        const user = await newUser();
+        const tg = await linkAccount(user.id, "telegram");
+        for (const text of ["first", "second", "third"]) {
+          await rpc("gateway_notify", { user_id: user.id, text });
+        }
+        const claimMine = async () =>
+          (await rpc<Claimed[]>("gateway_claim_notifications", {
+            p_limit: 100,
+            p_lease_seconds: 1,
+            p_chat_interval_ms: 0,
+          })).filter((r) => r.external_id === tg);
+        // The first meets a platform's "wait": it is due again later, behind nothing.
+        const [first] = await claimMine();
+        assertEquals(first.text, "first");
+        await rpc("gateway_report_notifications", {
+          p_items: [{ id: first.id, claim: first.claim, status: "pending", error: "wait" }],
+        });
+        await psql(`update public.chat_identities set notify = false where external_id = '${tg}'`);
+        assertEquals(await claimMine(), [], "nothing is claimed for an account switched off");
+        const rows = await deliveriesOf(user.id);
+        assertEquals(
+          rows.map((r) => [r.status, r.last_error, r.next_attempt_at]),
+          Array(3).fill(["skipped", "not sent: notifications are off for this account", null]),
+        );
+        // Switched on again, what was skipped stays skipped; new notifications go.
+        await psql(`update public.chat_identities set notify = true where external_id = '${tg}'`);
+        await rpc("gateway_notify", { user_id: user.id, text: "fourth" });
+        assertEquals((await claimMine()).map((r) => r.text), ["fourth"]);
+        await psql(`delete from auth.users where id = '${user.id}'`);
+      },
+    );
+
     await t.step("an account unlinked before the send is claimed as not linked", async () => {
       const user = await newUser();
       const tg = await linkAccount(user.id, "telegram");

@@ -334,3 +334,38 @@ Deno.test("/notifications off and on, as the calling account", integration, asyn
     await gw.close();
   }
 });
+
+Deno.test("/notifications off stops what is already queued", integration, async () => {
+  const gw = await startGateway();
+  const { user, tg } = await telegramUser(gw);
+  const queued = () =>
+    telegramCallsTo(gw, tg).filter((c) => String(c.params.text).startsWith("queued"));
+  try {
+    // The first send meets a 429 and waits for its retry; seven more wait their turn.
+    gw.telegram.failNext("sendMessage", { status: 429, retryAfter: 30 });
+    assertEquals((await postNotify(gw, { user_id: user.id, text: "queued 0" })).status, 202);
+    await gw.handler.core.drain(); // the drain /notify started: it met the 429
+    await psql(
+      Array.from(
+        { length: 7 },
+        (_, i) => `select public.gateway_notify('${user.id}', 'queued ${i + 1}');`,
+      ).join("\n"),
+    );
+    await postUpdate(gw, telegramMessage({ fromId: tg, text: "/notifications off" }));
+    assertMatch(sentTexts(gw, tg).at(-1)!, /are now off/);
+    // The retry's time comes (here at once); nothing queued is sent any more.
+    await psql(
+      `update public.notification_deliveries set next_attempt_at = now()
+       where user_id = '${user.id}' and status = 'pending'`,
+    );
+    await drainNow(gw);
+    assertEquals(queued().map((c) => c.status), [429]);
+    assertEquals(
+      (await deliveriesOf(user.id)).map((r) => [r.status, r.last_error]),
+      Array(8).fill(["skipped", "not sent: notifications are off for this account"]),
+    );
+  } finally {
+    await settleDeliveries(user.id);
+    await gw.close();
+  }
+});
