@@ -95,6 +95,9 @@ Deno.test(
         const args of [
           { user_id: user.id, text: "" },
           { user_id: user.id, text: "x".repeat(2001) },
+          // Only blanks, as JavaScript's trim() reads them (POST /notify refuses the same).
+          { user_id: user.id, text: "\t\n" },
+          { user_id: user.id, text: "\r\n \u00a0\u2003\u3000\ufeff" },
           { user_id: crypto.randomUUID(), text: "nobody" },
           { user_id: user.id, text: "x", bot: "Not A Name" },
           { user_id: user.id, text: "x", actions: { label: "no" } },
@@ -111,6 +114,8 @@ Deno.test(
         ),
         "0",
       );
+      // Blanks around words are the app's to keep.
+      await rpc("gateway_notify", { user_id: user.id, text: "\tindented\n" });
     });
 
     await t.step("only service_role (and security definer functions) may notify", async () => {
