@@ -10,6 +10,10 @@ import { createServiceRpc } from "../../supabase/functions/_shared/db.ts";
 import { directRestFetch } from "../../dev/direct_rest.ts";
 import { integration, newUser, psql, stackSetting, tokenFor, webClient } from "../fixtures.ts";
 import { createDoneTrigger, deliveriesOf, linkAccount } from "../support/notify.ts";
+import { notificationButtons } from "../../adapters/notify/buttons.ts";
+import type { BotScope } from "../../supabase/functions/_shared/bot.ts";
+import { createRegistry } from "../../supabase/functions/_shared/command.ts";
+import { commands } from "../../supabase/functions/gateway/commands/mod.ts";
 
 function serviceRpc() {
   const supabaseUrl = stackSetting("SUPABASE_URL");
@@ -117,6 +121,48 @@ Deno.test(
       // Blanks around words are the app's to keep.
       await rpc("gateway_notify", { user_id: user.id, text: "\tindented\n" });
     });
+
+    await t.step(
+      "buttons: SQL refuses what the gateway refuses, and takes what it takes",
+      async () => {
+        const user = await newUser();
+        const registry = createRegistry(commands);
+        const everything: BotScope = {
+          channel: "telegram",
+          name: "default",
+          offers: () => true,
+          commands,
+          links: {},
+        };
+        const button = (
+          fields: Record<string, unknown>,
+        ) => [{ label: "Go", command: "tasks", ...fields }];
+        const cases: [string, unknown, boolean][] = [
+          ["a label of spaces", button({ label: "   " }), false],
+          ["a label of a tab and a line break", button({ label: "\t\n" }), false],
+          ["21 emoji: 42 UTF-16 units", button({ label: "\u{1F600}".repeat(21) }), false],
+          ["20 emoji: 40 UTF-16 units", button({ label: "\u{1F600}".repeat(20) }), true],
+          ["40 accented letters", button({ label: "é".repeat(40) }), true],
+          ["an unknown style", button({ style: "pink" }), false],
+          ["a null style", button({ style: null }), true],
+          ["a then that is not an object", button({ then: "tasks" }), false],
+          ["a then naming a command", button({ then: { command: "tasks" } }), true],
+          ["args as a list", button({ args: [] }), false],
+        ];
+        for (const [what, actions, takes] of cases) {
+          let gateway = true;
+          try {
+            notificationButtons(registry, actions, [everything]);
+          } catch {
+            gateway = false;
+          }
+          const sql = await rpc("gateway_notify", { user_id: user.id, text: "x", actions })
+            .then(() => true, (e) => (assertEquals(e.status, 400, what), false));
+          assertEquals([gateway, sql], [takes, takes], what);
+        }
+        await psql(`delete from auth.users where id = '${user.id}'`);
+      },
+    );
 
     await t.step("only service_role (and security definer functions) may notify", async () => {
       const user = await newUser();
