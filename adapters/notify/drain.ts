@@ -101,6 +101,19 @@ export function reportFor(row: Pick<ClaimedRow, "id" | "claim" | "attempt">, res
   }
 }
 
+/**
+ * The report for a delivery claimed more than MAX_ATTEMPTS times (its drainers kept dying before
+ * they reported): `dead`, like any delivery given up on, not `failed` (a platform's refusal).
+ */
+function neverFinished(row: Pick<ClaimedRow, "id" | "claim">): Report {
+  return {
+    id: row.id,
+    claim: row.claim,
+    status: "dead",
+    error: `not sent: gave up after ${MAX_ATTEMPTS} attempts that never finished`,
+  };
+}
+
 /** Builds the drainer over the core with the given sender table. */
 export function createDrainer(
   core: Core,
@@ -122,8 +135,9 @@ export function createDrainer(
 
   /** Sends one claimed delivery and records the outcome; resolves with the status recorded. */
   async function deliver(row: ClaimedRow): Promise<Report["status"] | "lost"> {
-    const result = await attempt(row);
-    const report = reportFor(row, result);
+    const report = row.linked && row.attempt > MAX_ATTEMPTS
+      ? neverFinished(row)
+      : reportFor(row, await attempt(row));
     if (report.status === "failed" || report.status === "dead") {
       core.log.warn("notification not sent", {
         delivery: row.id,
@@ -138,12 +152,6 @@ export function createDrainer(
 
   async function attempt(row: ClaimedRow): Promise<SendResult> {
     if (!row.linked) return { status: "skipped", error: "not sent: the account was unlinked" };
-    if (row.attempt > MAX_ATTEMPTS) {
-      return {
-        status: "failed",
-        error: `not sent: gave up after ${MAX_ATTEMPTS} attempts that never finished`,
-      };
-    }
     const platform = provider(row.provider);
     if (!platform) {
       return { status: "skipped", error: `not sent: this app cannot send to ${row.provider}` };
