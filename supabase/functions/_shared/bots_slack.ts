@@ -6,7 +6,7 @@
  * workspace, so two apps installed side by side need `/acme-tasks` and `/staging-tasks`. Errors
  * are one line naming the variable, the entry and the field, never a secret (as in `bots.ts`).
  */
-import { baseUrl, ConfigError } from "./config_values.ts";
+import { ConfigError, secureBaseUrl } from "./config_values.ts";
 import {
   type BotBase,
   botName,
@@ -81,7 +81,7 @@ export function slackApps(get: Get, options: SlackAppsOptions = {}): SlackApp[] 
       name: DEFAULT_BOT,
       signingSecret: secret ?? "",
       botToken: token,
-      apiBase: baseUrl("SLACK_API_BASE", get("SLACK_API_BASE") ?? DEFAULT_SLACK_API_BASE),
+      apiBase: secureBaseUrl("SLACK_API_BASE", get("SLACK_API_BASE") ?? DEFAULT_SLACK_API_BASE),
       commandPrefix: prefix ?? "",
     });
   } else {
@@ -122,7 +122,10 @@ function slackApp(entry: Entry, secretRequired: boolean): SlackApp {
     name,
     signingSecret,
     botToken,
-    apiBase: entry.parse("apiBase", (f) => baseUrl(f, entry.text(f) ?? DEFAULT_SLACK_API_BASE)),
+    apiBase: entry.parse(
+      "apiBase",
+      (f) => secureBaseUrl(f, entry.text(f) ?? DEFAULT_SLACK_API_BASE),
+    ),
     commandPrefix,
     commands: entry.commands(),
     ...brand(entry),
