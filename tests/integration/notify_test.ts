@@ -369,3 +369,43 @@ Deno.test("/notifications off stops what is already queued", integration, async 
     await gw.close();
   }
 });
+
+Deno.test(
+  "a database that does not answer: 504 in the words of the route",
+  integration,
+  async () => {
+    // PostgREST's connection drops mid-call (not refused): the outcome is unknown, a 504.
+    let hang = false;
+    const gw = await startGateway({
+      wrapFetch: (fetch) => (input, init) => {
+        const url = String(input instanceof Request ? input.url : input);
+        if (hang && /\/rpc\/gateway_(notify|claim_notifications)$/.test(url)) {
+          return Promise.reject(new TypeError("error sending request: connection closed"));
+        }
+        return fetch(input, init);
+      },
+    });
+    const user = await newUser();
+    try {
+      hang = true;
+      const withKey = await postNotify(gw, { user_id: user.id, text: "x", key: "order-9" });
+      const bare = await postNotify(gw, { user_id: user.id, text: "x" });
+      const drain = await gw.request("/notify/drain", {
+        method: "POST",
+        headers: { authorization: `Bearer ${gw.env.SUPABASE_SERVICE_ROLE_KEY}` },
+      });
+      const drained = await drain.json();
+      const messages = [withKey.body, bare.body, drained].map((b) =>
+        (b.error as { message: string }).message
+      );
+      assertEquals([withKey.status, bare.status, drain.status], [504, 504, 504]);
+      for (const message of messages) assert(!/Idempotency-Key/.test(message), message);
+      assertMatch(messages[0], /Retry with the same key/);
+      assertMatch(messages[1], /send a key to make retries safe/);
+      assertMatch(messages[2], /Drain again later/);
+    } finally {
+      hang = false;
+      await gw.close();
+    }
+  },
+);
