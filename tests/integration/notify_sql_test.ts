@@ -8,6 +8,7 @@
 import { assert, assertEquals, assertMatch } from "../assert.ts";
 import { createServiceRpc } from "../../supabase/functions/_shared/db.ts";
 import { directRestFetch } from "../../dev/direct_rest.ts";
+import { REPO_ROOT } from "../../dev/paths.ts";
 import { integration, newUser, psql, stackSetting, tokenFor, webClient } from "../fixtures.ts";
 import { createDoneTrigger, deliveriesOf, linkAccount } from "../support/notify.ts";
 import { notificationButtons } from "../../adapters/notify/buttons.ts";
@@ -310,6 +311,13 @@ Deno.test(
       for (const key of ["id", "created_at", "notification_id", "provider", "status"]) {
         assert(key in data![0], key);
       }
+      // docs/notifications.md lists every column the owner reads.
+      const docs = await Deno.readTextFile(`${REPO_ROOT}/docs/notifications.md`);
+      const listed = /Columns:([\s\S]*?)Statuses:/.exec(docs)?.[1] ?? "";
+      const documented = [...listed.matchAll(/`([^`]+)`/g)]
+        .flatMap((m) => m[1].split(",").map((c) => c.trim()))
+        .filter((c) => /^[a-z_]+$/.test(c));
+      assertEquals([...new Set(documented)].sort(), Object.keys(data![0]).sort());
       const id = data![0].id;
       assert(
         (await db.from("notification_deliveries").update({ status: "sent" }).eq("id", id))
