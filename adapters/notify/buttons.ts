@@ -3,8 +3,11 @@
  * command with arguments its schema accepts, fits in a button token, and is offered by the bot
  * that sends it. Pressing one is another way to send that command, run as the presser through
  * the pipeline like any button. Checked when a server enqueues (`POST /notify` answers 400) and
- * again when the drain sends (SQL enqueues are checked for shape only: a bad button there makes
- * its deliveries `failed`, saying so, rather than a message without its buttons).
+ * again when the drain sends. SQL (`gateway_notify`) applies the same rules where it can know them
+ * (label length in UTF-16 units and not blank, a command's name, args, style, then); what needs
+ * the registry (a registered command, its schema, the button's size, the bot offering it) is
+ * checked at send time, and a button failing it makes its deliveries `failed`, saying so, rather
+ * than a message without its buttons.
  */
 import {
   action,
@@ -58,7 +61,8 @@ function button(registry: Registry, item: unknown, where: string, bots: readonly
   if (args !== undefined && args !== null && (typeof args !== "object" || Array.isArray(args))) {
     throw new Error(`button ${where} ("${label}"): args must be an object`);
   }
-  if (style !== undefined && (typeof style !== "string" || !STYLES.has(style))) {
+  // null is "no style", as for args and then (SQL's jsonb_build_object writes it so).
+  if (style !== undefined && style !== null && (typeof style !== "string" || !STYLES.has(style))) {
     throw new Error(`button ${where} ("${label}"): style is one of ${[...STYLES].join(", ")}`);
   }
   let follow: [AnyCommand, Record<string, unknown>] | undefined;

@@ -9,7 +9,8 @@
  * - A send the platform refused for good (`failed`) or that had nothing to send with (`skipped`)
  *   is final. Any other failure is due again: after the platform's `retry_after` when it gave
  *   one, else after an exponential backoff with jitter, capped; at MAX_ATTEMPTS it is `dead`.
- * - An account unlinked since the enqueue gets nothing (`skipped`).
+ * - An account unlinked since the enqueue gets nothing (`skipped`), nor does one whose owner turned
+ *   notifications off since: the claim itself skips those rows (in SQL, so for every instance).
  * - Buttons are checked against the registry and the sending bot before anything is sent.
  */
 import type { Core } from "../../supabase/functions/_shared/core.ts";
@@ -100,6 +101,19 @@ export function reportFor(row: Pick<ClaimedRow, "id" | "claim" | "attempt">, res
   }
 }
 
+/**
+ * The report for a delivery claimed more than MAX_ATTEMPTS times (its drainers kept dying before
+ * they reported): `dead`, like any delivery given up on, not `failed` (a platform's refusal).
+ */
+function neverFinished(row: Pick<ClaimedRow, "id" | "claim">): Report {
+  return {
+    id: row.id,
+    claim: row.claim,
+    status: "dead",
+    error: `not sent: gave up after ${MAX_ATTEMPTS} attempts that never finished`,
+  };
+}
+
 /** Builds the drainer over the core with the given sender table. */
 export function createDrainer(
   core: Core,
@@ -121,8 +135,9 @@ export function createDrainer(
 
   /** Sends one claimed delivery and records the outcome; resolves with the status recorded. */
   async function deliver(row: ClaimedRow): Promise<Report["status"] | "lost"> {
-    const result = await attempt(row);
-    const report = reportFor(row, result);
+    const report = row.linked && row.attempt > MAX_ATTEMPTS
+      ? neverFinished(row)
+      : reportFor(row, await attempt(row));
     if (report.status === "failed" || report.status === "dead") {
       core.log.warn("notification not sent", {
         delivery: row.id,
@@ -137,12 +152,6 @@ export function createDrainer(
 
   async function attempt(row: ClaimedRow): Promise<SendResult> {
     if (!row.linked) return { status: "skipped", error: "not sent: the account was unlinked" };
-    if (row.attempt > MAX_ATTEMPTS) {
-      return {
-        status: "failed",
-        error: `not sent: gave up after ${MAX_ATTEMPTS} attempts that never finished`,
-      };
-    }
     const platform = provider(row.provider);
     if (!platform) {
       return { status: "skipped", error: `not sent: this app cannot send to ${row.provider}` };

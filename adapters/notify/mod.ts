@@ -51,7 +51,14 @@ export function createNotifications(core: Core): Notifications {
           if (err instanceof GatewayError && err.status === 400) {
             throw new GatewayError(400, "invalid_args", "No user has this user_id.");
           }
-          throw err;
+          throw inWordsOfTheRoute(
+            err,
+            body.key === null
+              ? "the notification may or may not have been enqueued. A retry without a key may " +
+                "enqueue it twice: send a key to make retries safe."
+              : "the notification may or may not have been enqueued. Retry with the same key: " +
+                "it is enqueued once.",
+          );
         });
         record.notification = id;
         core.background(
@@ -71,11 +78,25 @@ export function createNotifications(core: Core): Notifications {
         record.channel = "notify";
         await authorize(req);
         await req.body?.cancel();
-        const summary = await drain();
+        const summary = await drain().catch((err) => {
+          throw inWordsOfTheRoute(
+            err,
+            "rows it may have claimed go out once their lease ends. Drain again later.",
+          );
+        });
         Object.assign(record, { drained: summary.claimed, sent: summary.sent });
         return json({ ok: true, data: summary });
       },
     },
   ];
   return { routes, drain };
+}
+
+/**
+ * A database timeout (504) said in the words of a notification route: the shared message speaks
+ * of an Idempotency-Key, which these routes do not take.
+ */
+function inWordsOfTheRoute(err: unknown, outcome: string): unknown {
+  if (!(err instanceof GatewayError) || err.status !== 504) return err;
+  return new GatewayError(504, err.code, `The database did not answer in time; ${outcome}`);
 }

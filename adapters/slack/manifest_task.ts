@@ -1,7 +1,8 @@
 /**
  * `deno task slack:manifest [--local] [--bot NAME] [--url GATEWAY_URL]`: prints the Slack app
- * manifest (JSON, which Slack takes as it takes YAML) of one configured Slack app: the default
- * (`SLACK_SIGNING_SECRET`, `SLACK_COMMAND_PREFIX`, …) or `--bot NAME` of `SLACK_APPS`. The
+ * manifest (JSON, which Slack takes as it takes YAML) of one Slack app: the default
+ * (`SLACK_COMMAND_PREFIX`, …) or `--bot NAME` of `SLACK_APPS`. It needs no signing secret (the
+ * app has none before it is created from the manifest), only what the manifest holds. The
  * gateway's URL defaults to `$SUPABASE_URL/functions/v1/gateway`; `--local` takes it and the apps
  * from the running local stack. Never prints a secret: the manifest has none.
  */
@@ -43,7 +44,8 @@ export async function main(
   }
   let apps;
   try {
-    apps = slackApps((name) => env[name]?.trim() || undefined);
+    // No signing secret needed: Slack shows it only once the app is made from this manifest.
+    apps = slackApps((name) => env[name]?.trim() || undefined, { signingSecretRequired: false });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     print(`error: ${err.message}`);
@@ -52,11 +54,7 @@ export async function main(
   const app = apps.find((a) => a.name === flags.bot);
   if (!app) {
     const names = apps.map((a) => a.name).join(", ");
-    print(
-      names
-        ? `error: no Slack app is named '${flags.bot}' (configured: ${names})`
-        : "error: set SLACK_SIGNING_SECRET (or SLACK_APPS) for the app the manifest is for",
-    );
+    print(`error: no Slack app is named '${flags.bot}' (configured: ${names})`);
     return 2;
   }
   const base = env.SUPABASE_URL?.trim().replace(/\/+$/, "");

@@ -4,9 +4,9 @@
  * A 429 is waited out (Retry-After, up to 30 s), a 5xx or a failed connection retried after a
  * pause, a few attempts in all, each bounded so a Slack that never answers cannot hold the work;
  * any other refusal (`expired_url`, `used_url`, `invalid_blocks`) is final. The URL is a
- * credential for 30 minutes: it is never logged. Only Slack's hooks hosts (and the app's own API
- * host, a local sink) are posted to, so a request that fooled the signature check could not turn
- * the gateway against another address.
+ * credential for 30 minutes: it is never logged. Only Slack's hooks hosts (and a local sink's
+ * response URLs) are posted to, so a request that fooled the signature check could not turn the
+ * gateway against another address.
  */
 import type { Core } from "../../supabase/functions/_shared/core.ts";
 import type { SlackMessage } from "./format.ts";
@@ -22,15 +22,29 @@ export const CALL_TIMEOUT_MS = 10_000;
 /** Where Slack's response URLs point. */
 const SLACK_HOOKS = ["https://hooks.slack.com", "https://hooks.slack-gov.com"];
 
-/** Whether `url` is a response URL this app may post to (Slack's, or its own API host's). */
+/** Hosts of this machine: a local Slack sink's. */
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
+
+/**
+ * Whether `url` is a response URL this app may post to: one on Slack's hooks hosts, or, only when
+ * the app's API base is on this machine (the local Slack sink of tests and the dev stack), one of
+ * the sink's response URLs, which sit beside its Web API (`<mount>/commands/…` and
+ * `<mount>/actions/…` for an API base of `<mount>/api`). Never another path of the API's host:
+ * that is Slack's Web API (or, locally, the front door with PostgREST behind it).
+ */
 export function allowedResponseUrl(url: string, apiBase: string): boolean {
-  let origin: string;
+  let target: URL;
   try {
-    origin = new URL(url).origin;
+    target = new URL(url);
   } catch {
     return false;
   }
-  return SLACK_HOOKS.includes(origin) || origin === new URL(apiBase).origin;
+  if (SLACK_HOOKS.includes(target.origin)) return true;
+  const api = new URL(apiBase);
+  if (!LOOPBACK.has(api.hostname) || target.origin !== api.origin) return false;
+  const mount = api.pathname.replace(/\/api\/?$/, "");
+  return target.pathname.startsWith(`${mount}/`) &&
+    /^\/(?:commands|actions)\/[^/]/.test(target.pathname.slice(mount.length));
 }
 
 /** Posts `message` to `url`; resolves true once Slack took it. Never throws. */

@@ -1,7 +1,8 @@
 /**
  * One call of Slack's Web API (`POST {apiBase}/{method}`, JSON, the bot token as bearer), with
  * Slack's answer read once: `{ok:true,…}`, or why not and whether trying again later can help.
- * Slack answers refusals with HTTP 200 and `{ok:false,error}`; a 429 carries Retry-After. One
+ * Slack answers refusals with HTTP 200 and `{ok:false,error}`; a 429 carries Retry-After; an answer
+ * that is not a JSON object is not Slack's API speaking and may be tried again. One
  * attempt, bounded in time: the caller (a drain with its own schedule) decides when to retry. The
  * token is never logged or returned.
  */
@@ -63,6 +64,11 @@ export async function slackApiCall(
     };
   }
   if (res.ok && body?.ok === true) return { ok: true, body };
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    // Not Slack's API answering (an HTML page from a proxy, an outage), whatever the status:
+    // Slack's failure, and a later attempt may find it back, as Telegram's are retried.
+    return { ok: false, error: `http_${res.status}`, retryable: true };
+  }
   const error = typeof body?.error === "string" ? body.error.slice(0, 60) : `http_${res.status}`;
   return { ok: false, error, retryable: res.status >= 500 || TRANSIENT.has(error) };
 }

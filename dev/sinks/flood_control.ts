@@ -7,6 +7,9 @@
  * - Discord: per-route buckets (5 messages per 5 s per channel; 50 requests a second per bot in
  *   all), every answer carrying `X-RateLimit-*` headers, and a 429 with `retry_after` (seconds,
  *   fractional) past a bucket.
+ * - Slack: `chat.postMessage` about one message a second per channel, short bursts allowed (three
+ *   within three seconds here); past it, HTTP 429 `{ok:false,error:"ratelimited"}` with
+ *   `Retry-After` (whole seconds).
  *
  * @module
  */
@@ -68,5 +71,25 @@ export class TelegramFloodControl {
   clear(): void {
     this.#chats.clear();
     this.#bots.clear();
+  }
+}
+
+/**
+ * Slack's special limit for `chat.postMessage`: per app (its token) and channel, about one a
+ * second with short bursts.
+ */
+export class SlackPostLimit {
+  enabled = false;
+  readonly #channels = new Window(3, 3_000);
+
+  /** Seconds to wait (Slack's Retry-After), or 0 when the post may go (and counts). */
+  check(token: string, channel: unknown, now: number): number {
+    if (!this.enabled) return 0;
+    const wait = this.#channels.take(`${token}\n${String(channel)}`, now);
+    return wait > 0 ? Math.max(1, Math.ceil(wait / 1000)) : 0;
+  }
+
+  clear(): void {
+    this.#channels.clear();
   }
 }

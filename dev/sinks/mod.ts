@@ -15,10 +15,14 @@
  * - `POST /__sinks/slack/response_urls` `{"team","user","channel"?,"kind"?,"original"?}` —
  *   registers a response URL (what Slack does when it delivers a command or a press): `{"url"}`
  * - `GET /__sinks/slack/responses?url=…` — what a response URL received
+ * - `POST /__sinks/telegram/limits`, `/fail-next`, `/block` and `POST /__sinks/slack/limits`,
+ *   `/fail-next` — switches: rate limits, an injected failure, a user who blocked the bot
+ *   (`controls.ts`)
  *
  * @module
  */
 
+import { slackControl, telegramControl } from "./controls.ts";
 import type { DiscordSink } from "./discord.ts";
 import type { SlackSink } from "./slack.ts";
 import type { TelegramSink } from "./telegram.ts";
@@ -60,6 +64,8 @@ export function sinkMounts(
         const url = new URL(req.url);
         const rest = url.pathname.slice(TELEGRAM_SINK_PREFIX.length);
         if (rest === "/webhook-status") return telegramWebhookStatus(telegram, req);
+        const control = telegramControl(telegram, rest, req);
+        if (control) return control;
         if (rest !== "/sent") return telegram.handle(req, rest);
         if (req.method === "DELETE") {
           telegram.sent.length = 0;
@@ -149,6 +155,8 @@ async function slackInspect(slack: SlackSink, req: Request): Promise<Response> {
     const base = `${url.origin}${SLACK_SINK_PREFIX}`;
     return Response.json({ url: slack.responseUrl(base, body as never) });
   }
+  const control = slackControl(slack, rest, req);
+  if (control) return control;
   if (rest === "/responses") {
     if (req.method !== "GET") return methodNotAllowed();
     const state = slack.response(url.searchParams.get("url") ?? "");

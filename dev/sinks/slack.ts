@@ -4,12 +4,14 @@
  * `chat.postMessage`, `chat.update`; point `SLACK_API_BASE` at `<mount>/api`) and response URLs
  * at `/commands/…` and `/actions/…` (`slack_responses.ts`: five posts within 30 minutes), with
  * Slack's answers: `{ok:false,error}` with HTTP 200 from the Web API, 404s from a used or expired
- * response URL, 429 `ratelimited` with `Retry-After` when a failure is injected. Bot tokens, and
- * the channels the bot is in, are given to it (`addBot`, `addChannel`); every call is recorded in
+ * response URL, 429 `ratelimited` with `Retry-After` when a failure is injected or, after
+ * `setLimits(true)`, past Slack's limit of `chat.postMessage` per channel (`flood_control.ts`).
+ * Bot tokens, and the channels the bot is in, are given to it (`addBot`, `addChannel`); every call is recorded in
  * `calls` (Authorization values redacted).
  *
  * @module
  */
+import { SlackPostLimit } from "./flood_control.ts";
 import { createRecorder, FailureQueue } from "./recorder.ts";
 import { SlackApiState, type SlackBotIdentity, type SlackPostedMessage } from "./slack_api.ts";
 import { SlackError } from "./slack_blocks.ts";
@@ -79,6 +81,11 @@ export interface SlackSink {
   addBot(token: string, bot: SlackBotIdentity): void;
   /** Makes a channel known in a workspace; `member`: the bot was added to it. */
   addChannel(id: string, team: string, member: boolean): void;
+  /**
+   * Switches Slack's rate limit on or off (default off): `chat.postMessage` answers 429
+   * `ratelimited` with Retry-After past about one message a second per channel.
+   */
+  setLimits(enabled: boolean): void;
   /** Makes a user id unknown to `conversations.open` (`user_not_found`). */
   removeUser(id: string): void;
   /**
@@ -101,6 +108,7 @@ export function createSlackSink(options: SlackSinkOptions = {}): SlackSink {
   const api = new SlackApiState();
   const responses = new ResponseUrlStore(options.responseUrlTtlMs ?? RESPONSE_URL_TTL_MS);
   const failures = new FailureQueue<SlackFailureMatch, SlackFailure>();
+  const limit = new SlackPostLimit();
 
   async function handle(req: Request, rawPath: string): Promise<Response> {
     const path = rawPath.split("?")[0];
@@ -132,6 +140,14 @@ export function createSlackSink(options: SlackSinkOptions = {}): SlackSink {
           status,
         );
       }
+      const wait = apiMethod === "chat.postMessage"
+        ? limit.check(token(req, body) ?? "", (body as { channel?: unknown })?.channel, time)
+        : 0;
+      if (wait > 0) {
+        status = 429;
+        extra["retry-after"] = String(wait);
+        throw new SlackError("ratelimited", 429);
+      }
       if (apiMethod) {
         answer = api.call(
           apiMethod,
@@ -156,6 +172,10 @@ export function createSlackSink(options: SlackSinkOptions = {}): SlackSink {
     failNext: (match, failure, times = 1) => failures.push(match, failure, times),
     addBot: (token, bot) => api.tokens.set(token, bot),
     addChannel: (id, team, member) => api.channels.set(id, { team, member }),
+    setLimits(enabled) {
+      limit.enabled = enabled;
+      limit.clear();
+    },
     removeUser: (id) => api.missingUsers.add(id),
     responseUrl: (base, spec) => responses.register(base.replace(/\/+$/, ""), spec, clock()).url,
     response: (url) => responses.get(url),
@@ -165,6 +185,7 @@ export function createSlackSink(options: SlackSinkOptions = {}): SlackSink {
       api.messages.length = 0;
       responses.clear();
       failures.clear();
+      limit.clear();
     },
   };
 }

@@ -86,7 +86,8 @@ const METHODS: Record<string, Method> = {
     if (users.length > 1) throw new SlackError("not_implemented"); // group DMs: not modelled
     const [user] = users;
     if (!USER.test(user) || state.missingUsers.has(user)) throw new SlackError("user_not_found");
-    const id = `D${user.slice(1)}`;
+    // One channel per user id, its letter included: U0BOB and W0BOB are two people.
+    const id = `D${user}`;
     state.channels.set(id, { team: bot.team, member: true, user });
     return { channel: { id } };
   },

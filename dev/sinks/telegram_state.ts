@@ -129,12 +129,12 @@ export class BotState {
    * cannot be written to first (403); a block is a 403 of its own.
    */
   privateChatRefusal(userId: number): TelegramError | null {
-    if (this.anyPrivateChat) return null;
     const standing = this.#users.get(userId);
-    if (standing === "started") return null;
+    // A block is known even where every private chat is open (the dev stack): it can be tried.
     if (standing === "blocked") {
       return new TelegramError(403, "Forbidden: bot was blocked by the user");
     }
+    if (this.anyPrivateChat || standing === "started") return null;
     if (standing === "seen") {
       return new TelegramError(403, "Forbidden: bot can't initiate conversation with a user");
     }

@@ -19,7 +19,7 @@ import {
 } from "../fixtures.ts";
 import { spawnGateway } from "../support/gateway_process.ts";
 import { deliveriesOf, drainNow } from "../support/notify.ts";
-import { LEASE_SECONDS } from "../../adapters/notify/drain.ts";
+import { LEASE_SECONDS, MAX_ATTEMPTS } from "../../adapters/notify/drain.ts";
 
 Deno.test(
   "a gateway killed mid-drain: sent after the lease, a duplicate only if accepted",
@@ -45,7 +45,6 @@ Deno.test(
       const url = new URL(req.url);
       const body = await req.text();
       const chat = String((JSON.parse(body || "{}") as { chat_id?: unknown }).chat_id);
-      seen.add(chat);
       if (chat === accepted.tg) {
         await fetch(`${sinkRoot}${url.pathname}`, {
           method: req.method,
@@ -53,6 +52,8 @@ Deno.test(
           body,
         }).then((r) => r.body?.cancel());
       }
+      seen.add(chat); // once Telegram has it, for `accepted`: the kill comes after that
+
       return await new Promise<Response>((answer) => hanging.push(answer)); // not until the end
     });
     const doomed = await spawnGateway({
@@ -104,6 +105,41 @@ Deno.test(
       for (const answer of hanging) answer(new Response(null, { status: 503 }));
       await relay.shutdown().catch(() => {});
       await survivor.close();
+    }
+  },
+);
+
+Deno.test(
+  "a delivery whose drainers kept dying is dead after the last attempt, not sent",
+  integration,
+  async () => {
+    const gw = await startGateway();
+    const user = await newUser();
+    const tg = randomExternalId();
+    try {
+      assertMatch(await linkTelegram(gw, tg, await linkCodeFor(await tokenFor(user))), /Link/);
+      await psql(`select public.gateway_notify('${user.id}', 'Never finished');`);
+      // Every claim so far ended in a killed drainer (its lease ran out, no report): the next
+      // claim is one more than the gateway makes.
+      await psql(
+        `update public.notification_deliveries set attempts = ${MAX_ATTEMPTS}
+         where user_id = '${user.id}'`,
+      );
+      await drainNow(gw);
+      assertEquals(
+        (await deliveriesOf(user.id)).map((r) => [r.status, r.attempts, r.last_error]),
+        [[
+          "dead",
+          MAX_ATTEMPTS + 1,
+          `not sent: gave up after ${MAX_ATTEMPTS} attempts that never finished`,
+        ]],
+      );
+      assertEquals(
+        gw.telegram.calls("sendMessage").filter((c) => c.params.text === "Never finished"),
+        [],
+      );
+    } finally {
+      await gw.close();
     }
   },
 );

@@ -48,7 +48,7 @@ Deno.test(
         const drained = await drainNow(gw);
         assertEquals(drained.sent, 1);
         const dm = gw.slack.messages.find((m) => shownText(m).includes("Your order shipped"))!;
-        assertEquals(dm.channel, `D${aliceSlack.user.slice(1)}`);
+        assertEquals(dm.channel, `D${aliceSlack.user}`);
         const [button] = buttons(dm);
         assertEquals(button.label, "Done");
         value = button.value;

@@ -8,8 +8,13 @@
 import { assert, assertEquals, assertMatch } from "../assert.ts";
 import { createServiceRpc } from "../../supabase/functions/_shared/db.ts";
 import { directRestFetch } from "../../dev/direct_rest.ts";
+import { REPO_ROOT } from "../../dev/paths.ts";
 import { integration, newUser, psql, stackSetting, tokenFor, webClient } from "../fixtures.ts";
 import { createDoneTrigger, deliveriesOf, linkAccount } from "../support/notify.ts";
+import { notificationButtons } from "../../adapters/notify/buttons.ts";
+import type { BotScope } from "../../supabase/functions/_shared/bot.ts";
+import { createRegistry } from "../../supabase/functions/_shared/command.ts";
+import { commands } from "../../supabase/functions/gateway/commands/mod.ts";
 
 function serviceRpc() {
   const supabaseUrl = stackSetting("SUPABASE_URL");
@@ -70,6 +75,8 @@ Deno.test(
       assertEquals(by(quiet).last_error, "not sent: notifications are off for this account");
       assertEquals(by(tg).bot, "default");
       assertEquals(new Set(rows.map((r) => r.notification_id)).size, 1);
+      // Leave no pending row for a later test's drain to send.
+      await psql(`delete from auth.users where id = '${user.id}'`);
     });
 
     await t.step("a key already used by the user returns the first id", async () => {
@@ -87,6 +94,7 @@ Deno.test(
         await rpc<string>("gateway_notify", { user_id: someone.id, text: "a", key: "k1" }) !==
           first,
       );
+      for (const u of [user, someone]) await psql(`delete from auth.users where id = '${u.id}'`);
     });
 
     await t.step("bad values are refused and change nothing", async () => {
@@ -95,6 +103,9 @@ Deno.test(
         const args of [
           { user_id: user.id, text: "" },
           { user_id: user.id, text: "x".repeat(2001) },
+          // Only blanks, as JavaScript's trim() reads them (POST /notify refuses the same).
+          { user_id: user.id, text: "\t\n" },
+          { user_id: user.id, text: "\r\n \u00a0\u2003\u3000\ufeff" },
           { user_id: crypto.randomUUID(), text: "nobody" },
           { user_id: user.id, text: "x", bot: "Not A Name" },
           { user_id: user.id, text: "x", actions: { label: "no" } },
@@ -111,7 +122,51 @@ Deno.test(
         ),
         "0",
       );
+      // Blanks around words are the app's to keep.
+      await rpc("gateway_notify", { user_id: user.id, text: "\tindented\n" });
     });
+
+    await t.step(
+      "buttons: SQL refuses what the gateway refuses, and takes what it takes",
+      async () => {
+        const user = await newUser();
+        const registry = createRegistry(commands);
+        const everything: BotScope = {
+          channel: "telegram",
+          name: "default",
+          offers: () => true,
+          commands,
+          links: {},
+        };
+        const button = (
+          fields: Record<string, unknown>,
+        ) => [{ label: "Go", command: "tasks", ...fields }];
+        const cases: [string, unknown, boolean][] = [
+          ["a label of spaces", button({ label: "   " }), false],
+          ["a label of a tab and a line break", button({ label: "\t\n" }), false],
+          ["21 emoji: 42 UTF-16 units", button({ label: "\u{1F600}".repeat(21) }), false],
+          ["20 emoji: 40 UTF-16 units", button({ label: "\u{1F600}".repeat(20) }), true],
+          ["40 accented letters", button({ label: "é".repeat(40) }), true],
+          ["an unknown style", button({ style: "pink" }), false],
+          ["a null style", button({ style: null }), true],
+          ["a then that is not an object", button({ then: "tasks" }), false],
+          ["a then naming a command", button({ then: { command: "tasks" } }), true],
+          ["args as a list", button({ args: [] }), false],
+        ];
+        for (const [what, actions, takes] of cases) {
+          let gateway = true;
+          try {
+            notificationButtons(registry, actions, [everything]);
+          } catch {
+            gateway = false;
+          }
+          const sql = await rpc("gateway_notify", { user_id: user.id, text: "x", actions })
+            .then(() => true, (e) => (assertEquals(e.status, 400, what), false));
+          assertEquals([gateway, sql], [takes, takes], what);
+        }
+        await psql(`delete from auth.users where id = '${user.id}'`);
+      },
+    );
 
     await t.step("only service_role (and security definer functions) may notify", async () => {
       const user = await newUser();
@@ -198,6 +253,41 @@ Deno.test(
       },
     );
 
+    await t.step(
+      "notifications turned off after the enqueue: queued rows are skipped",
+      async () => {
+        const user = await newUser();
+        const tg = await linkAccount(user.id, "telegram");
+        for (const text of ["first", "second", "third"]) {
+          await rpc("gateway_notify", { user_id: user.id, text });
+        }
+        const claimMine = async () =>
+          (await rpc<Claimed[]>("gateway_claim_notifications", {
+            p_limit: 100,
+            p_lease_seconds: 1,
+            p_chat_interval_ms: 0,
+          })).filter((r) => r.external_id === tg);
+        // The first meets a platform's "wait": it is due again later, behind nothing.
+        const [first] = await claimMine();
+        assertEquals(first.text, "first");
+        await rpc("gateway_report_notifications", {
+          p_items: [{ id: first.id, claim: first.claim, status: "pending", error: "wait" }],
+        });
+        await psql(`update public.chat_identities set notify = false where external_id = '${tg}'`);
+        assertEquals(await claimMine(), [], "nothing is claimed for an account switched off");
+        const rows = await deliveriesOf(user.id);
+        assertEquals(
+          rows.map((r) => [r.status, r.last_error, r.next_attempt_at]),
+          Array(3).fill(["skipped", "not sent: notifications are off for this account", null]),
+        );
+        // Switched on again, what was skipped stays skipped; new notifications go.
+        await psql(`update public.chat_identities set notify = true where external_id = '${tg}'`);
+        await rpc("gateway_notify", { user_id: user.id, text: "fourth" });
+        assertEquals((await claimMine()).map((r) => r.text), ["fourth"]);
+        await psql(`delete from auth.users where id = '${user.id}'`);
+      },
+    );
+
     await t.step("an account unlinked before the send is claimed as not linked", async () => {
       const user = await newUser();
       const tg = await linkAccount(user.id, "telegram");
@@ -224,6 +314,13 @@ Deno.test(
       for (const key of ["id", "created_at", "notification_id", "provider", "status"]) {
         assert(key in data![0], key);
       }
+      // docs/notifications.md lists every column the owner reads.
+      const docs = await Deno.readTextFile(`${REPO_ROOT}/docs/notifications.md`);
+      const listed = /Columns:([\s\S]*?)Statuses:/.exec(docs)?.[1] ?? "";
+      const documented = [...listed.matchAll(/`([^`]+)`/g)]
+        .flatMap((m) => m[1].split(",").map((c) => c.trim()))
+        .filter((c) => /^[a-z_]+$/.test(c));
+      assertEquals([...new Set(documented)].sort(), Object.keys(data![0]).sort());
       const id = data![0].id;
       assert(
         (await db.from("notification_deliveries").update({ status: "sent" }).eq("id", id))

@@ -334,3 +334,78 @@ Deno.test("/notifications off and on, as the calling account", integration, asyn
     await gw.close();
   }
 });
+
+Deno.test("/notifications off stops what is already queued", integration, async () => {
+  const gw = await startGateway();
+  const { user, tg } = await telegramUser(gw);
+  const queued = () =>
+    telegramCallsTo(gw, tg).filter((c) => String(c.params.text).startsWith("queued"));
+  try {
+    // The first send meets a 429 and waits for its retry; seven more wait their turn.
+    gw.telegram.failNext("sendMessage", { status: 429, retryAfter: 30 });
+    assertEquals((await postNotify(gw, { user_id: user.id, text: "queued 0" })).status, 202);
+    await gw.handler.core.drain(); // the drain /notify started: it met the 429
+    await psql(
+      Array.from(
+        { length: 7 },
+        (_, i) => `select public.gateway_notify('${user.id}', 'queued ${i + 1}');`,
+      ).join("\n"),
+    );
+    await postUpdate(gw, telegramMessage({ fromId: tg, text: "/notifications off" }));
+    assertMatch(sentTexts(gw, tg).at(-1)!, /are now off/);
+    // The retry's time comes (here at once); nothing queued is sent any more.
+    await psql(
+      `update public.notification_deliveries set next_attempt_at = now()
+       where user_id = '${user.id}' and status = 'pending'`,
+    );
+    await drainNow(gw);
+    assertEquals(queued().map((c) => c.status), [429]);
+    assertEquals(
+      (await deliveriesOf(user.id)).map((r) => [r.status, r.last_error]),
+      Array(8).fill(["skipped", "not sent: notifications are off for this account"]),
+    );
+  } finally {
+    await settleDeliveries(user.id);
+    await gw.close();
+  }
+});
+
+Deno.test(
+  "a database that does not answer: 504 in the words of the route",
+  integration,
+  async () => {
+    // PostgREST's connection drops mid-call (not refused): the outcome is unknown, a 504.
+    let hang = false;
+    const gw = await startGateway({
+      wrapFetch: (fetch) => (input, init) => {
+        const url = String(input instanceof Request ? input.url : input);
+        if (hang && /\/rpc\/gateway_(notify|claim_notifications)$/.test(url)) {
+          return Promise.reject(new TypeError("error sending request: connection closed"));
+        }
+        return fetch(input, init);
+      },
+    });
+    const user = await newUser();
+    try {
+      hang = true;
+      const withKey = await postNotify(gw, { user_id: user.id, text: "x", key: "order-9" });
+      const bare = await postNotify(gw, { user_id: user.id, text: "x" });
+      const drain = await gw.request("/notify/drain", {
+        method: "POST",
+        headers: { authorization: `Bearer ${gw.env.SUPABASE_SERVICE_ROLE_KEY}` },
+      });
+      const drained = await drain.json();
+      const messages = [withKey.body, bare.body, drained].map((b) =>
+        (b.error as { message: string }).message
+      );
+      assertEquals([withKey.status, bare.status, drain.status], [504, 504, 504]);
+      for (const message of messages) assert(!/Idempotency-Key/.test(message), message);
+      assertMatch(messages[0], /Retry with the same key/);
+      assertMatch(messages[1], /send a key to make retries safe/);
+      assertMatch(messages[2], /Drain again later/);
+    } finally {
+      hang = false;
+      await gw.close();
+    }
+  },
+);

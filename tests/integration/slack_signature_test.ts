@@ -28,7 +28,8 @@ Deno.test("slack: signatures are checked before anything runs", integration, asy
     const cases: [string, Request][] = [
       ["wrong secret", signedSlackRequest(secret, body, { secret: slackSecret() })],
       ["stale timestamp", signedSlackRequest(secret, body, { timestamp: now - 301 })],
-      ["future timestamp", signedSlackRequest(secret, body, { timestamp: now + 301 })],
+      // Well past the 5 minutes: the steps run a while after `now` on a busy machine.
+      ["future timestamp", signedSlackRequest(secret, body, { timestamp: now + 360 })],
       ["changed body", signedSlackRequest(secret, body, { sendBody: body + "&text=x" })],
       ["no signature", signedSlackRequest(secret, body, { omit: "signature" })],
       ["no timestamp", signedSlackRequest(secret, body, { omit: "timestamp" })],
@@ -58,6 +59,19 @@ Deno.test("slack: signatures are checked before anything runs", integration, asy
       );
       assertEquals(res.status, 200);
       assertMatch(shownText(await res.json()), /^Commands:/);
+    });
+    await t.step("a response_url that is not Slack's: 400, nothing run", async () => {
+      // Signed, but its answer would go to the API base's host: PostgREST, the sink's Web API.
+      const front = new URL(gw.env.SLACK_API_BASE).origin;
+      for (const url of [`${front}/rest/v1/tasks`, `${gw.env.SLACK_API_BASE}/chat.postMessage`]) {
+        const before = gw.dbCalls();
+        const res = await gw.handler(
+          signedSlackRequest(secret, slashBody(caller, "/tasks", "", url)),
+        );
+        assertEquals(res.status, 400, url);
+        assertMatch((await res.json()).error.message, /foreign response_url/);
+        assertEquals(gw.dbCalls(), before, url);
+      }
     });
     await t.step("an app no one configured: 404", async () => {
       const res = await gw.handler(signedSlackRequest(secret, body, { path: "/slack/nope" }));

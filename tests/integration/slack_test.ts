@@ -186,6 +186,42 @@ Deno.test("slack: a repeated request has one effect", integration, async (t) => 
   }
 });
 
+Deno.test(
+  "slack: the same request while the first still runs on this instance: told so, one effect",
+  integration,
+  async () => {
+    let open!: () => void;
+    let running!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const started = new Promise<void>((resolve) => (running = resolve));
+    const gw = await startGateway({
+      commands: [
+        ...commands,
+        addAfter("gatedadd", "Add a task when the test says so", () => (running(), gate)),
+      ],
+    });
+    try {
+      const user = await newUser();
+      const caller = slackUser();
+      await linkSlack(gw, caller, await linkCodeFor(await tokenFor(user)));
+      const body = slashBody(caller, "/gatedadd", "Twice sent", responseUrlFor(gw, caller));
+      const secret = gw.env.SLACK_SIGNING_SECRET;
+      const first = gw.handler(signedSlackRequest(secret, body));
+      await started;
+      // docs/slack.md: "same request still running (on this instance or another)".
+      const repeat = await gw.handler(signedSlackRequest(secret, body));
+      assertEquals(repeat.status, 200);
+      assertEquals(shownText(await repeat.json()), "This command is already being handled.");
+      open();
+      assertMatch(shownText(await (await first).json()), /^Added #\d+: Twice sent$/);
+      assertEquals(await taskCount(user.id), 1);
+    } finally {
+      open();
+      await gw.close();
+    }
+  },
+);
+
 Deno.test("slack: an app with a command prefix speaks its own commands", integration, async (t) => {
   const secret = slackSecret();
   const gw = await startGateway({

@@ -176,6 +176,25 @@ Deno.test("docs", async (t) => {
     assertEquals(broken, [], "broken links");
   });
 
+  await t.step("security.md names every function the service role may execute", () => {
+    const granted = new Set<string>();
+    for (const entry of Deno.readDirSync(`${REPO_ROOT}/supabase/migrations`)) {
+      const sql = Deno.readTextFileSync(`${REPO_ROOT}/supabase/migrations/${entry.name}`);
+      for (
+        const m of sql.matchAll(
+          /grant execute on function public\.(\w+)\([^)]*\)\s+to\s+service_role/gi,
+        )
+      ) {
+        granted.add(m[1]);
+      }
+    }
+    const bullet = byPath.get("docs/security.md")!.text.split(/\n(?=- )/)
+      .find((b) => b.startsWith("- The service role executes only"));
+    assert(bullet, "docs/security.md: no bullet 'The service role executes only'");
+    const named = new Set([...bullet.matchAll(/`([a-z_]+)`/g)].map((m) => m[1]));
+    assertEquals([...named].sort(), [...granted].sort());
+  });
+
   await t.step("every `deno task NAME` shown names a task in deno.json", () => {
     const tasks = Object.keys(JSON.parse(Deno.readTextFileSync(`${REPO_ROOT}/deno.json`)).tasks);
     const unknown = all.flatMap((page) =>

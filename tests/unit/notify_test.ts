@@ -6,6 +6,8 @@
 import { assert, assertEquals, assertMatch, assertThrows } from "../assert.ts";
 import { telegramResult } from "../../adapters/telegram/notify.ts";
 import { discordResult } from "../../adapters/discord/notify.ts";
+import { slackResult } from "../../adapters/slack/notify.ts";
+import { sendSlackDirectMessage } from "../../adapters/slack/dm.ts";
 import { backoffMs, MAX_ATTEMPTS, reportFor } from "../../adapters/notify/drain.ts";
 import { Pacer } from "../../adapters/notify/pace.ts";
 import { serviceKeyChecker } from "../../adapters/notify/service_key.ts";
@@ -57,6 +59,35 @@ Deno.test("Discord's answers, in the recipient's words", () => {
   assertEquals(discordResult({ status: 404, body: { code: 10013 } }).status, "failed");
   assertEquals(discordResult({ status: 401, body: { code: 0 } }).status, "retry");
   assertEquals(discordResult({ status: 500, body: null }).status, "retry");
+});
+
+Deno.test("Slack's answers, in the recipient's words", async () => {
+  const app = { apiBase: "https://slack.test/api", botToken: "xoxb-test" };
+  const answering = (status: number, body: string, type = "application/json") => ({
+    fetch: () => Promise.resolve(new Response(body, { status, headers: { "content-type": type } })),
+  });
+  // A page instead of Slack's JSON (a proxy, an outage): Slack's failure, tried again later.
+  const send = (deps: { fetch: typeof fetch }) =>
+    sendSlackDirectMessage(deps, app, "T0TEST:U0ALICE", { text: "Hello" });
+  const page = await send(
+    answering(200, "<html><body>Service unavailable</body></html>", "text/html"),
+  );
+  assertEquals(page, { ok: false, error: "http_200", retryable: true });
+  assertEquals(slackResult(page), { status: "retry", error: "Slack failed (http_200)" });
+  const refused = await send(answering(200, '{"ok":false,"error":"user_not_found"}'));
+  assertEquals(slackResult(refused), {
+    status: "failed",
+    error: "not sent: Slack has no such account in the app's workspace",
+  });
+  const limited = await send({
+    fetch: () =>
+      Promise.resolve(new Response("", { status: 429, headers: { "retry-after": "4" } })),
+  });
+  assertEquals(slackResult(limited), {
+    status: "retry",
+    error: "Slack asked to wait 4 s",
+    afterMs: 4_000,
+  });
 });
 
 Deno.test("retries: the platform's wait, else backoff; dead at the last attempt", () => {

@@ -155,6 +155,16 @@ Deno.test("slack config: each mistake is one line naming the variable, entry and
       /^SLACK_APPS entry 1 \("beta"\): "appName" must be 1-60 characters of plain text/,
     ],
     [
+      "an API base over plain http to another machine (the bot token in cleartext)",
+      { SLACK_SIGNING_SECRET: SECRET_A, SLACK_API_BASE: "http://slack.example.com/api" },
+      /^SLACK_API_BASE must be an https URL \(plain http only to 127\.0\.0\.1, localhost or/,
+    ],
+    [
+      "an entry's API base over plain http to another machine",
+      { SLACK_APPS: JSON.stringify([{ ...beta, apiBase: "http://10.0.0.5:8080/api" }]) },
+      /^SLACK_APPS entry 1 \("beta"\): "apiBase" must be an https URL/,
+    ],
+    [
       "a command Slack does not offer",
       { SLACK_APPS: JSON.stringify([{ ...beta, commands: ["start"] }]) },
       /^SLACK_APPS entry "beta": "commands" names "start", which is not offered on Slack\.$/,
@@ -166,6 +176,18 @@ Deno.test("slack config: each mistake is one line naming the variable, entry and
       assert(expected.test(message), `${what}: ${message}`);
     });
   }
+});
+
+Deno.test("slack config: an API base is https, or plain http to this machine", () => {
+  for (const base of ["https://slack.com/api", "http://127.0.0.1:54321/__sinks/slack/api"]) {
+    const config = loadConfig({ ...BASE, SLACK_SIGNING_SECRET: SECRET_A, SLACK_API_BASE: base });
+    assertEquals(config.slackApps[0].apiBase, base);
+  }
+  const local = loadConfig({
+    ...BASE,
+    SLACK_APPS: JSON.stringify([{ ...beta, apiBase: "http://localhost:9000/api" }]),
+  });
+  assertEquals(local.slackApps[0].apiBase, "http://localhost:9000/api");
 });
 
 Deno.test("slack config: the channel is off without an app (404 channel_disabled)", async () => {

@@ -82,7 +82,6 @@ Deno.test("slack manifest: mistakes are one line", async () => {
     (await run(["--bot", "nope"])).text,
     /^error: no Slack app is named 'nope' \(configured: default, acme\)$/,
   );
-  assertMatch((await run([], {})).text, /^error: set SLACK_SIGNING_SECRET/);
   const noUrl = { ...ENV, SUPABASE_URL: "" };
   assertMatch((await run([], noUrl)).text, /^error: pass --url https:\/\/<project>/);
   assertMatch(
@@ -90,4 +89,29 @@ Deno.test("slack manifest: mistakes are one line", async () => {
     /^error: SLACK_SIGNING_SECRET must be/,
   );
   assertEquals((await run(["--nope"])).code, 2);
+});
+
+Deno.test("slack manifest: no signing secret needed, as before the app exists", async () => {
+  // docs/slack.md, step 1: the manifest comes first, the signing secret only once the app is made.
+  const url = "https://abc.supabase.co/functions/v1/gateway";
+  const bare = await run(["--url", url], {});
+  assertEquals(bare.code, 0, bare.text);
+  const manifest = JSON.parse(bare.text) as ReturnType<typeof slackManifest>;
+  assertEquals(manifest.settings.interactivity.request_url, `${url}/slack`);
+  const prefixed = JSON.parse(
+    (await run(["--url", url], { SLACK_COMMAND_PREFIX: "acme-" })).text,
+  ) as ReturnType<typeof slackManifest>;
+  assert(prefixed.features.slash_commands.every((c) => c.command.startsWith("/acme-")));
+  const entry = await run(["--bot", "ops", "--url", url], {
+    SLACK_APPS: JSON.stringify([{ name: "ops", commandPrefix: "ops-", commands: ["tasks"] }]),
+  });
+  assertEquals(entry.code, 0, entry.text);
+  const ops = JSON.parse(entry.text) as ReturnType<typeof slackManifest>;
+  assertEquals(ops.settings.interactivity.request_url, `${url}/slack/ops`);
+  assertEquals(ops.features.slash_commands.map((c) => c.command), ["/ops-tasks"]);
+  // A secret that is given is still checked.
+  assertMatch(
+    (await run(["--url", url], { SLACK_APPS: '[{"name":"ops","signingSecret":"x"}]' })).text,
+    /^error: SLACK_APPS entry 1 \("ops"\): "signingSecret" must be/,
+  );
 });

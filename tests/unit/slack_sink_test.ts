@@ -7,7 +7,14 @@
  * refusals final) and `sendSlackDirectMessage` (conversations.open + chat.postMessage).
  */
 import { assert, assertEquals } from "../assert.ts";
-import { createSlackSink, SLACK_SINK_PREFIX, type SlackSink } from "../../dev/sinks/mod.ts";
+import {
+  createDiscordSink,
+  createSlackSink,
+  createTelegramSink,
+  sinkMounts,
+  SLACK_SINK_PREFIX,
+  type SlackSink,
+} from "../../dev/sinks/mod.ts";
 import { postResponse } from "../../adapters/slack/respond.ts";
 import { sendSlackDirectMessage } from "../../adapters/slack/dm.ts";
 import { slackMessage } from "../../adapters/slack/format.ts";
@@ -104,19 +111,19 @@ Deno.test("slack sink: the Web API answers as Slack does", async (t) => {
   });
   await t.step("conversations.open, chat.postMessage, chat.update", async () => {
     const opened = await api(sink, "conversations.open", { users: "U0ALICE" });
-    assertEquals(opened.body, { ok: true, channel: { id: "D0ALICE" } });
-    const posted = await api(sink, "chat.postMessage", { channel: "D0ALICE", text: "hi" });
+    assertEquals(opened.body, { ok: true, channel: { id: "DU0ALICE" } });
+    const posted = await api(sink, "chat.postMessage", { channel: "DU0ALICE", text: "hi" });
     assertEquals(posted.body.ok, true);
-    assertEquals(posted.body.channel, "D0ALICE");
+    assertEquals(posted.body.channel, "DU0ALICE");
     const updated = await api(sink, "chat.update", {
-      channel: "D0ALICE",
+      channel: "DU0ALICE",
       ts: posted.body.ts,
       text: "hello",
     });
     assertEquals(updated.body.ok, true);
     assertEquals(sink.messages[0].text, "hello");
     assertEquals(
-      (await api(sink, "chat.update", { channel: "D0ALICE", ts: "1.1", text: "x" })).body.error,
+      (await api(sink, "chat.update", { channel: "DU0ALICE", ts: "1.1", text: "x" })).body.error,
       "message_not_found",
     );
   });
@@ -140,25 +147,31 @@ Deno.test("slack sink: the Web API answers as Slack does", async (t) => {
     sink.removeUser("U0GONE");
     assertEquals(await errors("conversations.open", { users: "U0GONE" }), "user_not_found");
     assertEquals(await errors("conversations.open", {}), "users_list_not_supplied");
-    assertEquals(await errors("chat.postMessage", { channel: "D0ALICE" }), "no_text");
+    assertEquals(await errors("chat.postMessage", { channel: "DU0ALICE" }), "no_text");
   });
   await t.step("cant_update_message: another bot's message", async () => {
     sink.addBot("xoxb-other", { team: TEAM, userId: "U0BOT2", botId: "B0BOT2" });
-    const { ts } = (await api(sink, "chat.postMessage", { channel: "D0ALICE", text: "mine" })).body;
-    const res = await api(sink, "chat.update", { channel: "D0ALICE", ts, text: "x" }, "xoxb-other");
+    const { ts } =
+      (await api(sink, "chat.postMessage", { channel: "DU0ALICE", text: "mine" })).body;
+    const res = await api(
+      sink,
+      "chat.update",
+      { channel: "DU0ALICE", ts, text: "x" },
+      "xoxb-other",
+    );
     assertEquals(res.body.error, "cant_update_message");
   });
   await t.step("a form-encoded call with its token as a field", async () => {
     const res = await sinkFetch(sink)(`${BASE}/api/chat.postMessage`, {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ token: TOKEN, channel: "D0ALICE", text: "form" }),
+      body: new URLSearchParams({ token: TOKEN, channel: "DU0ALICE", text: "form" }),
     });
     assertEquals((await res.json()).ok, true);
   });
   await t.step("an injected rate limit: 429 with Retry-After", async () => {
     sink.failNext({ method: "chat.postMessage" }, { status: 429, retryAfter: 7 });
-    const limited = await api(sink, "chat.postMessage", { channel: "D0ALICE", text: "x" });
+    const limited = await api(sink, "chat.postMessage", { channel: "DU0ALICE", text: "x" });
     assertEquals([limited.status, limited.body.error], [429, "ratelimited"]);
     assertEquals(limited.headers.get("retry-after"), "7");
   });
@@ -194,7 +207,7 @@ Deno.test("slack direct messages: conversations.open then chat.postMessage", asy
   await t.step("sent to the user's direct message channel", async () => {
     const result = await sendSlackDirectMessage(deps, app, `${TEAM}:U0ALICE`, slackMessage("Hi"));
     assertEquals(result.ok, true);
-    assertEquals(sink.messages.at(-1)?.channel, "D0ALICE");
+    assertEquals(sink.messages.at(-1)?.channel, "DU0ALICE");
     assertEquals(sink.calls.map((c) => c.method), ["conversations.open", "chat.postMessage"]);
   });
   await t.step("refusals say whether to try again", async () => {
@@ -230,5 +243,59 @@ Deno.test("slack direct messages: conversations.open then chat.postMessage", asy
       ),
       { ok: false, error: "unreachable", retryable: true },
     );
+  });
+});
+
+Deno.test("slack sink: one direct message channel per user id, its letter included", async () => {
+  const { sink } = sinkWithClock();
+  const open = async (user: string) =>
+    (await api(sink, "conversations.open", { users: user })).body.channel.id;
+  const [u, w] = [await open("U0BOB"), await open("W0BOB")];
+  assert(u !== w, `U0BOB and W0BOB share ${u}`);
+  assertEquals(await open("U0BOB"), u, "the same user, the same channel");
+});
+
+Deno.test("slack sink: chat.postMessage limited per channel; switches over HTTP", async (t) => {
+  const { sink, advance } = sinkWithClock();
+  const [mount] = sinkMounts(createTelegramSink(), createDiscordSink(), sink);
+  const control = async (path: string, body: unknown) => {
+    const res = await mount.handler(
+      new Request(`${BASE}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      }),
+    );
+    await res.body?.cancel();
+    return res.status;
+  };
+  const postTo = (channel: string) => api(sink, "chat.postMessage", { channel, text: "x" });
+  await api(sink, "conversations.open", { users: "U0ALICE" });
+  await api(sink, "conversations.open", { users: "U0BOB" });
+  await t.step("off until switched on", async () => {
+    for (let i = 0; i < 5; i++) assertEquals((await postTo("DU0ALICE")).status, 200);
+  });
+  await t.step("on: a short burst, then 429 ratelimited with Retry-After", async () => {
+    assertEquals(await control("/limits", { enabled: true }), 204);
+    const answers = [];
+    for (let i = 0; i < 4; i++) answers.push(await postTo("DU0ALICE"));
+    assertEquals(answers.map((a) => a.status), [200, 200, 200, 429]);
+    assertEquals(answers[3].body, { ok: false, error: "ratelimited" });
+    assertEquals(answers[3].headers.get("retry-after"), "3");
+    assertEquals((await postTo("DU0BOB")).status, 200, "another channel has its own limit");
+    advance(3_000);
+    assertEquals((await postTo("DU0ALICE")).status, 200, "the window moved on");
+    assertEquals(await control("/limits", { enabled: false }), 204);
+  });
+  await t.step("an injected failure over HTTP", async () => {
+    assertEquals(
+      await control("/fail-next", { method: "chat.postMessage", status: 429, retry_after: 5 }),
+      204,
+    );
+    const limited = await postTo("DU0ALICE");
+    assertEquals([limited.status, limited.headers.get("retry-after")], [429, "5"]);
+    assertEquals((await postTo("DU0ALICE")).status, 200);
+    assertEquals(await control("/fail-next", { method: "chat.postMessage" }), 400);
+    assertEquals(await control("/limits", { enabled: "yes" }), 400);
   });
 });

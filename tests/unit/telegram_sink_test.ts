@@ -539,3 +539,58 @@ Deno.test("a real grammY Api talks to the Telegram sink over HTTP", async () => 
     await server.shutdown();
   }
 });
+
+Deno.test("telegram sink switches over HTTP: limits, an injected failure, a block", async () => {
+  // As the dev stack runs it: every private chat open (its updates do not pass the sink).
+  const { tg } = mounts(createTelegramSink({ privateChats: "any" }), createDiscordSink());
+  const control = async (path: string, body: unknown) => {
+    const res = await tg(
+      new Request(`${BASE}/__sinks/telegram${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      }),
+    );
+    await res.body?.cancel();
+    return res.status;
+  };
+  const send = (chat: number) => tgCall(tg, "sendMessage", { chat_id: chat, text: "hi" });
+
+  assert.equal(await control("/limits", { enabled: true }), 204);
+  assert.equal((await send(4001)).status, 200);
+  const limited = await send(4001);
+  assert.equal(limited.status, 429);
+  assert.deepEqual(limited.body.parameters, { retry_after: 1 });
+  assert.equal(await control("/limits", { enabled: false }), 204);
+  assert.equal((await send(4001)).status, 200);
+
+  assert.equal(
+    await control("/fail-next", { method: "sendMessage", status: 429, retry_after: 9 }),
+    204,
+  );
+  const injected = await send(4002);
+  assert.equal(injected.status, 429);
+  assert.equal(injected.headers.get("retry-after"), "9");
+  assert.equal((await send(4002)).status, 200, "only the next call");
+
+  assert.equal(await control("/block", { token: TOKEN, chat_id: 4003 }), 204);
+  assert.deepEqual(
+    [(await send(4003)).status, (await send(4003)).body.description],
+    [403, "Forbidden: bot was blocked by the user"],
+  );
+  assert.equal(
+    (await tgCall(tg, "sendMessage", { chat_id: 4003, text: "x" }, "654321:x")).status,
+    200,
+    "another bot's chat",
+  );
+  assert.equal(await control("/block", { token: TOKEN, chat_id: 4003, blocked: false }), 204);
+  assert.equal((await send(4003)).status, 200, "restarted");
+
+  for (
+    const [path, body] of [["/limits", {}], ["/fail-next", { status: 429 }], ["/block", {
+      chat_id: 1,
+    }]]
+  ) {
+    assert.equal(await control(path as string, body), 400, `${path} ${JSON.stringify(body)}`);
+  }
+});

@@ -6,7 +6,7 @@
  * workspace, so two apps installed side by side need `/acme-tasks` and `/staging-tasks`. Errors
  * are one line naming the variable, the entry and the field, never a secret (as in `bots.ts`).
  */
-import { baseUrl, ConfigError } from "./config_values.ts";
+import { ConfigError, secureBaseUrl } from "./config_values.ts";
 import {
   type BotBase,
   botName,
@@ -21,7 +21,10 @@ import {
 
 /** A Slack app. */
 export interface SlackApp extends BotBase {
-  /** Basic Information → App Credentials → Signing Secret: checks every request's signature. */
+  /**
+   * Basic Information → App Credentials → Signing Secret: checks every request's signature.
+   * Empty only where the apps were read for the manifest (`signingSecretRequired: false`).
+   */
   signingSecret: string;
   /** The Bot User OAuth Token (`xoxb-…`): outgoing messages (direct messages). */
   botToken?: string;
@@ -46,12 +49,26 @@ const TOKEN_TEXT = "must be the app's Bot User OAuth Token (xoxb-…)";
 const PREFIX_TEXT = "must be 1-20 characters of a-z, 0-9, _ and -, starting with a letter or " +
   "digit (e.g. acme- for /acme-tasks)";
 
+/** How {@link slackApps} reads the variables. */
+export interface SlackAppsOptions {
+  /**
+   * `false` for `slack:manifest`: the manifest is printed before the app exists, so before it has
+   * a signing secret. The default app is then always there (from `SLACK_COMMAND_PREFIX` and the
+   * like), entries of `SLACK_APPS` may leave `signingSecret` out, and an app without one has
+   * `signingSecret: ""`; a secret given is still checked. Default `true`: the gateway's rules.
+   */
+  signingSecretRequired?: boolean;
+}
+
 /** Every Slack app: the default (single-app variables) first, then `SLACK_APPS`. */
-export function slackApps(get: Get): SlackApp[] {
+export function slackApps(get: Get, options: SlackAppsOptions = {}): SlackApp[] {
+  const required = options.signingSecretRequired ?? true;
   const apps: SlackApp[] = [];
   const secret = get("SLACK_SIGNING_SECRET");
-  if (secret) {
-    if (!SIGNING_SECRET.test(secret)) throw new ConfigError(`SLACK_SIGNING_SECRET ${SECRET_TEXT}.`);
+  if (secret || !required) {
+    if (secret && !SIGNING_SECRET.test(secret)) {
+      throw new ConfigError(`SLACK_SIGNING_SECRET ${SECRET_TEXT}.`);
+    }
     const token = get("SLACK_BOT_TOKEN");
     if (token !== undefined && !BOT_TOKEN.test(token)) {
       throw new ConfigError(`SLACK_BOT_TOKEN ${TOKEN_TEXT}.`);
@@ -62,24 +79,26 @@ export function slackApps(get: Get): SlackApp[] {
     }
     apps.push({
       name: DEFAULT_BOT,
-      signingSecret: secret,
+      signingSecret: secret ?? "",
       botToken: token,
-      apiBase: baseUrl("SLACK_API_BASE", get("SLACK_API_BASE") ?? DEFAULT_SLACK_API_BASE),
+      apiBase: secureBaseUrl("SLACK_API_BASE", get("SLACK_API_BASE") ?? DEFAULT_SLACK_API_BASE),
       commandPrefix: prefix ?? "",
     });
   } else {
     requiredBy(get, "SLACK_SIGNING_SECRET", ["SLACK_BOT_TOKEN", "SLACK_COMMAND_PREFIX"]);
   }
-  for (const entry of entries("SLACK_APPS", get("SLACK_APPS"))) apps.push(slackApp(entry));
+  for (const entry of entries("SLACK_APPS", get("SLACK_APPS"))) {
+    apps.push(slackApp(entry, required));
+  }
   unique("SLACK_APPS", apps, [
     ["name", (a) => a.name, "is used by two apps (the single-app variables are named default)"],
-    ["signingSecret", (a) => a.signingSecret, "is the signing secret of another app"],
+    ["signingSecret", (a) => a.signingSecret || undefined, "is the signing secret of another app"],
     ["botToken", (a) => a.botToken, "is the bot token of another app"],
   ]);
   return apps;
 }
 
-function slackApp(entry: Entry): SlackApp {
+function slackApp(entry: Entry, secretRequired: boolean): SlackApp {
   entry.only([
     "name",
     "signingSecret",
@@ -91,8 +110,10 @@ function slackApp(entry: Entry): SlackApp {
     "linkUrl",
   ]);
   const name = botName(entry);
-  const signingSecret = entry.text("signingSecret", true)!;
-  if (!SIGNING_SECRET.test(signingSecret)) entry.fail("signingSecret", `${SECRET_TEXT}.`);
+  const signingSecret = entry.text("signingSecret", secretRequired) ?? "";
+  if ((signingSecret || secretRequired) && !SIGNING_SECRET.test(signingSecret)) {
+    entry.fail("signingSecret", `${SECRET_TEXT}.`);
+  }
   const botToken = entry.text("botToken");
   if (botToken !== undefined && !BOT_TOKEN.test(botToken)) entry.fail("botToken", `${TOKEN_TEXT}.`);
   const commandPrefix = entry.text("commandPrefix") ?? "";
@@ -101,7 +122,10 @@ function slackApp(entry: Entry): SlackApp {
     name,
     signingSecret,
     botToken,
-    apiBase: entry.parse("apiBase", (f) => baseUrl(f, entry.text(f) ?? DEFAULT_SLACK_API_BASE)),
+    apiBase: entry.parse(
+      "apiBase",
+      (f) => secureBaseUrl(f, entry.text(f) ?? DEFAULT_SLACK_API_BASE),
+    ),
     commandPrefix,
     commands: entry.commands(),
     ...brand(entry),

@@ -34,6 +34,22 @@ export function baseUrl(name: string, value: string): string {
   return url.href.replace(/\/+$/, "");
 }
 
+/**
+ * A base URL that credentials are sent to (a bot token in every call): https, or plain http only
+ * to this machine (a local sink), so a token never crosses a network in cleartext.
+ */
+export function secureBaseUrl(name: string, value: string): string {
+  const url = baseUrl(name, value);
+  const host = new URL(url).hostname;
+  if (!url.startsWith("https:") && !["127.0.0.1", "localhost", "[::1]"].includes(host)) {
+    throw new ConfigError(
+      `${name} must be an https URL (plain http only to 127.0.0.1, localhost or [::1]): the ` +
+        "bot token goes with every call.",
+    );
+  }
+  return url;
+}
+
 /** A whole number within a range, or the fallback when unset. */
 export function integer(
   name: string,
