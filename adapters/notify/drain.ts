@@ -33,6 +33,12 @@ export const LEASE_SECONDS = 15;
 export const CHAT_INTERVAL_MS = 1_000;
 /** Rows per claim. */
 export const BATCH = 50;
+/**
+ * Batches in flight at once: the next claim is made while the last batch is still being sent at
+ * the platforms' pace, so a drain is not idle between batches (the claim leaves out chats with a
+ * send in flight). Two batches queue at most a few seconds of sends, well inside the lease.
+ */
+export const BATCHES_IN_FLIGHT = 2;
 /** No claim after this long: an Edge Function's request may not run much longer. */
 export const DRAIN_BUDGET_MS = 20_000;
 /** Rows per drain at most. */
@@ -210,6 +216,12 @@ export function createDrainer(
       summary[key]++;
     };
     let waited = false;
+    const inFlight = new Set<Promise<void>>();
+    const send = (rows: ClaimedRow[]) => {
+      const batch = Promise.all(rows.map(deliver)).then((statuses) => statuses.forEach(count));
+      inFlight.add(batch);
+      batch.finally(() => inFlight.delete(batch));
+    };
     try {
       for (;;) {
         const left = maxRows - summary.claimed;
@@ -224,6 +236,10 @@ export function createDrainer(
           CHAT_INTERVAL_MS,
         );
         if (!rows.length) {
+          if (inFlight.size) { // what is being sent frees its chats: claim again once it is done
+            await Promise.race(inFlight);
+            continue;
+          }
           if (again) { // a drain was asked for meanwhile: something new may be due
             again = false;
             waited = false;
@@ -242,9 +258,12 @@ export function createDrainer(
         }
         waited = false;
         summary.claimed += rows.length;
-        for (const status of await Promise.all(rows.map(deliver))) count(status);
+        send(rows);
+        while (inFlight.size >= BATCHES_IN_FLIGHT) await Promise.race(inFlight);
       }
+      while (inFlight.size) await Promise.race(inFlight);
     } finally {
+      await Promise.allSettled([...inFlight]); // a claim that failed leaves these to finish
       await reporter.idle();
       summary.ms = core.now() - started;
     }
