@@ -5,22 +5,25 @@
  * the peer, the function the Supabase docs teach; the floor, an empty Deno hop); drives them with
  * `wrk` in alternating rounds and prints (see report.ts) each scenario's throughput, latency and
  * CPU per request of each process, the targets met or MISSED, calls per command, profiles, memory
- * and cold starts. Writes `.local/bench/results.json`.
+ * and cold starts. Then, once that stack has stopped, the notification bench on a stack of its own
+ * (notify.ts). Writes `.local/bench/results.json`.
  *
- * `--quick`: one short round, fewer cold starts, one profile, no memory run (a few minutes).
- * `--only <regex>`: just the scenarios whose name matches, and those they are compared with.
- * `--no-tls`: without the TLS path. `--cold`: the cold starts alone.
+ * `--quick`: one short round, fewer cold starts, one profile, no memory run, fewer notification
+ * latency samples (a few minutes). `--only <regex>`: just the scenarios whose name matches, and
+ * those they are compared with; the notification bench is named `notify` (`--only notify`: it
+ * alone). `--no-tls`: without the TLS path. `--cold`: the cold starts alone.
  */
 import { cpuReader, loadAverage } from "./cpu.ts";
 import { coldStarts } from "./cold.ts";
-import { MEMORY_REQUESTS, memoryRun } from "./memory.ts";
+import { MEMORY_BUDGET_MS, MEMORY_REQUESTS, memoryRun } from "./memory.ts";
+import { benchNotifications } from "./notify.ts";
 import { profileServer } from "./profile.ts";
 import { printReport, type RunData } from "./report.ts";
 import { type RequestKit, requestKit } from "./requests.ts";
 import { build, countCalls, runRounds } from "./rounds.ts";
 import { FIGURES, SCENARIOS, serverSpecs, TARGETS } from "./scenarios.ts";
 import { type Server, type ServerSpec, spawnServer } from "./servers.ts";
-import { startStack, STATE } from "./stack.ts";
+import { type BenchStack, startStack, STATE } from "./stack.ts";
 import { startTlsFront, type TlsFront } from "./tls_front.ts";
 import { ensureWrk } from "./wrk.ts";
 
@@ -30,9 +33,13 @@ const only = args.includes("--only") ? new RegExp(args[args.indexOf("--only") + 
 const ROUNDS = quick ? 1 : 3;
 const C1_SECONDS = quick ? 2 : 3;
 const C32_SECONDS = quick ? 3 : 5;
+/** How long a full run may take: the memory runs stop short to keep it so on a slow machine. */
+const FULL_RUN_MS = 24 * 60_000;
+/** What follows the memory runs: the profiles (about 45 s) and the notifications (about 50 s). */
+const AFTER_MEMORY_MS = 2 * 60_000;
 const PROFILED = quick
   ? ["HTTPS read"]
-  : ["HTTPS read", "Telegram read", "Discord read", "TLS HTTPS read"];
+  : ["HTTPS read", "Telegram read", "Discord read", "Slack read", "TLS HTTPS read"];
 
 // A scenario wanted by --only brings the scenarios it is compared with.
 const comparisons = [...TARGETS, ...FIGURES];
@@ -47,53 +54,75 @@ const coldOnly = args.includes("--cold");
 const scenarios = SCENARIOS.filter((s) =>
   picked.has(s.name) && !(args.includes("--no-tls") && s.name.startsWith("TLS "))
 );
+const notifyWanted = !coldOnly && (!only || only.test("notify"));
+const stackWanted = coldOnly || scenarios.length > 0;
 
 const log = (line: string) => console.error(`[bench] ${line}`);
+if (!stackWanted && !notifyWanted) {
+  console.error(`--only ${only?.source}: no scenario's name matches it, nor "notify".`);
+  Deno.exit(2);
+}
 const started = performance.now();
-await ensureWrk(log);
 await Deno.mkdir(STATE, { recursive: true });
 const loadBefore = loadAverage();
 log(`load average before: ${loadBefore}`);
-const stack = await startStack();
-let tls: TlsFront | undefined;
-const servers = new Map<string, Server>();
-try {
-  if (!coldOnly && scenarios.some((s) => s.name.startsWith("TLS "))) {
-    tls = await startTlsFront(STATE, stack.rest.url, log);
+const data: RunData = {
+  header: "",
+  scenarios: [],
+  results: {},
+  targets: TARGETS,
+  figures: FIGURES,
+  colds: {},
+  memory: {},
+  calls: {},
+  profiles: {},
+  loadBefore,
+  loadsDuring: [],
+};
+if (stackWanted) await benchScenarios();
+// On a stack of its own, once the scenarios' servers are gone.
+if (notifyWanted) data.notify = await benchNotifications(log, { quick });
+const rounds = data.scenarios.length
+  ? `PostgREST JWT cache on; ${ROUNDS} round(s) of ${C1_SECONDS} s at c=1 and ${C32_SECONDS} s ` +
+    `at c=32 per scenario; medians; `
+  : "";
+data.header = `Benchmark: ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}, ` +
+  `${rounds}took ${((performance.now() - started) / 1000).toFixed(0)} s`;
+const rows = printReport(data);
+await Deno.writeTextFile(
+  `${STATE}/results.json`,
+  JSON.stringify({ ...data, scenarios: undefined, rows }, null, 2) + "\n",
+);
+
+/** The cold starts and (unless `--cold`) the scenarios, on the bench's stack, into `data`. */
+async function benchScenarios() {
+  await ensureWrk(log);
+  const stack = await startStack();
+  let tls: TlsFront | undefined;
+  const servers = new Map<string, Server>();
+  try {
+    if (!coldOnly && scenarios.some((s) => s.name.startsWith("TLS "))) {
+      tls = await startTlsFront(STATE, stack.rest.url, log);
+    }
+    const specs = serverSpecs(stack, tls);
+    const kit = requestKit(stack, quick ? 10_000 : 16_000);
+    data.colds = await coldStarts(specs, kit, quick ? 3 : 5, log);
+    if (!coldOnly) Object.assign(data, await measureAll(stack, tls, servers, specs, kit));
+  } finally {
+    for (const server of servers.values()) await server.stop();
+    await tls?.stop();
+    await stack.stop();
   }
-  const specs = serverSpecs(stack, tls);
-  const kit = requestKit(stack, quick ? 10_000 : 16_000);
-  const colds = await coldStarts(specs, kit, quick ? 3 : 5, log);
-  const data: RunData = {
-    header: "",
-    scenarios: [],
-    results: {},
-    targets: TARGETS,
-    figures: FIGURES,
-    colds,
-    memory: {},
-    calls: {},
-    profiles: {},
-    loadBefore,
-    loadsDuring: [],
-  };
-  if (!coldOnly) Object.assign(data, await measureAll(specs, kit));
-  data.header = `Benchmark: ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}, ` +
-    `PostgREST JWT cache on; ${ROUNDS} round(s) of ${C1_SECONDS} s at c=1 and ${C32_SECONDS} s ` +
-    `at c=32 per scenario; medians; took ${((performance.now() - started) / 1000).toFixed(0)} s`;
-  const rows = printReport(data);
-  await Deno.writeTextFile(
-    `${STATE}/results.json`,
-    JSON.stringify({ ...data, scenarios: undefined, rows }, null, 2) + "\n",
-  );
-} finally {
-  for (const server of servers.values()) await server.stop();
-  await tls?.stop();
-  await stack.stop();
 }
 
 /** The rounds, the calls per command, memory and profiles, with every server the scenarios use. */
-async function measureAll(specs: Record<string, ServerSpec>, kit: RequestKit) {
+async function measureAll(
+  stack: BenchStack,
+  tls: TlsFront | undefined,
+  servers: Map<string, Server>,
+  specs: Record<string, ServerSpec>,
+  kit: RequestKit,
+) {
   for (const name of new Set(scenarios.map((s) => s.server))) {
     if (name !== "postgrest") servers.set(name, await spawnServer(name, specs[name]));
   }
@@ -114,13 +143,19 @@ async function measureAll(specs: Record<string, ServerSpec>, kit: RequestKit) {
   const memory: RunData["memory"] = {};
   const gateway = servers.get("gateway");
   if (!quick && !only && gateway) {
-    for (const [i, name] of ["HTTPS read", "Telegram read"].entries()) {
-      log(`memory: ${name}, warm-up then ${MEMORY_REQUESTS} requests`);
+    const names = ["HTTPS read", "Telegram read"];
+    for (const [i, name] of names.entries()) {
+      // What is left of the run's time, shared by the memory runs still to come (1 to 4 min each).
+      const left = FULL_RUN_MS - AFTER_MEMORY_MS - (performance.now() - started);
+      const budget = Math.max(60_000, Math.min(MEMORY_BUDGET_MS, left / (names.length - i)));
+      const seconds = Math.round(budget / 1000);
+      log(`memory: ${name}, warm-up then ${MEMORY_REQUESTS} requests (at most ${seconds} s)`);
       const s = scenarios.find((x) => x.name === name)!;
       memory[name] = await memoryRun(
         gateway,
         await build(common, s, `memory-${i}`),
         900_000_000 + i * 10_000_000,
+        budget,
       );
       stack.clearSinks();
     }

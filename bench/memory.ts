@@ -10,10 +10,18 @@ import type { Scenario } from "./wrk.ts";
 
 export const MEMORY_REQUESTS = 100_000;
 /** A slow machine stops short of MEMORY_REQUESTS rather than run the bench past its time. */
-const MEMORY_BUDGET_MS = 4 * 60_000;
+export const MEMORY_BUDGET_MS = 4 * 60_000;
 
-/** RSS and heap samples (MB) of `server` over {@link MEMORY_REQUESTS} of `s`. */
-export async function memoryRun(server: Server, s: Scenario, counterBase: number) {
+/**
+ * RSS and heap samples (MB) of `server` over {@link MEMORY_REQUESTS} of `s`, or as many as
+ * `budgetMs` allows.
+ */
+export async function memoryRun(
+  server: Server,
+  s: Scenario,
+  counterBase: number,
+  budgetMs = MEMORY_BUDGET_MS,
+) {
   const rss: number[] = [];
   const heap: number[] = [];
   const sample = async () => {
@@ -27,7 +35,7 @@ export async function memoryRun(server: Server, s: Scenario, counterBase: number
   let sent = 0;
   let counter = counterBase + 1_000_000;
   const started = performance.now();
-  while (sent < MEMORY_REQUESTS && performance.now() - started < MEMORY_BUDGET_MS) {
+  while (sent < MEMORY_REQUESTS && performance.now() - started < budgetMs) {
     // wrk runs for a time, not a count: short runs, sampled each time 10,000 more were sent.
     const r = await wrk(s, 32, 2, counter);
     counter += r.requests + 1;

@@ -1,18 +1,20 @@
 /**
- * The notification bench (`deno task bench --only notify`, and the end of a full `deno task
- * bench`): a local stack of its own (PostgreSQL, PostgREST, the gateway in-process, the sinks with
- * the platforms' limits switched on: Telegram 1 message/s per chat and 30/s per bot, Discord's
- * buckets), then
+ * The notification bench, the report's "Notifications" section (`deno task bench --only notify`
+ * alone, and after the scenarios in a full or `--quick` run): a local stack of its own
+ * (PostgreSQL, PostgREST, the gateway in-process, the sinks with the platforms' limits switched
+ * on: Telegram 1 message/s per chat and 30/s per bot, Discord's buckets), started after the
+ * scenarios' stack has stopped, then
  *
  * - drain throughput: 300 notifications committed at once to 60 users with a Telegram and a
  *   Discord account each (600 messages, 5 per chat), drained until none is pending: messages per
  *   second per platform, and the 429s the platforms answered;
  * - commit-to-send latency, p50 and p99, from the commit (or the server's call) to the sink
  *   receiving the message: a server's `POST /notify` (it wakes its own drain); a SQL commit with
- *   the wake hosted Supabase gets from pg_net (`POST /notify/drain` right after the commit); a SQL
- *   commit with only the local stack's timer (every second).
+ *   the wake hosted Supabase gets from pg_net (`POST /notify/drain` right after the commit, not
+ *   waited for, as pg_net does not wait); a SQL commit with only the local stack's timer (every
+ *   second).
  *
- * Writes `.local/bench-notify/notify.json`. Kept apart from bench/main.ts so either can change alone.
+ * About 50 s (`quick`: fewer latency samples, about 35 s); report.ts prints the result.
  */
 import { startStack } from "../dev/stack.ts";
 import { freePort } from "../dev/ports.ts";
@@ -21,11 +23,29 @@ import { silentLogger } from "../supabase/functions/_shared/log.ts";
 
 const USERS = 60;
 const PER_USER = 5;
-const LATENCY_SAMPLES = 40;
-const TIMER_SAMPLES = 20;
 
-/** Runs the notification bench and prints its tables. */
-export async function benchNotifications(log: (line: string) => void): Promise<void> {
+/** What the notification bench measured. */
+export interface NotifyResult {
+  throughput: Record<
+    "telegram" | "discord",
+    { sent: number; perSecond: number; refused429: number }
+  >;
+  /** All messages, per chat, and how long the drain took (s). */
+  messages: number;
+  perChat: number;
+  seconds: number;
+  /** Commit to send, by path: p50 and p99 in ms, and how many samples. */
+  latency: Record<string, { p50: number; p99: number; n: number }>;
+}
+
+/** Runs the notification bench; `quick`: fewer latency samples (the p99 is then their maximum). */
+export async function benchNotifications(
+  log: (line: string) => void,
+  { quick = false } = {},
+): Promise<NotifyResult> {
+  const LATENCY_SAMPLES = quick ? 20 : 40;
+  // Each takes about a second (a random wait, so the samples do not lock to the timer's phase).
+  const TIMER_SAMPLES = quick ? 10 : 20;
   const stateDir = `${REPO_ROOT}/.local/bench-notify`;
   const stack = await startStack({
     stateDir,
@@ -81,8 +101,8 @@ export async function benchNotifications(log: (line: string) => void): Promise<v
     const throughput = {
       telegram: { sent: tgOk.length, perSecond: rate(tgOk), refused429: tg.length - tgOk.length },
       discord: { sent: dcOk.length, perSecond: rate(dcOk), refused429: dc.length - dcOk.length },
-      seconds: (Date.now() - started) / 1000,
     };
+    const seconds = (Date.now() - started) / 1000;
 
     const gw = `${stack.url}/functions/v1/gateway`;
     const auth = { authorization: `Bearer ${stack.keys.serviceRoleKey}` };
@@ -119,12 +139,19 @@ export async function benchNotifications(log: (line: string) => void): Promise<v
       });
       await res.body?.cancel();
     });
-    // t0 is taken before psql runs: its process start (~20 ms) is counted against us.
+    // t0 is taken before psql runs: its process start (~20 ms) is counted against us. The wake is
+    // not waited for (pg_net does not wait; the drain it starts answers only once it has looked
+    // again after a chat's interval, over a second later); the wakes are collected for the end.
+    const wakes: Promise<unknown>[] = [];
     const woken = await sample("SQL commit + wake", LATENCY_SAMPLES, async (u, text) => {
       await psql(`select public.gateway_notify('${u}', '${text}')`);
-      await fetch(`${gw}/notify/drain`, { method: "POST", headers: auth })
-        .then((r) => r.body?.cancel());
+      wakes.push(
+        fetch(`${gw}/notify/drain`, { method: "POST", headers: auth }).then((r) =>
+          r.body?.cancel()
+        ),
+      );
     });
+    await Promise.all(wakes);
     const timer = await sample("SQL commit, local timer", TIMER_SAMPLES, async (u, text) => {
       await psql(`select public.gateway_notify('${u}', '${text}')`);
     }, () => Math.random() * 1000);
@@ -139,34 +166,8 @@ export async function benchNotifications(log: (line: string) => void): Promise<v
       ]] as const).map(([k, xs]) => [k, { p50: pct(xs, 50), p99: pct(xs, 99), n: xs.length }]),
     );
 
-    console.log("\nNotifications, platform limits on (Telegram 1/s per chat, 30/s per bot):");
-    console.log("| platform | sent | messages/s | 429s answered |");
-    console.log("| --- | --- | --- | --- |");
-    for (
-      const [name, t] of Object.entries({
-        Telegram: throughput.telegram,
-        Discord: throughput.discord,
-      })
-    ) {
-      console.log(`| ${name} | ${t.sent} | ${t.perSecond.toFixed(1)} | ${t.refused429} |`);
-    }
-    console.log(
-      `(${USERS * PER_USER * 2} messages, ${PER_USER} per chat, drained in ${
-        throughput.seconds.toFixed(1)
-      } s)`,
-    );
-    console.log("\n| commit to send | p50 ms | p99 ms | samples |");
-    console.log("| --- | --- | --- | --- |");
-    for (const [name, l] of Object.entries(latency)) {
-      console.log(`| ${name} | ${l.p50} | ${l.p99} | ${l.n} |`);
-    }
-    await Deno.writeTextFile(
-      `${stateDir}/notify.json`,
-      JSON.stringify({ throughput, latency }, null, 2) + "\n",
-    );
+    return { throughput, messages: USERS * PER_USER * 2, perChat: PER_USER, seconds, latency };
   } finally {
     await stack.stop();
   }
 }
-
-if (import.meta.main) await benchNotifications((line) => console.error(`[bench] ${line}`));

@@ -1,12 +1,14 @@
 /**
  * The bench's report: every scenario's medians with the CPU of each process per request, then one
  * table of the targets (met or MISSED) and the figures reported beside them, then the load, the
- * calls per command, the profiles, memory and cold starts. Ratios are medians of the per-round
- * ratios: the two sides of a pair run back to back in each round.
+ * calls per command, the profiles, memory, cold starts and the notifications (drain throughput,
+ * commit-to-send latency). Ratios are medians of the per-round ratios: the two sides of a pair run
+ * back to back in each round. A section a run did not measure (`--only`, `--cold`) is left out.
  */
 import { COLD } from "./cold.ts";
 import type { CpuShare } from "./cpu.ts";
 import { median } from "./memory.ts";
+import type { NotifyResult } from "./notify.ts";
 import type { Measured } from "./rounds.ts";
 import type { BenchScenario, Comparison } from "./scenarios.ts";
 
@@ -23,6 +25,8 @@ export interface RunData {
   profiles: Record<string, { line: string }>;
   loadBefore: string;
   loadsDuring: string[];
+  /** The notification bench's result, when it ran. */
+  notify?: NotifyResult;
 }
 
 /** One row of the targets table. */
@@ -106,12 +110,27 @@ export function comparisonRows(d: RunData): TargetRow[] {
 export function printReport(d: RunData): TargetRow[] {
   const out = (line = "") => console.log(line);
   out(`\n${d.header}`);
-  out(
-    `Load average (1, 5, 15 min) before: ${d.loadBefore}; after each round: ${
-      d.loadsDuring.join(" | ")
-    }\n`,
-  );
+  const rounds = d.loadsDuring.length ? `; after each round: ${d.loadsDuring.join(" | ")}` : "";
+  out(`Load average (1, 5, 15 min) before: ${d.loadBefore}${rounds}`);
+  if (Object.keys(d.results).length) printScenarios(d, out);
+  const rows = comparisonRows(d);
+  if (rows.length) {
+    out("\n| target or figure | measured (median) | each round | wanted | |");
+    out("|---|---|---|---|---|");
+    for (const r of rows) {
+      const verdict = r.ok === undefined ? "" : r.ok ? "met" : "MISSED";
+      out(`| ${r.what} | ${r.value} | ${r.rounds} | ${r.wanted} | ${verdict} |`);
+    }
+  }
+  printDetails(d, out);
+  if (d.notify) printNotifications(d.notify, out);
+  return rows;
+}
+
+/** Each scenario's medians and the CPU per request of each process. */
+function printScenarios(d: RunData, out: (line?: string) => void) {
   const cpu = (m: Measured, part: keyof CpuShare) => median(m.cpu.map((c) => c[part]));
+  out();
   out(
     "| scenario | process | c=32 req/s | c=1 p50 ms | c=1 p99 ms | CPU µs/req: process | " +
       "PostgREST | PostgreSQL | nginx | steal |",
@@ -131,13 +150,10 @@ export function printReport(d: RunData): TargetRow[] {
       }% |`,
     );
   }
-  const rows = comparisonRows(d);
-  out("\n| target or figure | measured (median) | each round | wanted | |");
-  out("|---|---|---|---|---|");
-  for (const r of rows) {
-    const verdict = r.ok === undefined ? "" : r.ok ? "met" : "MISSED";
-    out(`| ${r.what} | ${r.value} | ${r.rounds} | ${r.wanted} | ${verdict} |`);
-  }
+}
+
+/** Calls per command, profiles, memory and cold starts. */
+function printDetails(d: RunData, out: (line?: string) => void) {
   if (Object.keys(d.calls).length) {
     out("\nOutgoing calls per command (after background completions):");
     for (const [name, counts] of Object.entries(d.calls)) {
@@ -155,7 +171,7 @@ export function printReport(d: RunData): TargetRow[] {
     );
     out(`  V8 heap used: ${m.heap.map((x) => f(x, 1)).join(", ")}`);
   }
-  out("\nCold starts, spawn to the first 200 (ms):");
+  if (Object.keys(d.colds).length) out("\nCold starts, spawn to the first 200 (ms):");
   for (const [name, xs] of Object.entries(d.colds)) {
     out(
       `  ${`${name}:`.padEnd(62)} ${xs.map((x) => f(x, 0)).join(", ")} (median ${
@@ -163,5 +179,27 @@ export function printReport(d: RunData): TargetRow[] {
       })`,
     );
   }
-  return rows;
+}
+
+/** The notification bench: drain throughput per platform, then commit-to-send latency. */
+function printNotifications(n: NotifyResult, out: (line?: string) => void) {
+  out(
+    "\nNotifications, platform limits on (Telegram 1/s per chat, 30/s per bot; Discord's buckets):",
+  );
+  out("| platform | sent | messages/s | 429s answered |");
+  out("|---|---|---|---|");
+  for (
+    const [name, t] of [["Telegram", n.throughput.telegram], [
+      "Discord",
+      n.throughput.discord,
+    ]] as const
+  ) {
+    out(`| ${name} | ${t.sent} | ${f(t.perSecond, 1)} | ${t.refused429} |`);
+  }
+  out(`(${n.messages} messages, ${n.perChat} per chat, drained in ${f(n.seconds, 1)} s)`);
+  out("\n| commit to send | p50 ms | p99 ms | samples |");
+  out("|---|---|---|---|");
+  for (const [name, l] of Object.entries(n.latency)) {
+    out(`| ${name} | ${l.p50} | ${l.p99} | ${l.n} |`);
+  }
 }

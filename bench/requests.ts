@@ -1,12 +1,14 @@
 /**
  * The requests the scenarios send, as `wrk` templates: PostgREST's own (direct and through the
- * floors), the peer's, the gateway's HTTPS commands, Telegram updates and signed Discord
- * interactions. Each read asks for the same rows (Alice's first page of tasks, `count=exact`) with
+ * floors), the peer's, the gateway's HTTPS commands, Telegram updates, signed Discord
+ * interactions and signed Slack slash commands. Each read asks for the same rows (Alice's first page of tasks, `count=exact`) with
  * the same token whatever the path; writes insert one of Bob's tasks. Bodies that must differ per
  * request take a counter (`{{n}}`) or come from a file of pre-built lines (signatures, headers).
  */
+import { slackSignature } from "../adapters/slack/verify.ts";
+import { SLACK_SINK_PREFIX } from "../dev/sinks/mod.ts";
 import { createActionCodec } from "../supabase/functions/_shared/action_tokens.ts";
-import { type BenchStack, hex, STATE, TG } from "./stack.ts";
+import { type BenchStack, hex, SL, STATE, TG } from "./stack.ts";
 import type { Scenario } from "./wrk.ts";
 
 const JSON_TYPE = { "content-type": "application/json" };
@@ -62,6 +64,31 @@ export function requestKit(stack: BenchStack, lines: number) {
     const file = `${STATE}/${name}.lines`;
     await Deno.writeTextFile(file, rows.join("\n") + "\n");
     return { file, lineHeaders: ["x-signature-ed25519", "x-signature-timestamp"] };
+  };
+
+  /** Slack slash commands from `user`, signed, one per line, each with its own trigger id. */
+  const signedSlack = async (name: string, user: string, command: string, text: string) => {
+    const timestamp = String(Math.floor(Date.now() / 1000) + 60); // valid for the whole run
+    // Answered inline, never posted to; were one posted, it would reach the sink, not Slack.
+    const responseUrl = `${stack.sinkUrl}${SLACK_SINK_PREFIX}/commands/${SL.team}/1/bench`;
+    const rows: string[] = [];
+    for (let n = 0; n < lines; n++) {
+      const body = new URLSearchParams({
+        team_id: SL.team,
+        user_id: user,
+        command,
+        text,
+        api_app_id: "A0BENCH",
+        response_url: responseUrl,
+        trigger_id: `${++snowflake}.1.bench`,
+      }).toString();
+      rows.push(
+        [slackSignature(stack.slackSigningSecret, timestamp, body), timestamp, body].join("\t"),
+      );
+    }
+    const file = `${STATE}/${name}.lines`;
+    await Deno.writeTextFile(file, rows.join("\n") + "\n");
+    return { file, lineHeaders: ["x-slack-signature", "x-slack-request-timestamp"] };
   };
 
   const telegramUpdate = (from: string, text: string) =>
@@ -167,6 +194,19 @@ export function requestKit(stack: BenchStack, lines: number) {
       url: `${gw}/discord`,
       headers: JSON_TYPE,
       lines: await signedDiscord(tag, userId, data),
+    }),
+    /** A Slack slash command (`/tasks`, `/add <text>`) from `user`, signed. */
+    slack: async (
+      gw: string,
+      tag: string,
+      user: string,
+      command: string,
+      text = "",
+    ): Promise<Scenario> => ({
+      method: "POST",
+      url: `${gw}/slack`,
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      lines: await signedSlack(tag, user, command, text),
     }),
     /** A Discord button press running /tasks (page 1), signed. */
     discordPress: async (gw: string, tag: string, userId: string): Promise<Scenario> => ({

@@ -5,7 +5,7 @@
  * targets of DESIGN.md's "Performance targets", and figures reported without a target). A new
  * scenario is a row here (and, when it has one, a row of TARGETS).
  */
-import { type BenchStack, botSecret, DC, manyTelegramBots } from "./stack.ts";
+import { type BenchStack, botSecret, DC, manyTelegramBots, SL } from "./stack.ts";
 import type { RequestKit } from "./requests.ts";
 import { script, type ServerSpec } from "./servers.ts";
 import type { TlsFront } from "./tls_front.ts";
@@ -88,6 +88,10 @@ const discordWrite: Build = ({ kit, base, tag }) =>
     options: [{ name: "title", type: 3, value: "Bench task" }],
   });
 
+const slackRead: Build = ({ kit, base, tag }) => kit.slack(base, tag, SL.alice, "/tasks");
+const slackWrite: Build = ({ kit, base, tag }) =>
+  kit.slack(base, tag, SL.bob, "/add", "Bench task");
+
 /** The scenarios, in the order each round runs them. */
 export const SCENARIOS: BenchScenario[] = [
   // Reads on the plain path: PostgREST, the two references, the gateway's channels.
@@ -97,6 +101,7 @@ export const SCENARIOS: BenchScenario[] = [
   { name: "HTTPS read", server: "gateway", build: httpsRead },
   { name: "Telegram read", server: "gateway", build: telegramRead },
   { name: "Discord read", server: "gateway", build: discordRead },
+  { name: "Slack read", server: "gateway", build: slackRead },
   // Writes on the plain path.
   { name: "direct write", server: "postgrest", build: directWrite },
   { name: "floor write", server: "floor", build: directWrite },
@@ -109,6 +114,7 @@ export const SCENARIOS: BenchScenario[] = [
   },
   { name: "Telegram write", server: "gateway", build: telegramWrite },
   { name: "Discord write", server: "gateway", build: discordWrite },
+  { name: "Slack write", server: "gateway", build: slackWrite },
   // Buttons running /tasks, against the same command typed.
   { name: "Telegram press", server: "gateway", build: ({ kit, base }) => kit.telegramPress(base) },
   {
@@ -133,11 +139,13 @@ export const SCENARIOS: BenchScenario[] = [
   { name: "TLS HTTPS read", server: "gateway TLS", build: httpsRead },
   { name: "TLS Telegram read", server: "gateway TLS", build: telegramRead },
   { name: "TLS Discord read", server: "gateway TLS", build: discordRead },
+  { name: "TLS Slack read", server: "gateway TLS", build: slackRead },
   { name: "TLS floor write", server: "floor TLS", build: directWrite },
   { name: "TLS peer write", server: "peer TLS", build: peerWrite },
   { name: "TLS HTTPS write", server: "gateway TLS", build: httpsWrite },
   { name: "TLS Telegram write", server: "gateway TLS", build: telegramWrite },
   { name: "TLS Discord write", server: "gateway TLS", build: discordWrite },
+  { name: "TLS Slack write", server: "gateway TLS", build: slackWrite },
 ];
 
 /**
@@ -162,8 +170,11 @@ const PLAIN_TARGETS: Comparison[] = [
   { a: "HTTPS read", b: "peer read", kind: "p50", max: 0 },
   { a: "Telegram read", b: "HTTPS read", kind: "ratio", min: 0.8 },
   { a: "Discord read", b: "HTTPS read", kind: "ratio", min: 0.8 },
+  // DESIGN.md: Slack's first round is held to 0.7x on reads.
+  { a: "Slack read", b: "HTTPS read", kind: "ratio", min: 0.7 },
   { a: "Telegram write", b: "HTTPS write", kind: "ratio", min: 0.5 },
   { a: "Discord write", b: "HTTPS write", kind: "ratio", min: 0.5 },
+  { a: "Slack write", b: "HTTPS write", kind: "ratio", min: 0.5 },
 ];
 
 /** The targets: the plain ones, the same on the TLS path, and one bot or fifty. */

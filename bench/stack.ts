@@ -1,7 +1,7 @@
 /**
  * The bench's own stack: a fresh PostgreSQL and PostgREST (free ports, JWT cache on, as the
- * platform runs it), a table seeded as a real one would be, the Telegram and Discord sinks the
- * gateway replies to, the dev keys and the two users' access tokens, and the environment every
+ * platform runs it), a table seeded as a real one would be, the Telegram, Discord and Slack sinks
+ * the gateway replies to, the dev keys and the two users' access tokens, and the environment every
  * gateway process starts from.
  */
 import { devAccessToken } from "../dev/auth.ts";
@@ -9,7 +9,13 @@ import { type DevKeys, loadOrCreateDevKeys, postgrestJwks, publicJwks } from "..
 import { type LocalPostgres, startPostgres } from "../dev/postgres.ts";
 import { freePort } from "../dev/ports.ts";
 import { type LocalPostgrest, startPostgrest } from "../dev/postgrest.ts";
-import { createDiscordSink, createTelegramSink, sinkMounts } from "../dev/sinks/mod.ts";
+import {
+  createDiscordSink,
+  createSlackSink,
+  createTelegramSink,
+  sinkMounts,
+  SLACK_SINK_PREFIX,
+} from "../dev/sinks/mod.ts";
 import { REPO_ROOT } from "../dev/paths.ts";
 
 /** Where the bench keeps its state (database, CA, pre-built requests, profiles, results). */
@@ -18,6 +24,8 @@ export const ALICE = "a11ce000-0000-4000-8000-000000000001"; // reads
 export const BOB = "b0b00000-0000-4000-8000-000000000002"; // writes (so reads stay the same size)
 export const TG = { alice: "424242", bob: "525252" };
 export const DC = { alice: "424243", bob: "525253" };
+/** The Slack workspace and its two users (the linked account is `<team>:<user>`). */
+export const SL = { team: "T0BENCH", alice: "U0ALICE", bob: "U0BOB" };
 /** The gateways' SUPABASE_URL on the plain path: only REST is used, and it goes to `restUrl`. */
 export const PLAIN_SUPABASE_URL = "http://127.0.0.1:1";
 
@@ -30,9 +38,10 @@ export interface BenchStack {
   aliceToken: string;
   bobToken: string;
   webhookSecret: string;
+  slackSigningSecret: string;
   discordKey: CryptoKeyPair;
   discordApplicationId: string;
-  /** The environment of a gateway on the plain path (one Telegram bot, one Discord app). */
+  /** The environment of a gateway on the plain path (one Telegram bot, Discord app, Slack app). */
   gatewayEnv: Record<string, string>;
   /** Forgets what the sinks recorded (they keep every call; a long run would hoard them). */
   clearSinks(): void;
@@ -54,7 +63,8 @@ export async function startStack(): Promise<BenchStack> {
   });
   await db.psql(`insert into chat_identities (user_id, provider, external_id) values
     ('${ALICE}', 'telegram', '${TG.alice}'), ('${ALICE}', 'discord', '${DC.alice}'),
-    ('${BOB}', 'telegram', '${TG.bob}'), ('${BOB}', 'discord', '${DC.bob}');
+    ('${BOB}', 'telegram', '${TG.bob}'), ('${BOB}', 'discord', '${DC.bob}'),
+    ('${ALICE}', 'slack', '${SL.team}:${SL.alice}'), ('${BOB}', 'slack', '${SL.team}:${SL.bob}');
     insert into tasks (user_id, title, source)
       select '${ALICE}', 'Task ' || n, 'web' from generate_series(1, 20) n;
     -- Other users, as a real table has: with two owners only, the planner would estimate half
@@ -68,7 +78,8 @@ export async function startStack(): Promise<BenchStack> {
   // Updates are posted straight to the gateway, not through the sink: every private chat is open.
   const telegram = createTelegramSink({ privateChats: "any" });
   const discord = createDiscordSink();
-  const mounts = sinkMounts(telegram, discord);
+  const slack = createSlackSink();
+  const mounts = sinkMounts(telegram, discord, slack);
   const sinkServer = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
     const path = new URL(req.url).pathname;
     return mounts.find((m) => path.startsWith(m.prefix))!.handler(req);
@@ -81,6 +92,7 @@ export async function startStack(): Promise<BenchStack> {
   ]) as CryptoKeyPair;
   const webhookSecret = "bench_secret_" + "x".repeat(20);
   const discordApplicationId = "100000000000000099";
+  const slackSigningSecret = "0123456789abcdef0123456789abcdef";
   const token = (id: string, email: string) =>
     devAccessToken(keys.signingKey, `${PLAIN_SUPABASE_URL}/auth/v1`, { id, email });
   const gatewayEnv = {
@@ -98,6 +110,9 @@ export async function startStack(): Promise<BenchStack> {
     DISCORD_PUBLIC_KEY: hex(await crypto.subtle.exportKey("raw", discordKey.publicKey)),
     DISCORD_APPLICATION_ID: discordApplicationId,
     DISCORD_API_BASE: `${sinkUrl}/__sinks/discord/api/v10`,
+    // Slash commands are answered inline: no bot token needed, nothing posted to the sink.
+    SLACK_SIGNING_SECRET: slackSigningSecret,
+    SLACK_API_BASE: `${sinkUrl}${SLACK_SINK_PREFIX}/api`,
     GATEWAY_RATE_LIMIT_PER_MINUTE: "0",
     BENCH_REST_URL: rest.url,
     BENCH_QUIET: "1",
@@ -110,12 +125,14 @@ export async function startStack(): Promise<BenchStack> {
     aliceToken: await token(ALICE, "alice@example.com"),
     bobToken: await token(BOB, "bob@example.com"),
     webhookSecret,
+    slackSigningSecret,
     discordKey,
     discordApplicationId,
     gatewayEnv,
     clearSinks() {
       telegram.sent.length = 0;
       discord.calls.length = 0;
+      slack.reset();
     },
     async stop() {
       await sinkServer.shutdown();
