@@ -133,6 +133,14 @@ export function offeredCommands(
 /** `text` with every secret replaced by `***` (error texts that might quote a URL or header). */
 export function redact(text: string, secrets: readonly (string | undefined)[]): string {
   let out = text;
-  for (const secret of secrets) if (secret) out = out.replaceAll(secret, "***");
+  for (const secret of secrets) {
+    if (!secret) continue;
+    // As it is, and as a URL or a Basic/Bearer header would carry it (an echo may quote either).
+    const forms = [secret, encodeURIComponent(secret)];
+    try {
+      forms.push(btoa(secret), btoa(`Bot ${secret}`));
+    } catch { /* not Latin-1: no base64 copy to look for */ }
+    for (const form of forms) out = out.replaceAll(form, "***");
+  }
   return out;
 }

@@ -109,10 +109,10 @@ grant execute on function auth.uid(), auth.role(), auth.email(), auth.jwt()
   to anon, authenticated, service_role;
 
 -- public: Supabase's default privileges (RLS does the restricting) ---------------------------
+-- Default privileges only: this file runs at every start, after the migrations of earlier starts,
+-- and granting on everything already in `public` would undo their revokes (after a restart `anon`
+-- could call the service-role functions). On a fresh database `public` is empty here.
 grant usage on schema public to anon, authenticated, service_role;
-grant all on all tables in schema public to anon, authenticated, service_role;
-grant all on all sequences in schema public to anon, authenticated, service_role;
-grant all on all functions in schema public to anon, authenticated, service_role;
 alter default privileges for role postgres in schema public
   grant all on tables to anon, authenticated, service_role;
 alter default privileges for role postgres in schema public

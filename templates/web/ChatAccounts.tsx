@@ -48,10 +48,12 @@ const STATUS = {
 };
 const when = (iso: string) =>
   new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+// The account's name between Unicode isolates: a name written right to left (or holding U+202E)
+// cannot reorder the sentence or the cell it sits in.
 const nameOf = (a: Account) =>
-  `${PLATFORMS[a.provider] ?? a.provider} ${
+  `${PLATFORMS[a.provider] ?? a.provider} \u2068${
     a.username ? `@${a.username}` : a.display_name || a.external_id
-  }`;
+  }\u2069`;
 
 export function ChatAccounts(
   { supabase, gateway = "gateway" }: { supabase: SupabaseClient; gateway?: string },

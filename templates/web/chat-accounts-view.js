@@ -49,7 +49,15 @@ export function time(iso, format = dateTime) {
   return h("time", { datetime: iso }, format.format(new Date(iso)));
 }
 
-/** How an account is named: @username, then the display name, else its platform id. */
+/**
+ * How an account is named: @username, then the display name, else its platform id. Shown in a
+ * `<bdi>` (or, in sentences, between isolates: {@link isolated}).
+ */
+/** `text` between Unicode isolates, so it cannot reorder the sentence it sits in. */
+export function isolated(text) {
+  return `\u2068${text}\u2069`;
+}
+
 export function accountName(account) {
   if (account.username) return `@${account.username}`;
   return account.display_name || account.external_id;
@@ -164,9 +172,10 @@ export function accountsTable(accounts, prefix, on) {
         "th",
         { scope: "row", id: nameId },
         h("span", { class: "ca-visually-hidden" }, `${platform} `),
-        accountName(a),
+        // <bdi>: a name written right to left (or holding U+202E) cannot flip the text around it.
+        h("bdi", {}, accountName(a)),
         a.username && a.display_name
-          ? h("span", { class: "ca-muted" }, ` ${a.display_name}`)
+          ? h("span", { class: "ca-muted" }, " ", h("bdi", {}, a.display_name))
           : null,
       ),
       h("td", {}, time(a.linked_at)),
@@ -220,7 +229,7 @@ export function deliveriesTable(deliveries, accounts) {
       "tr",
       { "data-status": d.status },
       h("td", {}, time(d.sent_at ?? d.created_at)),
-      h("td", {}, `${platform} ${account}${bot}`),
+      h("td", {}, `${platform} `, h("bdi", {}, account), bot),
       h("td", {}, h("span", { class: `ca-badge ca-${d.status}` }, STATUS[d.status] ?? d.status)),
       h("td", {}, d.last_error ?? (d.attempts > 1 ? `${d.attempts} attempts` : "")),
     );

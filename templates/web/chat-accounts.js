@@ -16,6 +16,7 @@
  */
 import {
   accountName,
+  isolated,
   accountsTable,
   codePanel,
   deliveriesTable,
@@ -68,7 +69,8 @@ export function mountChatAccounts(root, options) {
     { type: "button", onclick: () => createCode() },
     "Create link code",
   );
-  const codeArea = h("div", { "aria-live": "polite" });
+  // Not a live region: the new code's heading takes the focus, and the status line says it.
+  const codeArea = h("div");
   const accountsArea = h("div", { "data-part": "accounts", "aria-busy": "true" });
   const deliveriesArea = h("div");
   const accountsHeading = h("h3", { id: `${id}-accounts`, tabindex: "-1" }, "Linked accounts");
@@ -156,7 +158,8 @@ export function mountChatAccounts(root, options) {
       codeArea.replaceChildren();
       say(
         `Linked ${
-          fresh.map((a) => `${PLATFORMS[a.provider] ?? a.provider} ${accountName(a)}`).join(", ")
+          fresh.map((a) => `${PLATFORMS[a.provider] ?? a.provider} ${isolated(accountName(a))}`)
+            .join(", ")
         }.`,
       );
     } else if (announce) {
@@ -190,7 +193,9 @@ export function mountChatAccounts(root, options) {
     const { data, error } = await supabase.from("chat_identities").update({ notify: on })
       .eq("id", account.id).select("id, notify");
     box.disabled = false;
-    const name = `${PLATFORMS[account.provider] ?? account.provider} ${accountName(account)}`;
+    const name = `${PLATFORMS[account.provider] ?? account.provider} ${
+      isolated(accountName(account))
+    }`;
     if (error || !data?.length) {
       box.checked = !on;
       say(error ? problem("change notifications", error) : `${name} is no longer linked.`);
@@ -203,7 +208,9 @@ export function mountChatAccounts(root, options) {
   }
 
   async function onUnlink(account) {
-    const name = `${PLATFORMS[account.provider] ?? account.provider} ${accountName(account)}`;
+    const name = `${PLATFORMS[account.provider] ?? account.provider} ${
+      isolated(accountName(account))
+    }`;
     loads++;
     const { error } = await supabase.from("chat_identities").delete().eq("id", account.id);
     if (error) return say(problem("unlink it", error));

@@ -152,7 +152,7 @@ Deno.test("web page: link, notifications and unlink in a real browser", integrat
       const res = await sendStart(gateway, tg, code, ADA);
       assertEquals(res.status, 200);
       await page.waitForSelector(row, { timeout: 6_000 }); // the page looks every 2 s
-      await statusSays(page, /^Linked Telegram @ada_lovelace\.$/);
+      await statusSays(page, /^Linked Telegram \u2068@ada_lovelace\u2069\.$/);
       const text = await page.$eval(row, (e) => (e as unknown as PageElement).innerText);
       assertMatch(text, /@ada_lovelace Ada Lovelace/);
       assertEquals(await page.$$eval(".ca-code", (c) => c.length), 0, "the used code stays shown");

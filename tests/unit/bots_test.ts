@@ -273,3 +273,12 @@ Deno.test("bots: a command list naming an unknown command stops the gateway's st
     offered.message,
   );
 });
+
+Deno.test("bots: an app name of blank characters Unicode files as letters is refused", () => {
+  for (const blank of ["\u2800", "\u115F", "\u3164 \u3164"]) {
+    const message = refusal({
+      TELEGRAM_BOTS: JSON.stringify([{ ...staging, appName: blank }]),
+    });
+    assert(/"appName"/.test(message), message);
+  }
+});

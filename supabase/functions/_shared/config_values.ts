@@ -95,7 +95,11 @@ export function displayName(name: string, value: string | undefined): string | u
   const plain = [...value].every((c) =>
     c.charCodeAt(0) >= 0x20 && c !== "\x7f" && !"<>".includes(c)
   );
-  const visible = /[\p{L}\p{N}\p{P}\p{S}]/u.test(value);
+  // Letters, digits, punctuation or symbols, but not the blank ones Unicode files under them
+  // (the braille blank, the Hangul fillers).
+  const visible = /[\p{L}\p{N}\p{P}\p{S}]/u.test(
+    value.replace(/[\u2800\u115F\u1160\u3164\uFFA0]/g, ""),
+  );
   if (value.length > 60 || !plain || !visible || !value.isWellFormed()) {
     throw new ConfigError(`${name} must be 1-60 characters of plain text.`);
   }
