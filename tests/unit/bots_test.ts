@@ -116,6 +116,16 @@ Deno.test("bots: each mistake stops start-up naming the variable, the entry and 
       /"apiRoot" must be an http\(s\) URL/,
     ],
     [
+      "an apiRoot in plain http to another machine (the token would cross in cleartext)",
+      { TELEGRAM_BOTS: JSON.stringify([{ ...staging, apiRoot: "http://telegram.example" }]) },
+      /"apiRoot" must be an https URL \(plain http only to 127\.0\.0\.1, localhost or \[::1\]\)/,
+    ],
+    [
+      "a Discord apiBase in plain http to another machine",
+      { DISCORD_APPS: JSON.stringify([{ ...APP, apiBase: "http://10.0.0.5/api/v10" }]) },
+      /^DISCORD_APPS entry 1 \("acme"\): "apiBase" must be an https URL/,
+    ],
+    [
       "commands not a list",
       { TELEGRAM_BOTS: JSON.stringify([{ ...staging, commands: "tasks" }]) },
       /"commands" must be an array/,

@@ -252,6 +252,22 @@ Deno.test("config: each bad variable stops start-up naming it", async (t) => {
       { ...BASE, ...TELEGRAM, TELEGRAM_API_ROOT: "http://x/?a=1" },
       "TELEGRAM_API_ROOT",
     ],
+    [
+      "API root in plain http to another machine (the bot token is in every call's path)",
+      { ...BASE, ...TELEGRAM, TELEGRAM_API_ROOT: "http://telegram.example" },
+      "TELEGRAM_API_ROOT",
+    ],
+    [
+      "Discord API base in plain http to another machine",
+      {
+        ...BASE,
+        DISCORD_PUBLIC_KEY: "ab".repeat(32),
+        DISCORD_APPLICATION_ID: "300000000000000003",
+        DISCORD_API_BASE: "http://discord.example/api/v10",
+        GATEWAY_JWT_SECRET: "j".repeat(40),
+      },
+      "DISCORD_API_BASE",
+    ],
     ["bad Discord key", { ...BASE, DISCORD_PUBLIC_KEY: "xyz" }, "DISCORD_PUBLIC_KEY"],
     ["Discord key without app id", {
       ...BASE,

@@ -158,7 +158,7 @@ Deno.test("discord:register task", async (t) => {
     DISCORD_PUBLIC_KEY: "ab".repeat(32),
     DISCORD_APPLICATION_ID: APP,
     DISCORD_BOT_TOKEN: "bot-token-secret",
-    DISCORD_API_BASE: "http://discord.test/discord/api/v10/",
+    DISCORD_API_BASE: "https://discord.test/discord/api/v10/",
   };
   const run = async (args: string[], over: Record<string, string | undefined> = {}) => {
     const lines: string[] = [];
@@ -292,8 +292,8 @@ Deno.test("discord:register with several applications", async (t) => {
     DISCORD_PUBLIC_KEY: "ab".repeat(32),
     DISCORD_APPLICATION_ID: APP,
     DISCORD_BOT_TOKEN: "default-bot-token",
-    DISCORD_API_BASE: "http://discord.test/discord/api/v10",
-    DISCORD_APPS: JSON.stringify([{ ...staging, apiBase: "http://discord.test/discord/api/v10" }]),
+    DISCORD_API_BASE: "https://discord.test/discord/api/v10",
+    DISCORD_APPS: JSON.stringify([{ ...staging, apiBase: "https://discord.test/discord/api/v10" }]),
   };
   const run = async (args: string[], over: Record<string, string> = {}) => {
     const lines: string[] = [];

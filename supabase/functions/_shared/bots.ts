@@ -6,7 +6,7 @@
  * stops start-up with one line naming the variable, the entry and the field, never a secret.
  * Everything here is synchronous and pure: the setup tasks read bots the same way the gateway does.
  */
-import { baseUrl, ConfigError, displayName, pageUrl } from "./config_values.ts";
+import { ConfigError, displayName, pageUrl, secureBaseUrl } from "./config_values.ts";
 
 /** What every bot has, whatever its platform. */
 export interface BotBase {
@@ -198,7 +198,7 @@ export function telegramBots(get: Get): TelegramBot[] {
       botId: Number(match[1]),
       username,
       webhookSecret: secret,
-      apiRoot: baseUrl("TELEGRAM_API_ROOT", get("TELEGRAM_API_ROOT") ?? DEFAULT_TELEGRAM_API_ROOT),
+      apiRoot: secureBaseUrl("TELEGRAM_API_ROOT", get("TELEGRAM_API_ROOT") ?? DEFAULT_TELEGRAM_API_ROOT),
     });
   } else {
     requiredBy(get, "TELEGRAM_BOT_TOKEN", ["TELEGRAM_WEBHOOK_SECRET", "TELEGRAM_BOT_USERNAME"]);
@@ -236,7 +236,7 @@ export function telegramBots(get: Get): TelegramBot[] {
       webhookSecret: secret,
       apiRoot: entry.parse(
         "apiRoot",
-        (f) => baseUrl(f, entry.text(f) ?? DEFAULT_TELEGRAM_API_ROOT),
+        (f) => secureBaseUrl(f, entry.text(f) ?? DEFAULT_TELEGRAM_API_ROOT),
       ),
       commands: entry.commands(),
       ...brand(entry),
@@ -279,7 +279,7 @@ export function discordApps(get: Get): DiscordApp[] {
       applicationId,
       publicKey: publicKey.toLowerCase(),
       botToken: get("DISCORD_BOT_TOKEN"),
-      apiBase: baseUrl("DISCORD_API_BASE", get("DISCORD_API_BASE") ?? DEFAULT_DISCORD_API_BASE),
+      apiBase: secureBaseUrl("DISCORD_API_BASE", get("DISCORD_API_BASE") ?? DEFAULT_DISCORD_API_BASE),
     });
   } else {
     requiredBy(get, "DISCORD_PUBLIC_KEY", ["DISCORD_APPLICATION_ID", "DISCORD_BOT_TOKEN"]);
@@ -309,7 +309,7 @@ export function discordApps(get: Get): DiscordApp[] {
       applicationId,
       publicKey: key.toLowerCase(),
       botToken: entry.text("botToken"),
-      apiBase: entry.parse("apiBase", (f) => baseUrl(f, entry.text(f) ?? DEFAULT_DISCORD_API_BASE)),
+      apiBase: entry.parse("apiBase", (f) => secureBaseUrl(f, entry.text(f) ?? DEFAULT_DISCORD_API_BASE)),
       commands: entry.commands(),
       ...brand(entry),
     });

@@ -35,7 +35,7 @@ export function baseUrl(name: string, value: string): string {
 }
 
 /**
- * A base URL that credentials are sent to (a bot token in every call): https, or plain http only
+ * A base URL that credentials are sent to (a bot token, or an interaction's token, in every call): https, or plain http only
  * to this machine (a local sink), so a token never crosses a network in cleartext.
  */
 export function secureBaseUrl(name: string, value: string): string {
@@ -43,8 +43,8 @@ export function secureBaseUrl(name: string, value: string): string {
   const host = new URL(url).hostname;
   if (!url.startsWith("https:") && !["127.0.0.1", "localhost", "[::1]"].includes(host)) {
     throw new ConfigError(
-      `${name} must be an https URL (plain http only to 127.0.0.1, localhost or [::1]): the ` +
-        "bot token goes with every call.",
+      `${name} must be an https URL (plain http only to 127.0.0.1, localhost or [::1]): ` +
+        "tokens go with every call.",
     );
   }
   return url;
