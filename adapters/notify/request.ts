@@ -23,14 +23,28 @@ export interface NotifyRequest {
   bot: string;
 }
 
+/** Characters as PostgreSQL's `char_length` counts them (code points: an emoji is one). */
+const characters = (s: string) => {
+  let n = s.length;
+  for (const ch of s) if (ch.length === 2) n--;
+  return n;
+};
+
+// Lengths are counted as `gateway_notify` and the outbox's checks count them, so what one takes
+// the other takes.
 const BODY = z.object({
   user_id: z.uuid({ error: "user_id must be a user's id (a UUID)" }),
   text: z.string({ error: "text is required" })
-    .min(1, "text must not be empty").max(2000, "text may hold at most 2000 characters")
+    .min(1, "text must not be empty")
+    .refine((t) => t.length <= 2000 || characters(t) <= 2000, {
+      error: "text may hold at most 2000 characters",
+      abort: true,
+    })
     .refine((t) => t.trim() !== "", "text must not be blank")
     .refine((t) => t.isWellFormed() && !t.includes("\0"), "text must be well-formed text"),
   actions: z.array(z.unknown()).nullish(),
-  key: z.string().min(1, "key must not be empty").max(200, "key may hold at most 200 characters")
+  key: z.string().min(1, "key must not be empty")
+    .refine((k) => k.length <= 200 || characters(k) <= 200, "key may hold at most 200 characters")
     .nullish(),
   bot: z.string().regex(BOT_NAME, "bot must be a bot name").nullish(),
 }).strict();

@@ -69,6 +69,9 @@ Deno.test("POST /notify: who may call, what it takes, idempotent keys", integrat
         [{ ...ok, actions: [{ label: "Done", command: "done", args: { id: "x" } }] }, /schema/],
         [{ ...ok, user_id: crypto.randomUUID() }, /No user has this user_id/],
         ["{not json", /not valid JSON/],
+        [{ ...ok, text: "x".repeat(2001) }, /at most 2000 characters/],
+        [{ ...ok, text: "\u{1F4E6}".repeat(2001) }, /at most 2000 characters/],
+        [{ ...ok, key: "k".repeat(201) }, /key may hold at most 200 characters/],
       ] as const
     ) {
       const res = await postNotify(gw, body);
@@ -82,11 +85,19 @@ Deno.test("POST /notify: who may call, what it takes, idempotent keys", integrat
     assertEquals(first.body.ok, true);
     const id = (first.body.data as { id: string }).id;
     assertMatch(id, /^[0-9a-f-]{36}$/);
+    // Lengths as PostgreSQL counts them (SQL's gateway_notify takes the same): 2000 emoji are
+    // 2000 characters, 4000 UTF-16 units; a 200-character key of emoji too.
+    const emoji = await postNotify(gw, {
+      ...ok,
+      text: "\u{1F4E6}".repeat(2000),
+      key: "\u{1F511}".repeat(200),
+    });
+    assertEquals(emoji.status, 202, JSON.stringify(emoji.body));
     const again = await postNotify(gw, { ...ok, text: "changed", key: "order-1" });
     assertEquals([again.status, (again.body.data as { id: string }).id], [202, id]);
     assertEquals(
       await psql(`select count(*) from gateway_private.notifications where user_id = '${user.id}'`),
-      "1",
+      "2",
     );
   } finally {
     await gw.close();
