@@ -198,7 +198,10 @@ export function telegramBots(get: Get): TelegramBot[] {
       botId: Number(match[1]),
       username,
       webhookSecret: secret,
-      apiRoot: secureBaseUrl("TELEGRAM_API_ROOT", get("TELEGRAM_API_ROOT") ?? DEFAULT_TELEGRAM_API_ROOT),
+      apiRoot: secureBaseUrl(
+        "TELEGRAM_API_ROOT",
+        get("TELEGRAM_API_ROOT") ?? DEFAULT_TELEGRAM_API_ROOT,
+      ),
     });
   } else {
     requiredBy(get, "TELEGRAM_BOT_TOKEN", ["TELEGRAM_WEBHOOK_SECRET", "TELEGRAM_BOT_USERNAME"]);
@@ -279,7 +282,10 @@ export function discordApps(get: Get): DiscordApp[] {
       applicationId,
       publicKey: publicKey.toLowerCase(),
       botToken: get("DISCORD_BOT_TOKEN"),
-      apiBase: secureBaseUrl("DISCORD_API_BASE", get("DISCORD_API_BASE") ?? DEFAULT_DISCORD_API_BASE),
+      apiBase: secureBaseUrl(
+        "DISCORD_API_BASE",
+        get("DISCORD_API_BASE") ?? DEFAULT_DISCORD_API_BASE,
+      ),
     });
   } else {
     requiredBy(get, "DISCORD_PUBLIC_KEY", ["DISCORD_APPLICATION_ID", "DISCORD_BOT_TOKEN"]);
@@ -309,7 +315,10 @@ export function discordApps(get: Get): DiscordApp[] {
       applicationId,
       publicKey: key.toLowerCase(),
       botToken: entry.text("botToken"),
-      apiBase: entry.parse("apiBase", (f) => secureBaseUrl(f, entry.text(f) ?? DEFAULT_DISCORD_API_BASE)),
+      apiBase: entry.parse(
+        "apiBase",
+        (f) => secureBaseUrl(f, entry.text(f) ?? DEFAULT_DISCORD_API_BASE),
+      ),
       commands: entry.commands(),
       ...brand(entry),
     });
