@@ -89,3 +89,32 @@ export function cpuPerRequest(a: CpuReading, b: CpuReading, n: number): CpuShare
 /** The 1, 5 and 15 minute load averages. */
 export const loadAverage = (): string =>
   Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
+
+/** The machine's busy and total ticks so far (all cores), from the first line of `/proc/stat`. */
+function machineTicks(): { busy: number; total: number } {
+  const f = Deno.readTextFileSync("/proc/stat").split("\n")[0].trim().split(/\s+/).slice(1, 9)
+    .map(Number);
+  const total = f.reduce((a, b) => a + b, 0);
+  return { busy: total - f[3] - f[4], total }; // less idle and iowait
+}
+
+/**
+ * Waits until the machine is quiet: less than `busyBelow` of all cores busy over a 250 ms window
+ * (what a scenario left behind, such as a gateway still sending a press scenario's replies or
+ * PostgreSQL's autovacuum after the writes, would otherwise be charged to the next one), for at
+ * most `maxMs`. Returns the ms waited and the share busy in the last window.
+ */
+export async function settle(
+  busyBelow = 0.25,
+  maxMs = 4_000,
+): Promise<{ ms: number; busy: number }> {
+  const started = performance.now();
+  for (;;) {
+    const a = machineTicks();
+    await new Promise((r) => setTimeout(r, 250));
+    const b = machineTicks();
+    const busy = (b.busy - a.busy) / Math.max(b.total - a.total, 1);
+    const ms = performance.now() - started;
+    if (busy < busyBelow || ms >= maxMs) return { ms, busy };
+  }
+}

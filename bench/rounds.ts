@@ -4,7 +4,7 @@
  * one connection, then throughput at 32 with the CPU each process used per request. Also the
  * calls each gateway command makes (counted by the gateway process itself).
  */
-import { cpuPerRequest, type CpuReading, type CpuShare, loadAverage } from "./cpu.ts";
+import { cpuPerRequest, type CpuReading, type CpuShare, loadAverage, settle } from "./cpu.ts";
 import type { RequestKit } from "./requests.ts";
 import type { BenchScenario } from "./scenarios.ts";
 import type { Server } from "./servers.ts";
@@ -77,7 +77,11 @@ export async function runRounds(o: RoundsOptions) {
       // Update ids are the ledger's keys: every run of every scenario gets its own range.
       const base = round * 100_000_000 + (i + 1) * 1_000_000;
       if (round === 1) await measure(scenario, 8, 1, base + 500_000); // warm-up
-      await sleep(200);
+      // Each scenario starts on a quiet machine, not on what the one before left running.
+      const quiet = await settle();
+      if (quiet.busy >= 0.25) {
+        o.log(`${s.name}: the machine stayed ${(quiet.busy * 100).toFixed(0)}% busy before it`);
+      }
       const c1 = await measure(scenario, 1, o.c1Seconds, base);
       await sleep(200);
       const pid = s.server === "postgrest" ? undefined : o.servers.get(s.server)!.pid;
