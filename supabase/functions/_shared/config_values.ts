@@ -35,8 +35,9 @@ export function baseUrl(name: string, value: string): string {
 }
 
 /**
- * A base URL that credentials are sent to (a bot token, or an interaction's token, in every call): https, or plain http only
- * to this machine (a local sink), so a token never crosses a network in cleartext.
+ * A base URL that credentials are sent to (a bot token, or an interaction's token, in every
+ * call): https, or plain http only to this machine (a local sink), so a token never crosses a
+ * network in cleartext.
  */
 export function secureBaseUrl(name: string, value: string): string {
   const url = baseUrl(name, value);
