@@ -32,6 +32,8 @@ interface LinkCode {
   code: string;
   expires_at: string;
   links?: { telegram?: Record<string, string> };
+  /** What to send on each platform that links by a command (an older gateway leaves it out). */
+  send?: { telegram?: string[]; discord?: string[]; slack?: string[] };
 }
 
 const PLATFORMS: Record<string, string> = {
@@ -154,12 +156,27 @@ export function ChatAccounts(
                 </div>
               </li>
             ))}
-            <li>
-              <strong>Discord</strong>: use <kbd>/link code:{code.code}</kbd>.
-            </li>
-            <li>
-              <strong>Slack</strong>: send <kbd>/link {code.code}</kbd>.
-            </li>
+            {Object.entries(
+              code.send ?? {
+                discord: [`/link code:${code.code}`],
+                slack: [`/link ${code.code}`],
+              },
+            )
+              .filter(([platform]) =>
+                platform !== "telegram" || !Object.keys(code.links?.telegram ?? {}).length
+              )
+              .map(([platform, texts]) => (
+                <li key={platform}>
+                  <strong>{PLATFORMS[platform] ?? platform}</strong>:{" "}
+                  {platform === "discord" ? "use" : "send"}{" "}
+                  {texts.map((text, i) => (
+                    <span key={text}>
+                      {i > 0 && " or "}
+                      <kbd>{text}</kbd>
+                    </span>
+                  ))}.
+                </li>
+              ))}
           </ul>
         </div>
       )}

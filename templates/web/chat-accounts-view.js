@@ -65,8 +65,10 @@ export function accountName(account) {
 
 /**
  * The panel showing a fresh link code: the code, until when it works, each Telegram bot's deep
- * link (with a QR code to scan from a phone) and what to send on Discord and Slack.
- * @param {{code: string, expires_at: string, links?: {telegram?: Record<string, string>}}} link
+ * link (with a QR code to scan from a phone) and what to send on each platform that links by a
+ * command (`send`, from the gateway; an older gateway without it gets the usual syntaxes).
+ * @param {{code: string, expires_at: string, links?: {telegram?: Record<string, string>},
+ *   send?: {telegram?: string[], discord?: string[], slack?: string[]}}} link
  * @param {string} id the panel's heading id (focus moves there)
  */
 export function codePanel(link, id) {
@@ -106,27 +108,26 @@ export function codePanel(link, id) {
       ),
     );
   }
-  if (!telegram.length) {
-    items.push(h("li", {}, h("strong", {}, "Telegram"), ": send ", send(`/link ${code}`), "."));
+  const ways = link.send ?? {
+    telegram: [`/link ${code}`],
+    discord: [`/link code:${code}`],
+    slack: [`/link ${code}`],
+  };
+  /** One platform's line: "Slack: send /link CODE or /acme-link CODE." */
+  const line = (platform, name, verb, texts) =>
+    h(
+      "li",
+      { "data-platform": platform },
+      h("strong", {}, name),
+      `: ${verb} `,
+      ...texts.flatMap((text, i) => (i ? [" or ", send(text)] : [send(text)])),
+      ".",
+    );
+  if (!telegram.length && ways.telegram?.length) {
+    items.push(line("telegram", "Telegram", "send", ways.telegram));
   }
-  items.push(
-    h(
-      "li",
-      { "data-platform": "discord" },
-      h("strong", {}, "Discord"),
-      ": use ",
-      send(`/link code:${code}`),
-      ".",
-    ),
-    h(
-      "li",
-      { "data-platform": "slack" },
-      h("strong", {}, "Slack"),
-      ": send ",
-      send(`/link ${code}`),
-      ".",
-    ),
-  );
+  if (ways.discord?.length) items.push(line("discord", "Discord", "use", ways.discord));
+  if (ways.slack?.length) items.push(line("slack", "Slack", "send", ways.slack));
   return h(
     "div",
     { class: "ca-code" },

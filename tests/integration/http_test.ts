@@ -352,6 +352,22 @@ Deno.test("catalogue, OpenAPI, health and CORS", integration, async (t) => {
       "integer",
     );
   });
+  await t.step("link-code says what to send on each platform that links", async () => {
+    const { status, body } = await runCommand(gw, await tokenFor(await newUser()), "link-code");
+    assertEquals(status, 200);
+    const { code, links, send } = body.data as {
+      code: string;
+      links: { telegram: Record<string, string> };
+      send: Record<string, string[]>;
+    };
+    assert("default" in links.telegram);
+    assertEquals(send, {
+      telegram: [`/link ${code}`],
+      discord: [`/link code:${code}`],
+      slack: [`/link ${code}`, `/staging-link ${code}`], // the local stack's two Slack apps
+    });
+    for (const line of Object.values(send).flat()) assert(String(body.text).includes(line), line);
+  });
   await t.step("GET /health: ready", async () => {
     const res = await gw.request("/health");
     assertEquals(res.status, 200);

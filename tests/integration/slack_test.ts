@@ -265,6 +265,7 @@ Deno.test("slack: an app with a command prefix speaks its own commands", integra
       });
       const { text, data } = await res.json();
       assertMatch(text, new RegExp(`Slack: send /link ${data.code} or /acme-link ${data.code}\\.`));
+      assertEquals(data.send.slack, [`/link ${data.code}`, `/acme-link ${data.code}`]);
     });
   } finally {
     await gw.close();

@@ -225,11 +225,16 @@ Deno.test("hints fit what the bots offer", integration, async (t) => {
     await t.step("link-code lists only the bots and channels that link", async () => {
       const { status, body } = await runCommand(gw, await tokenFor(await newUser()), "link-code");
       assertEquals(status, 200);
-      const { code, links } = body.data as { code: string; links: { telegram: unknown } };
+      const { code, links, send } = body.data as {
+        code: string;
+        links: { telegram: unknown };
+        send: unknown;
+      };
       assertEquals(links.telegram, {
         default: `https://t.me/${gw.env.TELEGRAM_BOT_USERNAME}?start=${code}`,
         st: `https://t.me/StartOnlyBot?start=${code}`,
       });
+      assertEquals(send, { telegram: [`/link ${code}`] });
       assertEquals(String(body.text).split("\n"), [
         `Your link code: ${code} (valid for 10 minutes, once).`,
         `Telegram (${defaultBot}): open https://t.me/${gw.env.TELEGRAM_BOT_USERNAME}?start=${code}, ` +
@@ -262,6 +267,7 @@ Deno.test("hints fit what the bots offer", integration, async (t) => {
         `Your link code: ${code} (valid for 10 minutes, once).`,
         "No chat bot of this app links accounts yet.",
       ]);
+      assertEquals((body.data as { send: unknown }).send, {});
     } finally {
       await none.close();
     }

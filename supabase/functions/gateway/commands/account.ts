@@ -145,10 +145,16 @@ export const linkCode = defineCommand({
       lines.push(`Slack: send ${prefixes.map((p) => linkSyntax("slack", code, p)).join(" or ")}.`);
     }
     if (lines.length === 1) lines.push("No chat bot of this app links accounts yet.");
+    // The same, for a page to show: what to send on each platform that links by a command.
+    const send: Partial<Record<"telegram" | "discord" | "slack", string[]>> = {};
+    if (bots.some((b) => b.link)) send.telegram = [linkSyntax("telegram", code)];
+    if (ctx.links.discord) send.discord = [linkSyntax("discord", code)];
+    if (prefixes.length) send.slack = prefixes.map((p) => linkSyntax("slack", code, p));
     return reply.text(lines.join("\n"), {
       code: created.code,
       expires_at: created.expires_at,
       links: { telegram },
+      send,
     });
   },
 });
