@@ -39,8 +39,11 @@ export function serverSpecs(stack: BenchStack, tls?: TlsFront): Record<string, S
       },
     },
     peer: { script: script("peer_server.ts"), env: peerEnv },
-    floor: { script: script("floor_fetch.ts"), env: { BENCH_REST_URL: stack.rest.url } },
-    "floor, http1": { script: script("floor_http1.ts"), env: { BENCH_REST_URL: stack.rest.url } },
+    floor: { script: script("floor.ts"), env: { BENCH_REST_URL: stack.rest.url } },
+    "floor, http1": {
+      script: script("floor.ts"),
+      env: { BENCH_REST_URL: stack.rest.url, BENCH_HTTP: "http1" },
+    },
     empty: { script: script("empty_server.ts"), env: {} },
   };
   if (tls) {
