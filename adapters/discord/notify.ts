@@ -12,6 +12,7 @@ import type { ActionRows } from "../../supabase/functions/_shared/actions.ts";
 import type { DiscordApp } from "../../supabase/functions/_shared/bots.ts";
 import type { Core } from "../../supabase/functions/_shared/core.ts";
 import type { BotNotifier, ProviderNotifier, SendResult } from "../notify/senders.ts";
+import { perBot } from "../notify/per_bot.ts";
 import { SEND_TIMEOUT_MS, timedFetch } from "../notify/timed_fetch.ts";
 import { type ActionRowComponent, BUTTON_STYLE, discordContent } from "./format.ts";
 import { USER_AGENT } from "./webhook.ts";
@@ -27,17 +28,7 @@ const MAX_CHANNELS = 10_000;
 
 /** The Discord sender of the notification table. */
 export function discordNotifier(core: Core): ProviderNotifier {
-  const apps = new Map(core.config.discordApps.map((app) => [app.name, app]));
-  const built = new Map<string, BotNotifier>();
-  return {
-    platform: "Discord",
-    bot(name) {
-      let notifier = built.get(name);
-      const app = apps.get(name);
-      if (!notifier && app) built.set(name, notifier = appNotifier(core, app));
-      return notifier;
-    },
-  };
+  return perBot("Discord", core.config.discordApps, (app) => appNotifier(core, app));
 }
 
 interface Answer {

@@ -9,6 +9,7 @@
 import type { SlackApp } from "../../supabase/functions/_shared/bots_slack.ts";
 import type { Core } from "../../supabase/functions/_shared/core.ts";
 import type { BotNotifier, ProviderNotifier, SendResult } from "../notify/senders.ts";
+import { perBot } from "../notify/per_bot.ts";
 import { SEND_TIMEOUT_MS } from "../notify/timed_fetch.ts";
 import { sendSlackDirectMessage, type SlackDirectMessageResult } from "./dm.ts";
 import { slackMessage } from "./format.ts";
@@ -21,17 +22,7 @@ const PACE = { perSecond: 20, chatIntervalMs: 1_000 };
 
 /** The Slack sender of the notification table. */
 export function slackNotifier(core: Core): ProviderNotifier {
-  const apps = new Map(core.config.slackApps.map((app) => [app.name, app]));
-  const built = new Map<string, BotNotifier>();
-  return {
-    platform: "Slack",
-    bot(name) {
-      let notifier = built.get(name);
-      const app = apps.get(name);
-      if (!notifier && app) built.set(name, notifier = appNotifier(core, app));
-      return notifier;
-    },
-  };
+  return perBot("Slack", core.config.slackApps, (app) => appNotifier(core, app));
 }
 
 function appNotifier(core: Core, app: SlackApp): BotNotifier {

@@ -10,6 +10,7 @@ import type { ActionRows } from "../../supabase/functions/_shared/actions.ts";
 import type { TelegramBot } from "../../supabase/functions/_shared/bots.ts";
 import type { Core } from "../../supabase/functions/_shared/core.ts";
 import type { BotNotifier, ProviderNotifier, SendResult } from "../notify/senders.ts";
+import { perBot } from "../notify/per_bot.ts";
 import { SEND_TIMEOUT_MS, timedFetch } from "../notify/timed_fetch.ts";
 import { escapeHtml } from "./format.ts";
 
@@ -22,17 +23,7 @@ const PACE = { perSecond: 28, chatIntervalMs: 1_050 };
 
 /** The Telegram sender of the notification table. */
 export function telegramNotifier(core: Core): ProviderNotifier {
-  const bots = new Map(core.config.telegramBots.map((bot) => [bot.name, bot]));
-  const built = new Map<string, BotNotifier>();
-  return {
-    platform: "Telegram",
-    bot(name) {
-      let notifier = built.get(name);
-      const bot = bots.get(name);
-      if (!notifier && bot) built.set(name, notifier = botNotifier(core, bot));
-      return notifier;
-    },
-  };
+  return perBot("Telegram", core.config.telegramBots, (bot) => botNotifier(core, bot));
 }
 
 function botNotifier(core: Core, bot: TelegramBot): BotNotifier {
