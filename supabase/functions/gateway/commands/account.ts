@@ -129,27 +129,25 @@ export const linkCode = defineCommand({
     const telegram = Object.fromEntries(
       bots.filter((b) => b.start).map((b) => [b.name, `https://t.me/${b.username}?start=${code}`]),
     );
+    // What to send on each platform that links by a command (each Slack app's own command: apps
+    // side by side in a workspace have prefixes), in the data for a page and in the text.
+    const prefixes = [...new Set((ctx.links.slack ?? []).map((a) => a.commandPrefix))];
+    const send: Partial<Record<"telegram" | "discord" | "slack", string[]>> = {};
+    if (bots.some((b) => b.link)) send.telegram = [linkSyntax("telegram", code)];
+    if (ctx.links.discord) send.discord = [linkSyntax("discord", code)];
+    if (prefixes.length) send.slack = prefixes.map((p) => linkSyntax("slack", code, p));
     const lines = [`Your link code: ${code} (valid for 10 minutes, once).`];
     for (const b of bots) {
       const which = bots.length > 1 || !b.start ? ` (@${b.username})` : "";
       const ways = [
         ...(b.start ? [`open ${telegram[b.name]}`] : []),
-        ...(b.link ? [`send ${linkSyntax("telegram", code)}`] : []),
+        ...(b.link ? [`send ${send.telegram![0]}`] : []),
       ];
       lines.push(`Telegram${which}: ${ways.join(", or ")}.`);
     }
-    if (ctx.links.discord) lines.push(`Discord: use ${linkSyntax("discord", code)}.`);
-    // Each Slack app's own command (apps side by side in a workspace have prefixes).
-    const prefixes = [...new Set((ctx.links.slack ?? []).map((a) => a.commandPrefix))];
-    if (prefixes.length) {
-      lines.push(`Slack: send ${prefixes.map((p) => linkSyntax("slack", code, p)).join(" or ")}.`);
-    }
+    if (send.discord) lines.push(`Discord: use ${send.discord[0]}.`);
+    if (send.slack) lines.push(`Slack: send ${send.slack.join(" or ")}.`);
     if (lines.length === 1) lines.push("No chat bot of this app links accounts yet.");
-    // The same, for a page to show: what to send on each platform that links by a command.
-    const send: Partial<Record<"telegram" | "discord" | "slack", string[]>> = {};
-    if (bots.some((b) => b.link)) send.telegram = [linkSyntax("telegram", code)];
-    if (ctx.links.discord) send.discord = [linkSyntax("discord", code)];
-    if (prefixes.length) send.slack = prefixes.map((p) => linkSyntax("slack", code, p));
     return reply.text(lines.join("\n"), {
       code: created.code,
       expires_at: created.expires_at,
