@@ -60,16 +60,14 @@ export function cpuReader(dataDir: string, nginxConf: string) {
       const root = all.find((p) => p.cmd.includes(needle))?.pid;
       return root === undefined ? 0 : sum(all.filter((p) => p.pid === root || p.ppid === root));
     };
-    const stat = Deno.readTextFileSync("/proc/stat").split("\n")[0].trim().split(/\s+/).map(
-      Number,
-    );
+    const machine = machineTicks();
     return {
       self: pid === undefined ? 0 : readProc(pid)?.ticks ?? 0,
       postgrest: sum(all.filter((p) => p.ppid === Deno.pid && p.cmd.includes("postgrest"))),
       postgres: family(dataDir),
       nginx: family(nginxConf),
-      steal: stat[8],
-      total: stat.slice(1, 9).reduce((a, b) => a + b, 0),
+      steal: machine.steal,
+      total: machine.total,
     };
   };
 }
@@ -90,12 +88,15 @@ export function cpuPerRequest(a: CpuReading, b: CpuReading, n: number): CpuShare
 export const loadAverage = (): string =>
   Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
 
-/** The machine's busy and total ticks so far (all cores), from the first line of `/proc/stat`. */
-function machineTicks(): { busy: number; total: number } {
+/**
+ * The machine's ticks so far (all cores), from the first line of `/proc/stat`: in all (user to
+ * steal), busy (less idle and iowait) and stolen.
+ */
+function machineTicks(): { busy: number; steal: number; total: number } {
   const f = Deno.readTextFileSync("/proc/stat").split("\n")[0].trim().split(/\s+/).slice(1, 9)
     .map(Number);
   const total = f.reduce((a, b) => a + b, 0);
-  return { busy: total - f[3] - f[4], total }; // less idle and iowait
+  return { busy: total - f[3] - f[4], steal: f[7], total };
 }
 
 /**
