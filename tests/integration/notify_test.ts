@@ -258,6 +258,11 @@ Deno.test("a bot name a platform lacks: skipped, saying so", integration, async 
       ["discord", "skipped", "not sent: the app has no Discord bot named 'staging'"],
       ["telegram", "sent", null],
     ]);
+    // Sent by the staging bot (its token), though the user started the default bot too.
+    const sends = gw.telegram.sent.filter((c) =>
+      c.method === "sendMessage" && c.params.text === "From staging"
+    );
+    assertEquals(sends.map((c) => c.token), [staging.token]);
   } finally {
     await gw.close();
   }
