@@ -4,6 +4,7 @@
  * each status carries, and the headers a client acts on (Retry-After, Allow, Idempotent-Replayed).
  */
 import type { AnyCommand } from "../../supabase/functions/_shared/command.ts";
+import { withoutDialect } from "./catalogue.ts";
 import {
   componentRef as ref,
   errorComponents,
@@ -12,12 +13,6 @@ import {
   type ErrorStatusCode,
   jsonContent,
 } from "./openapi_errors.ts";
-
-/** A command's JSON Schema without the `$schema` dialect line (OpenAPI 3.1 sets the dialect). */
-export function withoutDialect(schema: Record<string, unknown>): Record<string, unknown> {
-  const { $schema: _ignored, ...rest } = schema;
-  return rest;
-}
 
 // deno-fmt-ignore
 const COMMAND_ERRORS: ErrorStatusCode[] =

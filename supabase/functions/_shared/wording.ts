@@ -151,12 +151,20 @@ export function example(
   value?: string | number | boolean,
   prefix = "",
 ): string | undefined {
-  const props = command.jsonSchema.properties;
-  if (!props[field]) return undefined;
-  const required = command.jsonSchema.required ?? [];
-  const shown = Object.keys(props).filter((k) => k === field || required.includes(k));
+  const shape = command.args.shape;
+  if (!Object.hasOwn(shape, field)) return undefined;
+  // Required as toJSONSchema counts it for input. With `value` given and nothing else required,
+  // the call is built from the shape alone: a command's JSON Schema costs its first derivation a
+  // few ms (a cold start's first `/tasks`, whose "more" line is such a call).
+  const required = Object.keys(shape).filter((k) => shape[k]._zod.optin === undefined);
+  const shown = Object.keys(shape).filter((k) => k === field || required.includes(k));
   const values = shown.map((k) =>
-    [k, k === field && value !== undefined ? value : sampleValue(props[k])] as const
+    [
+      k,
+      k === field && value !== undefined
+        ? value
+        : sampleValue(command.jsonSchema.properties[k]),
+    ] as const
   );
   if (channel === "http") {
     return `POST /commands/${command.name} ${JSON.stringify(Object.fromEntries(values))}`;

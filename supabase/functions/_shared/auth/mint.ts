@@ -7,7 +7,6 @@
  * user, or a user whose metadata changed, gets a new token, never the old one. `forget` drops an
  * account's tokens at once (on /link and /unlink).
  */
-import { SignJWT } from "jose/jwt/sign";
 import { TtlCache } from "../cache.ts";
 import { GatewayError } from "../errors.ts";
 import { importSigningKey, type SigningKey } from "./signing_key.ts";
@@ -152,6 +151,10 @@ export function identityKey(identity: ChatIdentity): string {
   ]);
 }
 
+/** jose's signer, loaded by the first session signed: a gateway serving only HTTPS never needs it. */
+let joseSign: Promise<typeof import("jose/jwt/sign")> | undefined;
+const signJwt = async () => (await (joseSign ??= import("jose/jwt/sign"))).SignJWT;
+
 function createSigner(
   options: MinterOptions,
 ): (claims: Record<string, unknown>) => Promise<string> {
@@ -171,6 +174,7 @@ function createSigner(
       if (!cryptoKey) {
         throw new GatewayError(500, "internal", "Chat sessions cannot be signed: see the logs.");
       }
+      const SignJWT = await signJwt();
       return await new SignJWT(claims)
         .setProtectedHeader({ alg, kid, typ: "JWT" })
         .sign(cryptoKey);
@@ -178,8 +182,12 @@ function createSigner(
   }
   if (options.jwtSecret) {
     const secret = new TextEncoder().encode(options.jwtSecret);
-    return async (claims) =>
-      await new SignJWT(claims).setProtectedHeader({ alg: "HS256", typ: "JWT" }).sign(secret);
+    return async (claims) => {
+      const SignJWT = await signJwt();
+      return await new SignJWT(claims).setProtectedHeader({ alg: "HS256", typ: "JWT" }).sign(
+        secret,
+      );
+    };
   }
   throw new Error("Set GATEWAY_SIGNING_KEY or GATEWAY_JWT_SECRET to mint sessions.");
 }
