@@ -161,9 +161,7 @@ export function example(
   const values = shown.map((k) =>
     [
       k,
-      k === field && value !== undefined
-        ? value
-        : sampleValue(command.jsonSchema.properties[k]),
+      k === field && value !== undefined ? value : sampleValue(command.jsonSchema.properties[k]),
     ] as const
   );
   if (channel === "http") {
