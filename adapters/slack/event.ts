@@ -36,8 +36,9 @@ export type SlackEventRequest =
   | { kind: "url_verification"; challenge: string }
   | { kind: "ignored"; type: string };
 
-// Event ids look like Ev0PV52K21; ts like 1355517523.000005; channels C…, G… (private), D… (DM).
-const EVENT_ID = /^Ev[A-Za-z0-9]{2,40}$/;
+// Event ids look like Ev0PV52K21 (printable and bounded is all the ledger key needs); ts like
+// 1355517523.000005; channels C…, G… (private), D… (DM).
+const EVENT_ID = /^[\x21-\x7e]{1,100}$/;
 const TS = /^\d{1,12}\.\d{1,8}$/;
 const CHANNEL = /^[CDG][A-Z0-9]{2,20}$/;
 /** A leading mention, `<@U0LAN0Z89>` or `<@U0LAN0Z89|acme>`, and what separates it from the rest. */
