@@ -104,7 +104,7 @@ function appEndpoint(core: Core, app: SlackApp): AppEndpoint {
           }
           return ok();
         }
-        return await answerEvent(core, bot, request, deadline, record);
+        return await answerEvent(core, bot, request, deadline, record, Number(record.retry ?? 0));
       case "command":
       case "press":
         if (!allowedResponseUrl(request.responseUrl, app.apiBase)) {

@@ -5,7 +5,9 @@
  * is public, then in the mention's thread; buttons on those answers work; an unlinked user is told
  * how to link and `link CODE` links; a retried event (same event_id, X-Slack-Retry-Num), also on a
  * second gateway instance on the same database, has one effect and one answer; a slow command is
- * acknowledged within Slack's 3 s and answered after. What is ignored (bots, edits, the app's own
+ * acknowledged within Slack's 3 s and answered after; with the database unreachable the event gets
+ * a 503 (Slack sends it again) and its retry runs once, and Slack's last try is told it was not
+ * done. What is ignored (bots, edits, the app's own
  * messages) costs no database call; a bad signature or stale timestamp is 401 and runs nothing;
  * malformed bodies are 400, never 500; an app without a bot token answers no events.
  */
@@ -15,6 +17,8 @@ import { commands } from "../../supabase/functions/gateway/commands/mod.ts";
 import { defineCommand } from "../../supabase/functions/_shared/command.ts";
 import { reply } from "../../supabase/functions/_shared/reply.ts";
 import { addAfter } from "../support/slow_command.ts";
+import { freePort } from "../../dev/ports.ts";
+import { UNAVAILABLE_TEXT } from "../../adapters/slack/outcome.ts";
 import {
   integration,
   linkCodeFor,
@@ -238,6 +242,43 @@ Deno.test("slack events: a retried event has one effect and one answer", integra
     await gw.close();
   }
 });
+
+Deno.test(
+  "slack events: the database unavailable: 503 so Slack sends it again, then done once",
+  integration,
+  async () => {
+    const gw = await startGateway();
+    // The same database and the same Slack, but its PostgREST unreachable (a refused connection).
+    const down = await startGateway({
+      restUrl: `http://127.0.0.1:${freePort()}`,
+      env: { SLACK_API_BASE: gw.env.SLACK_API_BASE },
+    });
+    try {
+      const user = await newUser();
+      const caller = slackUser();
+      await sendEvent(gw, caller, `link ${await linkCodeFor(await tokenFor(user))}`);
+      const written = eventFor(gw, caller, "add Through an outage");
+      const failed = await resend(down, written, {}, gw);
+      assertEquals([failed.status, failed.posted.length, failed.ephemeral.length], [503, 0, 0]);
+      assert(!/at \w+ \(|file:\/\//.test(failed.text), "a stack trace in the answer");
+      assertEquals(await taskCount(user.id), 0);
+      // Slack's retry, once the database is back: done once, answered once.
+      const retried = await resend(gw, written, { headers: { "x-slack-retry-num": "1" } });
+      assertMatch(shownText(retried.posted[0]), /^Added #\d+: Through an outage$/);
+      assertEquals(await taskCount(user.id), 1);
+      // Slack's last try: acknowledged, and the person is told it was not done.
+      const last = await resend(down, eventFor(gw, caller, "add Never"), {
+        headers: { "x-slack-retry-num": "3" },
+      }, gw);
+      assertEquals(last.status, 200);
+      assertEquals(shownText(last.posted[0]), UNAVAILABLE_TEXT);
+      assertEquals(await taskCount(user.id), 1);
+    } finally {
+      await down.close();
+      await gw.close();
+    }
+  },
+);
 
 Deno.test(
   "slack events: a slow command is acknowledged at once, answered after",
