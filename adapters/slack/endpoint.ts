@@ -83,6 +83,8 @@ function appEndpoint(core: Core, app: SlackApp): AppEndpoint {
     verifier.checkSignature(headers, body);
     const retry = req.headers.get("x-slack-retry-num");
     if (retry && /^\d{1,3}$/.test(retry)) record.retry = Number(retry);
+    const reason = req.headers.get("x-slack-retry-reason");
+    if (reason && /^[a-z_]{1,40}$/.test(reason)) record.retry_reason = reason;
     const request = parseSlackRequest(contentType, new TextDecoder().decode(body));
     record.slack_type = request.kind;
     switch (request.kind) {

@@ -9,7 +9,8 @@
  * a 503 (Slack sends it again) and its retry runs once, and Slack's last try is told it was not
  * done. What is ignored (bots, edits, the app's own
  * messages) costs no database call; a bad signature or stale timestamp is 401 and runs nothing;
- * malformed bodies are 400, never 500; an app without a bot token answers no events.
+ * malformed bodies are 400, never 500; an app without a bot token answers no events; an app with
+ * a command prefix takes the name alone in a DM and hints with its own slash command.
  */
 import { z } from "zod";
 import { assert, assertEquals, assertMatch } from "../assert.ts";
@@ -403,3 +404,51 @@ Deno.test("slack events: an app without a bot token answers none", integration, 
     await gw.close();
   }
 });
+
+Deno.test(
+  "slack events: an app with a command prefix, in its own words",
+  integration,
+  async (t) => {
+    const secret = slackSecret();
+    const gw = await startGateway({
+      env: {
+        SLACK_APPS: JSON.stringify([{
+          name: "acme",
+          signingSecret: secret,
+          botToken: `xoxb-acme-${crypto.randomUUID()}`,
+          commandPrefix: "acme-",
+          commands: ["help", "link", "tasks", "add"],
+          appName: "Acme",
+        }]),
+      },
+    });
+    try {
+      const caller = slackUser();
+      const o = { secret, path: "/slack/acme", botUser: "U0ACME" };
+      await t.step("in a DM the name alone, or with the prefix", async () => {
+        for (const text of ["help", "acme-help", "/acme-help"]) {
+          const r = await sendEvent(gw, caller, text, o);
+          assertMatch(shownText(r.posted[0]), /\/acme-add <title> - Add a task/, text);
+        }
+      });
+      await t.step(
+        "unknown, or not this app's: the hint with the app's slash command",
+        async () => {
+          for (const text of ["done 3", "hello"]) {
+            const r = await sendEvent(gw, caller, text, o);
+            assertEquals(
+              shownText(r.posted[0]),
+              "Unknown command. Send help (or /acme-help) to see what I can do.",
+            );
+          }
+        },
+      );
+      await t.step("unlinked: the app's own link command", async () => {
+        const r = await sendEvent(gw, caller, "tasks", { ...o, where: "mention" });
+        assertMatch(shownText(r.ephemeral[0]), /then send \/acme-link <code> here/);
+      });
+    } finally {
+      await gw.close();
+    }
+  },
+);
