@@ -7,10 +7,10 @@
  * second gateway instance on the same database, has one effect and one answer; a slow command is
  * acknowledged within Slack's 3 s and answered after; with the database unreachable the event gets
  * a 503 (Slack sends it again) and its retry runs once, and Slack's last try is told it was not
- * done. What is ignored (bots, edits, the app's own
- * messages) costs no database call; a bad signature or stale timestamp is 401 and runs nothing;
- * malformed bodies are 400, never 500; an app without a bot token answers no events; an app with
- * a command prefix takes the name alone in a DM and hints with its own slash command.
+ * done. What is ignored (bots, edits, the app's own messages) costs no database call; a bad
+ * signature or stale timestamp is 401 and runs nothing; malformed bodies are 400, never 500; an
+ * app without a bot token answers no events; an app with a command prefix takes the name alone in
+ * a DM and hints with its own slash command.
  */
 import { z } from "zod";
 import { assert, assertEquals, assertMatch } from "../assert.ts";
