@@ -1,7 +1,8 @@
 /**
  * `deno task simulate telegram <user id> "<text>"`,
  * `deno task simulate discord <user id> [/]<command> [option:value ...]` and
- * `deno task simulate slack <user> "/<command> <text>"`: talk to the running local stack as
+ * `deno task simulate slack <user> "/<command> <text>"` (or `--dm "<text>"`, `--mention "<text>"`:
+ * the Events API, `simulate_slack_event.ts`): talk to the running local stack as
  * Telegram, Discord or Slack would (the right webhook secret; an Ed25519 signature made with the
  * local application key; a v0 signature with the Slack app's signing secret, see
  * `simulate_slack.ts`) and print what the bot answered. Discord options are written as in
@@ -15,7 +16,8 @@ import { unescapeHtml } from "../adapters/telegram/format.ts";
 import { commands } from "../supabase/functions/gateway/commands/mod.ts";
 import { discordCommandLine } from "./simulate_discord.ts";
 import { simulateSlackCommand, simulateSlackPress, slackCaller } from "./simulate_slack.ts";
-import { loadOrCreateChannelSecrets } from "./channel_secrets.ts";
+import { simulateSlackEvent } from "./simulate_slack_event.ts";
+import { loadOrCreateChannelSecrets, LOCAL_SLACK_BOTS } from "./channel_secrets.ts";
 import { stackPortsFromEnv } from "./ports.ts";
 import { stackStateDir } from "./paths.ts";
 import { runningStack } from "./stack_lock.ts";
@@ -24,6 +26,7 @@ const STATE_DIR = stackStateDir();
 const USAGE = `usage: deno task simulate telegram <user id> "<text>"
        deno task simulate discord <user id> [/]<command> [option:value ...]
        deno task simulate slack <U… or T…:U…> "/<command> [text]"
+       deno task simulate slack <U… or T…:U…> --dm "<text>" | --mention "<text>"
        deno task simulate telegram|discord|slack <user id> --press "<button label>"
        deno task simulate telegram|discord|slack --bot NAME <user id> ...   (another bot than default)`;
 
@@ -71,9 +74,19 @@ if (botFlag !== undefined && !chosen) {
 }
 
 const pressed = rest[0] === "--press" ? rest.slice(1).join(" ") : undefined;
-const slack = { front, route, signingSecret: bot.slack?.signingSecret ?? "", stateDir: STATE_DIR };
+const slack = {
+  front,
+  route,
+  signingSecret: bot.slack?.signingSecret ?? "",
+  stateDir: STATE_DIR,
+  botUser: LOCAL_SLACK_BOTS[botName]?.userId,
+};
+const eventFlag = rest[0] === "--dm" || rest[0] === "--mention" ? rest[0] : undefined;
 try {
-  if (channel === "slack" && pressed !== undefined) {
+  if (channel === "slack" && eventFlag) {
+    const where = eventFlag === "--dm" ? "dm" : "mention";
+    await simulateSlackEvent(slack, userId, where, rest.slice(1).join(" "));
+  } else if (channel === "slack" && pressed !== undefined) {
     await simulateSlackPress(slack, userId, pressed);
   } else if (channel === "slack") await simulateSlackCommand(slack, userId, rest.join(" "));
   else if (pressed !== undefined && channel === "telegram") await telegramPress(userId, pressed);

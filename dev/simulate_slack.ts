@@ -24,6 +24,8 @@ export interface SlackSimulation {
   signingSecret: string;
   /** Where the last message shown to each user is kept. */
   stateDir: string;
+  /** The app's bot user in the local workspace (what a mention names). */
+  botUser?: string;
   print?: (line: string) => void;
   info?: (line: string) => void;
 }
@@ -114,7 +116,8 @@ export async function simulateSlackPress(sim: SlackSimulation, who: string, labe
 }
 
 type ResponseState = { uses: number; posted: ShownMessage[]; original: ShownMessage | null };
-type ShownMessage = SlackMessage & { ephemeral?: boolean };
+/** A message as the simulator shows it (and keeps it, for --press). */
+export type ShownMessage = SlackMessage & { ephemeral?: boolean };
 
 async function registerResponseUrl(
   sim: SlackSimulation,
@@ -130,12 +133,17 @@ async function registerResponseUrl(
   return ((await res.json()) as { url: string }).url;
 }
 
-function send(sim: SlackSimulation, body: string): Promise<Response> {
+/** Posts a body to the app's route, signed as Slack signs it. */
+export function send(
+  sim: SlackSimulation,
+  body: string,
+  contentType = "application/x-www-form-urlencoded",
+): Promise<Response> {
   const timestamp = String(Math.floor(Date.now() / 1000));
   return fetch(`${sim.front}/functions/v1/gateway/slack${sim.route}`, {
     method: "POST",
     headers: {
-      "content-type": "application/x-www-form-urlencoded",
+      "content-type": contentType,
       "x-slack-request-timestamp": timestamp,
       "x-slack-signature": slackSignature(sim.signingSecret, timestamp, body),
     },
@@ -156,7 +164,7 @@ async function waitForResponse(sim: SlackSimulation, url: string): Promise<Respo
 }
 
 /** Prints a message as Slack shows it, and keeps it as the last one this user saw. */
-async function show(sim: SlackSimulation, caller: { user: string }, message: ShownMessage) {
+export async function show(sim: SlackSimulation, caller: { user: string }, message: ShownMessage) {
   const print = sim.print ?? console.log;
   const blocks = (message.blocks ?? []) as {
     type: string;

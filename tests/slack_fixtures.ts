@@ -6,11 +6,15 @@
  * reading what the user was shown.
  */
 import { slackSignature } from "../adapters/slack/verify.ts";
+import { LOCAL_SLACK_TEAM } from "../dev/channel_secrets.ts";
 import type { SlackMessage } from "../adapters/slack/format.ts";
 import type { TestGateway } from "./fixtures.ts";
 
-/** The workspace the tests' Slack users are in. */
-export const SLACK_TEAM = "T0TEST";
+/**
+ * The workspace the tests' Slack users are in: the one the test gateway's apps are installed in
+ * (the sink's), as Slack sends events only from workspaces where the app is installed.
+ */
+export const SLACK_TEAM = LOCAL_SLACK_TEAM;
 
 /** A Slack user (a caller): their workspace and user ids. */
 export interface SlackCaller {

@@ -27,6 +27,19 @@ export function slackCommand(bot: SlackBot, typed: string): AnyCommand | undefin
   return bot.scope.commands.find((c) => c.name === name);
 }
 
+/**
+ * The arguments of `command` from the text after its word, read as on Telegram; words left over
+ * are a usage error the pipeline reports with the command's usage. Shared with mentions and
+ * direct messages (event_command.ts).
+ */
+export function commandArgs(
+  command: AnyCommand,
+  text: string,
+): Record<string, unknown> | GatewayError {
+  const read = textArgs(command, text);
+  return read.extra ? new GatewayError(400, "invalid_args", "Too many words.") : read.args;
+}
+
 /** The response to a slash command; never throws for a failure the user should hear about. */
 export async function answerCommand(
   core: Core,
@@ -36,11 +49,7 @@ export async function answerCommand(
   record: RequestRecord,
 ): Promise<Response> {
   const command = slackCommand(bot, request.command);
-  let args: Record<string, unknown> | GatewayError = {};
-  if (command) {
-    const read = textArgs(command, request.text);
-    args = read.extra ? new GatewayError(400, "invalid_args", "Too many words.") : read.args;
-  }
+  const args = command ? commandArgs(command, request.text) : {};
   const publicly = command?.publicReply === true;
   const owner = request.account.externalId.split(":")[1];
   let rendered: SlackMessage | null = null;

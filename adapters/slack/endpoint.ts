@@ -1,10 +1,12 @@
 /**
  * The Slack channel: `POST /slack` (the default app) and `POST /slack/<name>`, each app's Request
- * URL for slash commands and interactivity. The signature headers and timestamp are checked before
- * the body is read, the signature before it is parsed (401, nothing run, no database call). The
- * one unsigned request Slack sends, its SSL check (`ssl_check=1`), is answered 200 and runs
- * nothing. Then a slash command or a pressed button runs through the pipeline as the linked
- * Slack user; `url_verification` is answered with its challenge; other payloads are acknowledged.
+ * URL for slash commands, interactivity and the Events API. The signature headers and timestamp are
+ * checked before the body is read, the signature before it is parsed (401, nothing run, no
+ * database call). The one unsigned request Slack sends, its SSL check (`ssl_check=1`), is
+ * answered 200 and runs nothing. Then a slash command, a pressed button, a mention or a direct
+ * message runs through the pipeline as the linked Slack user; `url_verification` is answered with
+ * its challenge; other payloads are acknowledged. An app without a bot token cannot answer events
+ * (it posts with the token): they are acknowledged, run nothing, and the first is logged.
  */
 import { readBodyBytes } from "../../supabase/functions/_shared/body.ts";
 import { DEFAULT_BOT } from "../../supabase/functions/_shared/bots.ts";
@@ -15,6 +17,7 @@ import { json } from "../../supabase/functions/_shared/http.ts";
 import type { RequestRecord } from "../../supabase/functions/_shared/log.ts";
 import type { Route } from "../../supabase/functions/_shared/router.ts";
 import { answerCommand } from "./command.ts";
+import { answerEvent } from "./event_command.ts";
 import type { SlackBot } from "./outcome.ts";
 import { answerPress } from "./press.ts";
 import { isSslCheck, parseSlackRequest } from "./request.ts";
@@ -66,6 +69,7 @@ function appEndpoint(core: Core, app: SlackApp): AppEndpoint {
     // runs nothing here.
     actions: core.botActions("slack", app.name),
   };
+  let toldNoToken = false;
   return async (req, record, deadline) => {
     const headers = slackSignatureHeaders(req);
     const contentType = req.headers.get("content-type");
@@ -79,6 +83,8 @@ function appEndpoint(core: Core, app: SlackApp): AppEndpoint {
     verifier.checkSignature(headers, body);
     const retry = req.headers.get("x-slack-retry-num");
     if (retry && /^\d{1,3}$/.test(retry)) record.retry = Number(retry);
+    const reason = req.headers.get("x-slack-retry-reason");
+    if (reason && /^[a-z_]{1,40}$/.test(reason)) record.retry_reason = reason;
     const request = parseSlackRequest(contentType, new TextDecoder().decode(body));
     record.slack_type = request.kind;
     switch (request.kind) {
@@ -87,6 +93,20 @@ function appEndpoint(core: Core, app: SlackApp): AppEndpoint {
         return ok();
       case "url_verification":
         return json({ challenge: request.challenge });
+      case "event":
+        if (!app.botToken) {
+          record.slack_ignored = "no_bot_token";
+          if (!toldNoToken) {
+            toldNoToken = true;
+            core.log.warn(
+              "slack events ignored: the app has no bot token to answer with " +
+                "(SLACK_BOT_TOKEN, or botToken in SLACK_APPS)",
+              { bot: app.name },
+            );
+          }
+          return ok();
+        }
+        return await answerEvent(core, bot, request, deadline, record, Number(record.retry ?? 0));
       case "command":
       case "press":
         if (!allowedResponseUrl(request.responseUrl, app.apiBase)) {

@@ -7,6 +7,10 @@
  */
 import { GatewayError } from "../../supabase/functions/_shared/errors.ts";
 import type { ChatAccount } from "../../supabase/functions/_shared/principal.ts";
+import { parseEvent, type SlackEventMessage } from "./event.ts";
+import { account, appId, isObject, malformed, text, unescapeSlack } from "./fields.ts";
+
+export { unescapeSlack } from "./fields.ts";
 
 /** A slash command. */
 export interface SlashCommand {
@@ -40,14 +44,11 @@ export interface ButtonPress {
 export type SlackRequest =
   | SlashCommand
   | ButtonPress
+  | SlackEventMessage
   | { kind: "ssl_check" }
   | { kind: "url_verification"; challenge: string }
   | { kind: "ignored"; type: string };
 
-// Slack's ids: T… workspaces (E… for an org-wide install), U… and W… (Enterprise Grid) users.
-const TEAM = /^[TE][A-Z0-9]{2,20}$/;
-const USER = /^[UW][A-Z0-9]{2,20}$/;
-const APP = /^A[A-Z0-9]{2,20}$/;
 const COMMAND = /^\/[^\s/]{1,31}$/;
 // Trigger ids look like 13345224609.738474920.8088930838d88f008e0; printable, bounded.
 const TRIGGER = /^[\x21-\x7e]{1,200}$/;
@@ -89,14 +90,9 @@ function parseCommand(form: URLSearchParams): SlashCommand {
     text: unescapeSlack(field("text") ?? ""),
     responseUrl: responseUrl(field("response_url")),
     triggerId: trigger(field("trigger_id")),
-    ...(apiAppId && APP.test(apiAppId) ? { apiAppId } : {}),
+    ...appId(apiAppId),
   };
 }
-
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
-const text = (v: unknown) => (typeof v === "string" ? v : undefined);
 
 function parseInteraction(raw: string): SlackRequest {
   let payload: unknown;
@@ -127,36 +123,7 @@ function parseInteraction(raw: string): SlackRequest {
     ephemeral: container.is_ephemeral === true,
     responseUrl: responseUrl(text(payload.response_url)),
     triggerId: trigger(text(payload.trigger_id)),
-    ...(apiAppId && APP.test(apiAppId) ? { apiAppId } : {}),
-  };
-}
-
-function parseEvent(body: string): SlackRequest {
-  let event: unknown;
-  try {
-    event = JSON.parse(body);
-  } catch {
-    throw new GatewayError(400, "bad_json", "The event is not valid JSON.");
-  }
-  if (!isObject(event) || typeof event.type !== "string") throw malformed("the event has no type");
-  if (event.type === "url_verification") {
-    const challenge = text(event.challenge);
-    if (!challenge || challenge.length > 500) throw malformed("its challenge is invalid");
-    return { kind: "url_verification", challenge };
-  }
-  // The gateway subscribes to no events: a callback is acknowledged (so Slack does not retry).
-  return { kind: "ignored", type: event.type.slice(0, 40) };
-}
-
-/** The Slack account `<team id>:<user id>`. */
-function account(team: string | undefined, user: string | undefined, name?: string): ChatAccount {
-  if (!team || !TEAM.test(team) || !user || !USER.test(user)) {
-    throw malformed("it names no Slack workspace and user");
-  }
-  return {
-    provider: "slack",
-    externalId: `${team}:${user}`,
-    ...(name ? { username: name.slice(0, 100) } : {}),
+    ...appId(apiAppId),
   };
 }
 
@@ -170,13 +137,4 @@ function responseUrl(value: string | undefined): string {
 function trigger(value: string | undefined): string {
   if (!value || !TRIGGER.test(value)) throw malformed("its trigger_id is invalid");
   return value;
-}
-
-/** Slack escapes `&`, `<` and `>` in what people type; the command reads the text as typed. */
-export function unescapeSlack(text: string): string {
-  return text.replaceAll("&lt;", "<").replaceAll("&gt;", ">").replaceAll("&amp;", "&");
-}
-
-function malformed(why: string): GatewayError {
-  return new GatewayError(400, "invalid_args", `Malformed Slack request: ${why}.`);
 }

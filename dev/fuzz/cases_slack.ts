@@ -4,13 +4,15 @@
  * reach the command layer and the database) and button presses carrying the stack's real signed
  * calls, tampered calls and nasty payload shapes; the rest are forms of the wrong shape at every
  * field, other interaction and event types, malformed bodies and content types, oversized
- * bodies, and broken signatures. `@response-url` and `@button-N` in a body are filled in at send
- * time (a response URL registered in the stack's Slack sink; a button token signed with the
- * stack's key), since they need the stack.
+ * bodies, and broken signatures; and Events API callbacks (`cases_slack_events.ts`: commands by
+ * DM and mention, events that run nothing, broken ones). `@response-url` and `@button-N` in a body
+ * are filled in at send time (a response URL registered in the stack's Slack sink; a button token
+ * signed with the stack's key), since they need the stack.
  */
 import type { Rng } from "./prng.ts";
 import { type CaseBody, type SignatureKind, SL_LINKED } from "./generate.ts";
 import { malformedBody, nastyNumber, nastyString, nastyValue } from "./values.ts";
+import { slackEventCase } from "./cases_slack_events.ts";
 
 /** Just over the Slack body limit (256 KiB). */
 const OVER_LIMIT = 256 * 1024 + 1;
@@ -42,6 +44,7 @@ export function slackCase(rng: Rng, index: number): CaseBody {
     "bad-body": 6,
     oversized: 3,
     signature: 8,
+    event: 14,
   });
   const [team, user] = area === "unlinked-command"
     ? ["T0FUZZ", `U${rng.text(10, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")}`]
@@ -124,6 +127,13 @@ export function slackCase(rng: Rng, index: number): CaseBody {
       else body = "";
       break;
     }
+    case "event": {
+      const made = slackEventCase(rng, index);
+      category = made.category;
+      body = made.body;
+      contentType = "application/json";
+      break;
+    }
     case "oversized":
       fields.text = `add ${"o".repeat(OVER_LIMIT)}`;
       category = "declared";
@@ -152,7 +162,7 @@ export function slackCase(rng: Rng, index: number): CaseBody {
 }
 
 /** A slash command as a linked user would send it, with nasty text. */
-function commandLine(rng: Rng): { kind: string; command: string; text: string } {
+export function commandLine(rng: Rng): { kind: string; command: string; text: string } {
   const title = nastyString(rng);
   const id = nastyNumber(rng);
   const kinds: Record<string, () => [string, string]> = {

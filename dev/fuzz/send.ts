@@ -178,12 +178,21 @@ async function discordSignature(
 /**
  * A Slack body with its placeholders filled in: `@response-url` becomes a URL registered in the
  * stack's sink for the linked account (as Slack makes one per request), `@button-N` the stack's
- * signed token for SLACK_BUTTONS[N] (`-tampered`: with its call changed after signing).
+ * signed token for SLACK_BUTTONS[N] (`-tampered`: with its call changed after signing),
+ * `@dm-channel` and `@mention-channel` (an event's) a conversation the sink knows: the account's DM
+ * with the bot, or `C0FUZZ` with the bot and the account in it, as Slack has them.
  */
 function slackFilled(stack: FuzzStack, body: string): string {
   const [team, user] = SL_LINKED.split(":");
   const codec = createActionCodec({ keys: [stack.keys.serviceRoleKey], scope: "slack:default" });
+  const conversation = (channel?: string) =>
+    JSON.stringify(
+      stack.slack.userMessage({ team, user, text: "", ...(channel ? { channel } : {}) })
+        .channel,
+    );
   return body
+    .replaceAll('"@dm-channel"', () => conversation())
+    .replaceAll('"@mention-channel"', () => conversation("C0FUZZ"))
     .replaceAll("%40response-url", () =>
       encodeURIComponent(
         stack.slack.responseUrl(`${stack.gatewayUrl.split("/functions/")[0]}${SLACK_SINK_PREFIX}`, {

@@ -15,6 +15,9 @@
  * - `POST /__sinks/slack/response_urls` `{"team","user","channel"?,"kind"?,"original"?}` —
  *   registers a response URL (what Slack does when it delivers a command or a press): `{"url"}`
  * - `GET /__sinks/slack/responses?url=…` — what a response URL received
+ * - `POST /__sinks/slack/messages` `{"team","user","text","channel"?,"thread_ts"?}` — a person
+ *   writes a message (in their DM with the bot unless `channel` is given), as Slack has it before
+ *   it sends the event about it: `{"channel","ts"}`
  * - `POST /__sinks/telegram/limits`, `/fail-next`, `/block` and `POST /__sinks/slack/limits`,
  *   `/fail-next` — switches: rate limits, an injected failure, a user who blocked the bot
  *   (`controls.ts`)
@@ -154,6 +157,29 @@ async function slackInspect(slack: SlackSink, req: Request): Promise<Response> {
     }
     const base = `${url.origin}${SLACK_SINK_PREFIX}`;
     return Response.json({ url: slack.responseUrl(base, body as never) });
+  }
+  if (rest === "/messages") {
+    if (req.method !== "POST") return methodNotAllowed();
+    const body = await req.json().catch(() => null) as Record<string, unknown> | null;
+    const field = (name: string) => typeof body?.[name] === "string" ? body[name] as string : "";
+    const optional = (name: string) => body?.[name] === undefined || field(name) !== "";
+    if (!field("team") || !field("user") || !optional("channel") || !optional("thread_ts")) {
+      return Response.json({
+        error: "team, user and text are required; channel and thread_ts are optional text",
+      }, { status: 400 });
+    }
+    try {
+      const message = slack.userMessage({
+        team: field("team"),
+        user: field("user"),
+        text: field("text"),
+        ...(body?.channel ? { channel: field("channel") } : {}),
+        ...(body?.thread_ts ? { threadTs: field("thread_ts") } : {}),
+      });
+      return Response.json({ channel: message.channel, ts: message.ts });
+    } catch (err) {
+      return Response.json({ error: (err as Error).message }, { status: 400 });
+    }
   }
   const control = slackControl(slack, rest, req);
   if (control) return control;

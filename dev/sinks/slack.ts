@@ -1,7 +1,9 @@
 /**
  * Slack sink: a local stand-in for Slack for the dev stack and tests. Under its mount it serves
  * the Web API at `/api/<method>` (`slack_api.ts`: `auth.test`, `conversations.open`,
- * `chat.postMessage`, `chat.update`; point `SLACK_API_BASE` at `<mount>/api`) and response URLs
+ * `chat.postMessage`, `chat.postEphemeral`, `chat.update`; point `SLACK_API_BASE` at
+ * `<mount>/api`), people's messages that mentions and DMs are about (`userMessage`,
+ * `slack_conversation.ts`) and response URLs
  * at `/commands/…` and `/actions/…` (`slack_responses.ts`: five posts within 30 minutes), with
  * Slack's answers: `{ok:false,error}` with HTTP 200 from the Web API, 404s from a used or expired
  * response URL, 429 `ratelimited` with `Retry-After` when a failure is injected or, after
@@ -13,7 +15,14 @@
  */
 import { SlackPostLimit } from "./flood_control.ts";
 import { createRecorder, FailureQueue } from "./recorder.ts";
-import { SlackApiState, type SlackBotIdentity, type SlackPostedMessage } from "./slack_api.ts";
+import {
+  SlackApiState,
+  type SlackBotIdentity,
+  type SlackEphemeralMessage,
+  type SlackPostedMessage,
+  type SlackUserMessage,
+} from "./slack_api.ts";
+import { userMessage, type UserMessageSpec } from "./slack_conversation.ts";
 import { SlackError } from "./slack_blocks.ts";
 import {
   RESPONSE_URL_TTL_MS,
@@ -22,7 +31,15 @@ import {
   ResponseUrlStore,
 } from "./slack_responses.ts";
 
-export type { ResponseUrlSpec, ResponseUrlState, SlackBotIdentity, SlackPostedMessage };
+export type {
+  ResponseUrlSpec,
+  ResponseUrlState,
+  SlackBotIdentity,
+  SlackEphemeralMessage,
+  SlackPostedMessage,
+  SlackUserMessage,
+  UserMessageSpec,
+};
 
 /** One recorded call. */
 export interface SlackCall {
@@ -97,6 +114,14 @@ export interface SlackSink {
   response(url: string): ResponseUrlState | undefined;
   /** Messages posted through the Web API. */
   messages: SlackPostedMessage[];
+  /** Ephemeral messages posted through the Web API (`chat.postEphemeral`). */
+  ephemerals: SlackEphemeralMessage[];
+  /**
+   * Writes a message as a person, in their DM with the bot (no `channel`) or in a channel (the
+   * bot and the person then in it), as Slack has it before it sends the event about it; returns
+   * its channel and ts. Throws for a user id that is not one.
+   */
+  userMessage(spec: UserMessageSpec): SlackUserMessage;
   /** Forgets calls, messages, response URLs and pending failures (bots and channels stay). */
   reset(): void;
 }
@@ -180,9 +205,13 @@ export function createSlackSink(options: SlackSinkOptions = {}): SlackSink {
     responseUrl: (base, spec) => responses.register(base.replace(/\/+$/, ""), spec, clock()).url,
     response: (url) => responses.get(url),
     messages: api.messages,
+    ephemerals: api.ephemerals,
+    userMessage: (spec) => userMessage(api, spec, clock()),
     reset() {
       log.items.length = 0;
       api.messages.length = 0;
+      api.ephemerals.length = 0;
+      api.userMessages.length = 0;
       responses.clear();
       failures.clear();
       limit.clear();

@@ -7,12 +7,23 @@
  *
  * - `auth.test`: who the token is.
  * - `conversations.open` (`users`): the bot's direct message channel with a user (`D…`).
- * - `chat.postMessage` (`channel`, `text`, `blocks`): posts; answers `channel`, `ts`, `message`.
+ * - `chat.postMessage` (`channel`, `text`, `blocks`, `thread_ts`): posts; answers `channel`, `ts`,
+ *   `message`. A `thread_ts` that is not a message ts is `invalid_arguments`.
+ * - `chat.postEphemeral` (`channel`, `user`, `text`, `blocks`, `thread_ts`): a message only `user`
+ *   sees (`slack_conversation.ts`); answers `message_ts`.
  * - `chat.update` (`channel`, `ts`, `text`, `blocks`): edits a message the bot posted.
  *
  * @module
  */
 import { checkMessage, SlackError } from "./slack_blocks.ts";
+import {
+  postEphemeral,
+  type SlackEphemeralMessage,
+  type SlackUserMessage,
+  threadTs,
+} from "./slack_conversation.ts";
+
+export type { SlackEphemeralMessage, SlackUserMessage };
 
 type Json = Record<string, unknown>;
 
@@ -30,17 +41,21 @@ export interface SlackPostedMessage {
   ts: string;
   text?: string;
   blocks?: unknown[];
+  /** The thread it was posted in (`thread_ts`), if any. */
+  threadTs?: string;
   /** The bot that posted it. */
   botId: string;
   edits: number;
 }
 
 /** A channel the sink knows: the bot is in it or not. */
-interface ChannelState {
+export interface ChannelState {
   team: string;
   member: boolean;
   /** For a direct message channel: the user. */
   user?: string;
+  /** People known to be in it (they wrote there); unset: anyone is. */
+  people?: Set<string>;
 }
 
 /** What the Web API remembers. */
@@ -48,6 +63,9 @@ export class SlackApiState {
   readonly tokens = new Map<string, SlackBotIdentity>();
   readonly channels = new Map<string, ChannelState>();
   readonly messages: SlackPostedMessage[] = [];
+  /** Messages people wrote (what a mention or a DM event is about), and ephemeral ones sent. */
+  readonly userMessages: SlackUserMessage[] = [];
+  readonly ephemerals: SlackEphemeralMessage[] = [];
   /** Users that do not exist (any other well-formed id does). */
   readonly missingUsers = new Set<string>();
   #ts = 0;
@@ -95,15 +113,23 @@ const METHODS: Record<string, Method> = {
     const channel = target(state, bot, params.channel);
     const body = content(params);
     checkMessage(body);
+    const thread = threadTs(params.thread_ts);
     const message: SlackPostedMessage = {
       channel,
       ts: state.nextTs(now),
       ...body,
+      ...(thread ? { threadTs: thread } : {}),
       botId: bot.botId,
       edits: 0,
     };
     state.messages.push(message);
     return { channel, ts: message.ts, message: shown(message, bot) };
+  },
+  "chat.postEphemeral": (state, bot, params, now) => {
+    const channel = target(state, bot, params.channel);
+    const body = content(params);
+    checkMessage(body);
+    return postEphemeral(state, bot, channel, params, body, now);
   },
   "chat.update": (state, bot, params) => {
     const channel = target(state, bot, params.channel);
@@ -118,7 +144,7 @@ const METHODS: Record<string, Method> = {
 };
 
 /** The channel a call names, checked: known, of the token's workspace, the bot in it. */
-function target(state: SlackApiState, bot: SlackBotIdentity, given: unknown): string {
+export function target(state: SlackApiState, bot: SlackBotIdentity, given: unknown): string {
   if (typeof given !== "string" || !given) throw new SlackError("channel_not_found");
   const channel = state.channels.get(given);
   if (!channel || channel.team !== bot.team) throw new SlackError("channel_not_found");
@@ -126,7 +152,8 @@ function target(state: SlackApiState, bot: SlackBotIdentity, given: unknown): st
   return given;
 }
 
-function content(params: Json): { text?: string; blocks?: unknown[] } {
+/** A message's text and blocks as the call gave them. */
+export function content(params: Json): { text?: string; blocks?: unknown[] } {
   let blocks = params.blocks;
   // Form-encoded calls carry blocks as JSON text.
   if (typeof blocks === "string") {

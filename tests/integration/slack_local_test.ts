@@ -2,7 +2,9 @@
  * Slack on the running local stack (the one `deno task test` started): `simulate slack` links a
  * Slack user, adds and lists tasks and presses a button as Slack would (signed with the local
  * app's secret, answered through the stack's Slack sink), `--bot staging` talks to the second app
- * with its prefix, and `slack:manifest --local` prints the stack's URL with no variable given.
+ * with its prefix, `--dm` and `--mention` write to the app through the Events API (answered in
+ * the DM, or privately to the mentioner), and `slack:manifest --local` prints the stack's URL with
+ * no variable given.
  */
 import { assert, assertEquals, assertMatch } from "../assert.ts";
 import { main as slackManifest } from "../../adapters/slack/manifest_task.ts";
@@ -49,6 +51,22 @@ Deno.test(
       const missing = await simulate(user, "--press", "Nope");
       assertEquals(missing.code, 1);
       assertMatch(missing.stderr, /no button "Nope"/);
+    });
+
+    await t.step("simulate slack <user> --dm, --mention (the Events API)", async () => {
+      const added = await simulate(user, "--dm", "add Water the plants");
+      assertEquals(added.code, 0, added.stderr);
+      assertMatch(added.stdout, /^Added #(\d+): Water the plants$/);
+      assert(!/only you can see this/.test(added.stderr), "a DM answer shown as ephemeral");
+      const id = /#(\d+)/.exec(added.stdout)![1];
+      const listed = await simulate(user, "--mention", "tasks");
+      assertEquals(listed.code, 0, listed.stderr);
+      assertMatch(listed.stdout, new RegExp(`• #${id} Water the plants`));
+      assertMatch(listed.stderr, /only you can see this/);
+      const pressed = await simulate(user, "--press", `Done #${id}`);
+      assertMatch(pressed.stdout, new RegExp(`^Done: #${id} Water the plants`));
+      const unknown = await simulate(user, "--dm", "hello");
+      assertEquals(unknown.stdout, "Unknown command. Send help (or /help) to see what I can do.");
     });
 
     await t.step("--bot staging: the second app, its prefix", async () => {

@@ -2,7 +2,8 @@
  * `deno task slack:manifest`: the manifest Slack takes (checked against Slack's own manifest
  * schema, slackapi/manifest-schema, kept in tests/support), with the app's slash commands named
  * with its prefix, their descriptions and usage hints from the registry, the request URL of the
- * app's route for commands and interactivity, and the bot scopes; one-line errors otherwise.
+ * app's route for commands, interactivity and events (`app_mention`, `message.im`), the App Home's
+ * messages tab, and the bot scopes; one-line errors otherwise.
  */
 import { Ajv } from "ajv";
 import { assert, assertEquals, assertMatch } from "../assert.ts";
@@ -42,7 +43,20 @@ Deno.test("slack manifest: the default app, valid for Slack's schema", async () 
   assert(validate({ ...manifest }), JSON.stringify(validate.errors));
   const url = "https://abc.supabase.co/functions/v1/gateway/slack";
   assertEquals(manifest.settings.interactivity, { is_enabled: true, request_url: url });
-  assertEquals(manifest.oauth_config.scopes.bot, ["commands", "chat:write", "im:write"]);
+  assertEquals(manifest.oauth_config.scopes.bot, [
+    "commands",
+    "chat:write",
+    "im:write",
+    "app_mentions:read",
+    "im:history",
+  ]);
+  // Commands by mention and in the app's DM: the Events API at the same URL, the messages tab.
+  assertEquals(manifest.settings.event_subscriptions, {
+    request_url: url,
+    bot_events: ["app_mention", "message.im"],
+  });
+  assertEquals(manifest.features.app_home.messages_tab_enabled, true);
+  assertEquals(manifest.features.app_home.messages_tab_read_only_enabled, false);
   const slash = manifest.features.slash_commands;
   assertEquals(
     slash.map((c) => c.command),
@@ -73,6 +87,10 @@ Deno.test("slack manifest: --bot NAME, its prefix, its commands, its route; --ur
     ["/acme-help", "/acme-link", "/acme-tasks", "/acme-add"],
   );
   assertEquals(manifest.settings.interactivity.request_url, "https://api.acme.test/gw/slack/acme");
+  assertEquals(
+    manifest.settings.event_subscriptions.request_url,
+    "https://api.acme.test/gw/slack/acme",
+  );
   const validate = new Ajv({ strict: false }).compile(schema);
   assert(validate({ ...manifest }), JSON.stringify(validate.errors));
 });

@@ -4,7 +4,9 @@
  * `{ok:false,error}` (`not_authed`, `invalid_auth`, `channel_not_found`, `not_in_channel`,
  * `user_not_found`, `message_not_found`, `cant_update_message`) and a rate limit with 429 and
  * Retry-After. Also the gateway's side against it: posting to a response URL (429 waited out,
- * refusals final) and `sendSlackDirectMessage` (conversations.open + chat.postMessage).
+ * refusals final) and `sendSlackDirectMessage` (conversations.open + chat.postMessage). People's
+ * messages (what mention and DM events are about), `thread_ts`, and `chat.postEphemeral` with its
+ * refusals (`user_not_in_channel`, `user_not_found`).
  */
 import { assert, assertEquals } from "../assert.ts";
 import {
@@ -297,5 +299,70 @@ Deno.test("slack sink: chat.postMessage limited per channel; switches over HTTP"
     assertEquals((await postTo("DU0ALICE")).status, 200);
     assertEquals(await control("/fail-next", { method: "chat.postMessage" }), 400);
     assertEquals(await control("/limits", { enabled: "yes" }), 400);
+  });
+});
+
+Deno.test("slack sink: people's messages, threads and ephemeral messages", async (t) => {
+  const { sink } = sinkWithClock();
+  await t.step("a DM written by a person opens it; the bot answers in it", async () => {
+    const written = sink.userMessage({ team: TEAM, user: "U0ALICE", text: "tasks" });
+    assertEquals(written.channel, "DU0ALICE");
+    const posted = await api(sink, "chat.postMessage", {
+      channel: written.channel,
+      text: "hi",
+      thread_ts: written.ts,
+    });
+    assertEquals(posted.body.ok, true);
+    assertEquals(sink.messages.at(-1)?.threadTs, written.ts);
+    assertEquals(
+      (await api(sink, "chat.postMessage", { channel: "DU0ALICE", text: "x", thread_ts: "soon" }))
+        .body.error,
+      "invalid_arguments",
+    );
+  });
+  await t.step("chat.postEphemeral: to one person in the channel", async () => {
+    const mention = sink.userMessage({
+      team: TEAM,
+      user: "U0ALICE",
+      text: "<@U0BOT> tasks",
+      channel: "C0GENERAL",
+    });
+    const sent = await api(sink, "chat.postEphemeral", {
+      channel: mention.channel,
+      user: "U0ALICE",
+      text: "only you",
+    });
+    assertEquals(sent.body.ok, true);
+    assertEquals(typeof sent.body.message_ts, "string");
+    assertEquals(sink.ephemerals.map((m) => [m.channel, m.user, m.text]), [
+      ["C0GENERAL", "U0ALICE", "only you"],
+    ]);
+    assertEquals(sink.messages.filter((m) => m.channel === "C0GENERAL"), []);
+    const error = async (params: Record<string, unknown>) =>
+      (await api(sink, "chat.postEphemeral", { text: "x", ...params })).body.error;
+    assertEquals(await error({ channel: "C0GENERAL", user: "U0BOB" }), "user_not_in_channel");
+    assertEquals(await error({ channel: "C0GENERAL" }), "user_not_found");
+    assertEquals(await error({ channel: "C0NOPE", user: "U0ALICE" }), "channel_not_found");
+    assertEquals(
+      await error({ channel: "C0GENERAL", user: "U0ALICE", text: "" }),
+      "no_text",
+    );
+  });
+  await t.step("over HTTP: POST /__sinks/slack/messages", async () => {
+    const mounts = sinkMounts(createTelegramSink(), createDiscordSink(), sink);
+    const slack = mounts.find((m) => m.prefix === SLACK_SINK_PREFIX)!;
+    const res = await slack.handler(
+      new Request(`${BASE}/messages`, {
+        method: "POST",
+        body: JSON.stringify({ team: TEAM, user: "U0CAROL", text: "whoami" }),
+      }),
+    );
+    const body = await res.json();
+    assertEquals([res.status, body.channel], [200, "DU0CAROL"]);
+    const bad = await slack.handler(
+      new Request(`${BASE}/messages`, { method: "POST", body: JSON.stringify({ user: "U0X" }) }),
+    );
+    assertEquals(bad.status, 400);
+    await bad.body?.cancel();
   });
 });
