@@ -1,0 +1,133 @@
+/**
+ * Defects found by attacking Slack's Events API from the outside (branch attack4). Each test is
+ * named after the defect and fails until it is fixed; they use the same fixtures as
+ * slack_events_test.ts (a real stack, real v0 signatures, the Slack sink).
+ */
+import { assertEquals, assertMatch } from "../assert.ts";
+import {
+  integration,
+  linkCodeFor,
+  newUser,
+  startGateway,
+  taskCount,
+  tokenFor,
+} from "../fixtures.ts";
+import { shownText, slackUser } from "../slack_fixtures.ts";
+import {
+  eventFor,
+  newEventId,
+  resend,
+  sendEvent,
+  SLACK_BOT_USER,
+} from "../slack_event_fixtures.ts";
+
+const retry = { headers: { "x-slack-retry-num": "1", "x-slack-retry-reason": "http_timeout" } };
+
+Deno.test(
+  "slack events: a retried event whose answer is a refusal (unknown word, not linked, bad arguments) is answered again",
+  integration,
+  async (t) => {
+    const gw = await startGateway();
+    try {
+      const user = await newUser();
+      const linked = slackUser();
+      await sendEvent(gw, linked, `link ${await linkCodeFor(await tokenFor(user))}`);
+      const unlinked = slackUser();
+      // docs/slack.md, Retries: "a retry that reaches this or another gateway instance runs no
+      // write twice and posts nothing more".
+      const cases: [string, typeof linked, string, "dm" | "mention"][] = [
+        ["an unknown word in the DM", linked, "frobnicate", "dm"],
+        ["an unknown word in a mention", linked, "frobnicate", "mention"],
+        ["an unlinked account in the DM", unlinked, "tasks", "dm"],
+        ["bad arguments in the DM", linked, "done soon", "dm"],
+        ["a missing argument in a mention", linked, "add", "mention"],
+      ];
+      for (const [name, caller, text, where] of cases) {
+        await t.step(name, async () => {
+          const written = eventFor(gw, caller, text, { where });
+          const first = await resend(gw, written);
+          assertEquals(first.posted.length + first.ephemeral.length, 1);
+          const again = await resend(gw, written, retry);
+          assertEquals(
+            [again.status, again.posted.length + again.ephemeral.length],
+            [200, 0],
+            `Slack's retry of "${text}" posted the refusal a second time`,
+          );
+        });
+      }
+    } finally {
+      await gw.close();
+    }
+  },
+);
+
+Deno.test(
+  "slack events: a read delivered twice at once on one instance is answered twice",
+  integration,
+  async () => {
+    const gw = await startGateway();
+    try {
+      const user = await newUser();
+      const caller = slackUser();
+      await sendEvent(gw, caller, `link ${await linkCodeFor(await tokenFor(user))}`);
+      await gw.handler.core.drain();
+      // Slack retries when its 3 s pass without a 2xx (a cold start, a lost acknowledgement): the
+      // retry can reach the instance while the first delivery still runs. docs/slack.md: "a retry
+      // on the same instance is silent".
+      const written = eventFor(gw, caller, "tasks");
+      const before = gw.slack.messages.length;
+      await Promise.all([resend(gw, written), resend(gw, written, retry)]);
+      await gw.handler.core.drain();
+      const answers = gw.slack.messages.slice(before).filter((m) => m.channel === written.channel);
+      assertEquals(answers.length, 1, "the same event_id was answered more than once");
+    } finally {
+      await gw.close();
+    }
+  },
+);
+
+Deno.test(
+  "slack events: the same DM message as message.im and app_mention runs the write twice",
+  integration,
+  async () => {
+    const gw = await startGateway();
+    try {
+      const user = await newUser();
+      const caller = slackUser();
+      await sendEvent(gw, caller, `link ${await linkCodeFor(await tokenFor(user))}`);
+      // "@Acme add Buy milk" written in the app's DM. Slack may deliver it both as message.im and
+      // as app_mention (two event_ids, the same channel and ts); the manifest subscribes to both.
+      const asDm = eventFor(gw, caller, `<@${SLACK_BOT_USER}> add Buy milk once`);
+      const parsed = JSON.parse(asDm.body);
+      parsed.event_id = newEventId();
+      parsed.event.type = "app_mention";
+      const asMention = { ...asDm, eventId: parsed.event_id, body: JSON.stringify(parsed) };
+      const a = await resend(gw, asDm);
+      const b = await resend(gw, asMention);
+      assertEquals([a.status, b.status], [200, 200]);
+      assertEquals(await taskCount(user.id), 1, "one message (channel + ts) added two tasks");
+    } finally {
+      await gw.close();
+    }
+  },
+);
+
+Deno.test(
+  "slack events: a mention of the app after the command (tasks @app) is read as an argument",
+  integration,
+  async () => {
+    const gw = await startGateway();
+    try {
+      const user = await newUser();
+      const caller = slackUser();
+      await sendEvent(gw, caller, `link ${await linkCodeFor(await tokenFor(user))}`);
+      await sendEvent(gw, caller, "add Visible task");
+      // app_mention fires wherever the app is mentioned; "tasks @Acme" is a natural way to write
+      // it. The answer is "The page number must be a whole number".
+      const r = await sendEvent(gw, caller, `tasks <@${SLACK_BOT_USER}>`, { where: "mention" });
+      assertMatch(shownText(r.ephemeral[0]), /Visible task/);
+    } finally {
+      await gw.close();
+    }
+  },
+);
