@@ -8,6 +8,7 @@ import {
   integration,
   linkCodeFor,
   newUser,
+  psql,
   startGateway,
   taskCount,
   tokenFor,
@@ -126,6 +127,57 @@ Deno.test(
       // it. The answer is "The page number must be a whole number".
       const r = await sendEvent(gw, caller, `tasks <@${SLACK_BOT_USER}>`, { where: "mention" });
       assertMatch(shownText(r.ephemeral[0]), /Visible task/);
+    } finally {
+      await gw.close();
+    }
+  },
+);
+
+Deno.test(
+  "slack events: link CODE by mention in a channel links, with the one-time code posted for the whole channel",
+  integration,
+  async () => {
+    const gw = await startGateway();
+    try {
+      const user = await newUser();
+      const caller = slackUser();
+      // docs/slack.md: link with `/link CODE` (private) or `link CODE` in the app's DM. In a
+      // channel, "@Acme link CODE" is a message every member reads (and keeps in history); the
+      // code is a bearer secret for the web account. Expected: refused in a channel, with the
+      // private ways to link, and the code left unused.
+      const code = await linkCodeFor(await tokenFor(user));
+      const r = await sendEvent(gw, caller, `link ${code}`, { where: "mention" });
+      assertEquals(r.status, 200);
+      assertEquals(
+        await psql(`select count(*) from chat_identities where user_id = '${user.id}'`),
+        "0",
+        "a link code written in a channel was accepted",
+      );
+    } finally {
+      await gw.close();
+    }
+  },
+);
+
+Deno.test(
+  "slack events: a command in a DM thread also sent to the conversation (thread_broadcast) gets no answer",
+  integration,
+  async () => {
+    const gw = await startGateway();
+    try {
+      const user = await newUser();
+      const caller = slackUser();
+      await sendEvent(gw, caller, `link ${await linkCodeFor(await tokenFor(user))}`);
+      // The person typed it ("Also send to direct message" ticked): Slack marks it
+      // subtype thread_broadcast. It is silently dropped: no answer, nothing run.
+      const threadTs = (await sendEvent(gw, caller, "whoami")).ts;
+      const r = await sendEvent(gw, caller, "add From a thread", {
+        threadTs,
+        event: { subtype: "thread_broadcast" },
+      });
+      assertEquals(r.status, 200);
+      assertEquals(r.posted.length, 1, "no answer to a message the person typed");
+      assertEquals(await taskCount(user.id), 1);
     } finally {
       await gw.close();
     }
