@@ -183,3 +183,36 @@ Deno.test(
     }
   },
 );
+
+Deno.test(
+  "slack events: a retry meeting the claim of a gateway that died is acknowledged and the event is lost",
+  integration,
+  async () => {
+    const gw = await startGateway();
+    try {
+      const user = await newUser();
+      const caller = slackUser();
+      await sendEvent(gw, caller, `link ${await linkCodeFor(await tokenFor(user))}`);
+      const written = eventFor(gw, caller, "add Not lost");
+      // What an instance killed mid-command leaves (docs/pipeline.md): a pending claim with its
+      // 12 s lease. Slack's first retry comes within seconds, inside that lease.
+      await psql(
+        `insert into gateway_private.deliveries(key, state, lease_until)
+         values ('sl:A0TEST:ev:${written.eventId}', 'pending', now() + interval '12 seconds')`,
+      );
+      for (const n of ["1", "2", "3"]) {
+        const r = await resend(gw, written, { headers: { "x-slack-retry-num": n } });
+        // Expected: 503 while another instance holds the claim (as Telegram's webhook answers),
+        // so Slack sends it again after the lease; on the last try at least an answer.
+        const answered = r.posted.length + r.ephemeral.length;
+        assertEquals(
+          r.status !== 200 || answered > 0,
+          true,
+          `retry ${n}: 200 and nothing posted; Slack will not send it again`,
+        );
+      }
+    } finally {
+      await gw.close();
+    }
+  },
+);
