@@ -216,3 +216,37 @@ Deno.test(
     }
   },
 );
+
+Deno.test(
+  "slack events: editing a mention re-sends app_mention (with edited) and the write runs again",
+  integration,
+  async () => {
+    const gw = await startGateway();
+    try {
+      const user = await newUser();
+      const caller = slackUser();
+      await sendEvent(gw, caller, `link ${await linkCodeFor(await tokenFor(user))}`);
+      // "@Acme add Buy milk" in a channel, then the person fixes a typo. Slack sends a new
+      // app_mention for the edited message: a new event_id, the same ts, an `edited` field and no
+      // subtype (slackapi/bolt-js#960, slack-go/slack#1256, inkeep/agents#2284). docs/slack.md:
+      // "an edit ... 200, nothing run".
+      const first = eventFor(gw, caller, "add Buy milk", { where: "mention" });
+      const original = await resend(gw, first);
+      assertEquals(original.ephemeral.length, 1);
+      const parsed = JSON.parse(first.body);
+      parsed.event_id = newEventId();
+      parsed.event.text = parsed.event.text + "!";
+      parsed.event.edited = { user: caller.user, ts: `${Math.floor(Date.now() / 1000)}.000000` };
+      const edited = await resend(gw, {
+        ...first,
+        eventId: parsed.event_id,
+        body: JSON.stringify(parsed),
+      });
+      assertEquals(edited.status, 200);
+      assertEquals(await taskCount(user.id), 1, "the edit of a mention added a second task");
+      assertEquals(edited.ephemeral.length + edited.posted.length, 0, "the edit was answered");
+    } finally {
+      await gw.close();
+    }
+  },
+);
