@@ -37,6 +37,10 @@ export async function simulateSlackEvent(
   where: "dm" | "mention",
   text: string,
 ) {
+  if (where === "dm" && !text.trim()) {
+    // Slack's own rule: an empty message is nothing to answer (the gateway ignores it too).
+    throw new Error('--dm needs the text to write, e.g. --dm "tasks"');
+  }
   const caller = slackCaller(who)!;
   const markup = where === "mention" ? `<@${sim.botUser ?? "U0LOCALBOT"}> ${text}` : text;
   const written = await fetch(`${sim.front}/__sinks/slack/messages`, {

@@ -153,8 +153,8 @@ const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null;
  * A stored Events API body (corpus) ready to send to the test gateway: a fresh `event_id` (the
  * corpus repeats Slack's `Ev111`), and the person who wrote the message (not a bot) replaced by
  * `caller`, with their workspace, in a conversation the sink knows as Slack would: their DM with
- * the bot for a DM, else the event's channel with the app and the person in it. With `text`, the
- * message's text is replaced. Nothing else is changed.
+ * the bot for a DM, else the event's channel with the app and the person in it, as a new message
+ * there (the sink's ts). With `text`, the message's text is replaced. Nothing else is changed.
  */
 export function eventReplay(
   gw: TestGateway,
@@ -183,6 +183,11 @@ export function eventReplay(
     text: String(event.text ?? ""),
     ...(inChannel ? { channel: event.channel as string } : {}),
   });
+  // A new message: the sink's channel and ts (a delivery is the message, so a stored ts sent
+  // twice would be a repeat).
   event.channel = written.channel;
+  for (const key of ["ts", "event_ts"]) {
+    if (typeof event[key] === "string") event[key] = written.ts;
+  }
   return { body: JSON.stringify(out), channel: written.channel };
 }

@@ -17,7 +17,7 @@ import { json } from "../../supabase/functions/_shared/http.ts";
 import type { RequestRecord } from "../../supabase/functions/_shared/log.ts";
 import type { Route } from "../../supabase/functions/_shared/router.ts";
 import { answerCommand } from "./command.ts";
-import { answerEvent } from "./event_command.ts";
+import { answeredEvents, answerEvent } from "./event_command.ts";
 import type { SlackBot } from "./outcome.ts";
 import { answerPress } from "./press.ts";
 import { isSslCheck, parseSlackRequest } from "./request.ts";
@@ -70,6 +70,7 @@ function appEndpoint(core: Core, app: SlackApp): AppEndpoint {
     actions: core.botActions("slack", app.name),
   };
   let toldNoToken = false;
+  const answered = answeredEvents();
   return async (req, record, deadline) => {
     const headers = slackSignatureHeaders(req);
     const contentType = req.headers.get("content-type");
@@ -106,7 +107,10 @@ function appEndpoint(core: Core, app: SlackApp): AppEndpoint {
           }
           return ok();
         }
-        return await answerEvent(core, bot, request, deadline, record, Number(record.retry ?? 0));
+        return await answerEvent(core, bot, request, deadline, record, {
+          retry: Number(record.retry ?? 0),
+          answered,
+        });
       case "command":
       case "press":
         if (!allowedResponseUrl(request.responseUrl, app.apiBase)) {

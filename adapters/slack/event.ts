@@ -11,7 +11,16 @@
  */
 import { GatewayError } from "../../supabase/functions/_shared/errors.ts";
 import type { ChatAccount } from "../../supabase/functions/_shared/principal.ts";
-import { account, appId, isObject, type Json, malformed, text, unescapeSlack } from "./fields.ts";
+import {
+  account,
+  appId,
+  isObject,
+  type Json,
+  malformed,
+  text,
+  unescapeSlack,
+  USER,
+} from "./fields.ts";
 
 /** A command sent to the app by mention or direct message. */
 export interface SlackEventMessage {
@@ -76,8 +85,16 @@ function readEvent(envelope: Json, event: Json): SlackEventRequest {
     : undefined;
   // Channel messages (message.channels) are not subscribed to: a command there is a mention.
   if (!where) return ignored(type);
-  if (event.subtype !== undefined) return ignored(`${type}:${String(event.subtype).slice(0, 30)}`);
+  // A reply also sent to the conversation ("Also send to …") is still what the person typed.
+  if (event.subtype !== undefined && event.subtype !== "thread_broadcast") {
+    return ignored(`${type}:${String(event.subtype).slice(0, 30)}`);
+  }
   if (event.bot_id !== undefined || event.bot_profile !== undefined) return ignored(`${type}:bot`);
+  // An edited mention comes again as an `app_mention` with `edited` (a new event id, the same
+  // ts): the command was answered when it was written, and an edit must not run it twice.
+  if (event.edited !== undefined) return ignored(`${type}:edited`);
+  // A mention in the app's DM is also a `message.im`, which answers it: one message, one run.
+  if (where === "mention" && /^D/.test(text(event.channel) ?? "")) return ignored(`${type}:dm`);
   const bot = botUserId(envelope);
   // The app's own messages in its DM come back as message.im events: never answer oneself.
   if (bot !== undefined && event.user === bot) return ignored(`${type}:self`);
@@ -117,18 +134,21 @@ function readEvent(envelope: Json, event: Json): SlackEventRequest {
 function botUserId(envelope: Json): string | undefined {
   const list = Array.isArray(envelope.authorizations) ? envelope.authorizations : [];
   const bot = list.find((a) => isObject(a) && a.is_bot === true) as Json | undefined;
-  return text(bot?.user_id);
+  const id = text(bot?.user_id);
+  return id && USER.test(id) ? id : undefined;
 }
 
 /**
- * The text after a leading mention of the app (`<@U0LAN0Z89> tasks 2` → `tasks 2`). When the
- * bot's id is unknown, a leading mention is taken to be the app's: Slack sent the event because
- * the app was mentioned. A mention elsewhere stays where it is.
+ * The text without the app's mentions (`<@U0LAN0Z89> tasks 2`, `tasks 2 <@U0LAN0Z89>` → `tasks
+ * 2`): the app is who is spoken to, never an argument. When the bot's id is unknown, a leading
+ * mention is taken to be the app's (Slack sent the event because the app was mentioned) and other
+ * mentions stay where they are.
  */
 export function withoutMention(text: string, bot?: string): string {
   const match = LEADING_MENTION.exec(text);
-  if (!match || (bot !== undefined && match[1] !== bot)) return text;
-  return text.slice(match[0].length);
+  if (bot === undefined) return match ? text.slice(match[0].length) : text;
+  if (match && match[1] === bot) text = text.slice(match[0].length);
+  return text.replace(new RegExp(`\\s*<@${bot}(?:\\|[^>]*)?>`, "g"), "");
 }
 
 /**

@@ -4,15 +4,18 @@
  * arguments (`commandArgs`, the same usage sentences), the caller is `<team id>:<user id>`. In a
  * conversation people write the name alone (`tasks`), so neither the slash nor the app's command
  * prefix is needed, though both are understood (`/acme-tasks`). The delivery is keyed by the
- * event id (`sl:<app>:ev:<event_id>`), the same on every retry of the event, so a retry runs
- * nothing twice and answers nothing twice. Slack reads nothing from the HTTP answer but its
+ * message (`sl:<app>:msg:<channel>:<ts>`), the same on every retry of the event and whichever
+ * event carries it, so a retry runs nothing twice and answers nothing twice. `link CODE` is not
+ * taken in a channel, where everyone reads the code. Slack reads nothing from the HTTP answer but its
  * status: the work is awaited within the deferral budget, then acknowledged (200) and finished in
  * the background (`core.background`: `EdgeRuntime.waitUntil` on Supabase), the answer posted by
  * the bot (event_reply.ts says where). A delivery the pipeline could not do (database
- * unavailable), known within the budget, is a 503, as Telegram's webhook answers it: Slack sends
+ * unavailable, or a claim another instance holds), known within the budget, is a 503, as
+ * Telegram's webhook answers it: Slack sends
  * the event again (1 and 5 minutes later) and the person hears nothing until it is done; on
  * Slack's last try, or once acknowledged, they are told it was not done instead.
  */
+import { TtlCache } from "../../supabase/functions/_shared/cache.ts";
 import type { AnyCommand } from "../../supabase/functions/_shared/command.ts";
 import type { Core } from "../../supabase/functions/_shared/core.ts";
 import { asGatewayError, GatewayError } from "../../supabase/functions/_shared/errors.ts";
@@ -29,8 +32,6 @@ import { deliveryId, failureMessage, renderOutcome, type SlackBot } from "./outc
 const ack = () => new Response(null, { status: 200 });
 /** Slack tries an event four times in all (`X-Slack-Retry-Num` 1 to 3 on the retries). */
 const LAST_RETRY = 3;
-/** Refusals that mean another run of the same event answers. */
-const QUIET = new Set(["idempotency_in_progress"]);
 
 /** The app's command for a word typed in a conversation: `tasks`, `/tasks`, `acme-tasks`. */
 export function eventCommand(bot: SlackBot, word: string): AnyCommand | undefined {
@@ -49,44 +50,76 @@ export function eventHint(bot: SlackBot, where: SlackEventMessage["where"]): str
     : `Unknown command. Mention me with help (or send ${slash}) to see what I can do.`;
 }
 
-/** Answers an event: acknowledged within the budget, the outcome posted by the bot. */
+/** How long a message answered here is remembered: Slack's retries come within 5 minutes. */
+const REMEMBERED_MS = 10 * 60_000;
+
+/** The messages one app answered in this process (see {@link answerEvent}). */
+export type AnsweredEvents = TtlCache<string, true>;
+
+/** A fresh memory of answered messages, one per app. */
+export const answeredEvents = (): AnsweredEvents => new TtlCache({ maxEntries: 10_000 });
+
+/**
+ * Answers an event: acknowledged within the budget, the outcome posted by the bot. The delivery
+ * is the message (its channel and ts), not the event: a retry, or the same message delivered as
+ * another event, is the same delivery. A message this process already took is acknowledged at
+ * once and answered nothing more (`answered`): a refusal or a read, which the ledger does not
+ * keep, is then not posted twice either.
+ */
 export async function answerEvent(
   core: Core,
   bot: SlackBot,
   event: SlackEventMessage,
   deadline: number,
   record: RequestRecord,
-  retry = 0,
+  { retry = 0, answered }: { retry?: number; answered: AnsweredEvents },
 ): Promise<Response> {
   record.slack_event = event.where;
+  const id = deliveryId(bot, {
+    apiAppId: event.apiAppId,
+    triggerId: `msg:${event.channel}:${event.ts}`,
+  });
+  if (answered.get(id)) {
+    record.slack_ignored = "repeat";
+    return ack();
+  }
+  answered.set(id, true, core.now() + REMEMBERED_MS);
   const [, word = "", rest = ""] = /^(\S*)\s*([\s\S]*)$/.exec(event.text) ?? [];
   const command = eventCommand(bot, word);
   const owner = event.account.externalId.split(":")[1];
-  let rendered: SlackMessage | null = null;
   const render = (outcome: Outcome) => {
     const hinted = !outcome.ok && outcome.error.code === "unknown_command"
       ? { ...outcome, error: new GatewayError(404, "unknown_command", eventHint(bot, event.where)) }
       : outcome;
     return renderOutcome(bot, hinted, owner, command?.publicReply === true);
   };
+  if (event.where === "mention" && command?.name === "link") {
+    // A code written in a channel is read by everyone there: it is not used, and its owner hears
+    // how to send it privately.
+    const error = new GatewayError(400, "invalid_args", linkInChannelText(bot));
+    const message = render({ ok: false, error })!; // a refusal is never a quiet one
+    return await acknowledge(core, postEventReply(core, bot, event, message), { deadline, record });
+  }
+  let rendered: SlackMessage | null = null;
   const work = core.pipeline<true>({
     channel: "slack",
     bot: bot.scope,
     caller: { kind: "chat", account: event.account },
     command: command?.name ?? word,
     args: command ? commandArgs(command, rest) : {},
-    id: deliveryId(bot, { apiAppId: event.apiAppId, triggerId: `ev:${event.eventId}` }),
+    id,
     deliver: (outcome) => {
       rendered = render(outcome);
       return Promise.resolve();
     },
-    // A repeat of the event (Slack's retry) posts nothing: the first run answers.
+    // A repeat of the message (Slack's retry) posts nothing: the first run answers.
     stored: () => true,
     record,
   });
   // The pipeline's own verdict first: a failure a retry can fix, known within the budget, is a
-  // 503 so that Slack delivers the event again (its claim was released; the same event id keeps
-  // a write from landing twice), unless this was Slack's last try.
+  // 503 so that Slack delivers the event again (its claim was released; the message's key keeps
+  // a write from landing twice), unless this was Slack's last try. That includes a claim another
+  // instance holds: it may have died with it, and a retry after its lease runs the command.
   const settled = work.then(
     (result) => ({ message: result.replayed ? null : rendered }),
     (err: unknown) => ({ err }),
@@ -95,24 +128,39 @@ export async function answerEvent(
   if (early && "err" in early.value) {
     const error = asGatewayError(early.value.err);
     // A fault of ours ("internal") would meet every retry again: told at once instead.
-    const worthRetrying = retryable(error) && error.code !== "internal" && !QUIET.has(error.code);
-    if (worthRetrying && retry < LAST_RETRY) {
+    if (retryable(error) && error.code !== "internal" && retry < LAST_RETRY) {
+      answered.delete(id);
       record.error_code = error.code;
       throw new GatewayError(503, error.code, "Not done; Slack will send the event again.");
     }
   }
-  const done = settled.then((s) => {
-    if (!("err" in s)) return s.message ? postEventReply(core, bot, event, s.message) : undefined;
-    // Still running here or on another instance: that run answers; a second answer is noise.
-    if (QUIET.has(asGatewayError(s.err).code)) {
-      record.error_code = "idempotency_in_progress";
-      return;
-    }
-    return postEventReply(core, bot, event, failureMessage(core, s.err, record));
-  });
+  const done = settled.then((s) =>
+    "err" in s
+      ? postEventReply(core, bot, event, failureMessage(core, s.err, record))
+      : s.message
+      ? postEventReply(core, bot, event, s.message)
+      : undefined
+  );
+  return await acknowledge(core, done, { deadline, record });
+}
+
+/** 200 once `done` is, or at the deadline with `done` left to run in the background. */
+async function acknowledge(
+  core: Core,
+  done: Promise<unknown>,
+  { deadline, record }: { deadline: number; record: RequestRecord },
+): Promise<Response> {
   if (!(await within(done, deadline - performance.now()))) {
     record.deferred = true;
     core.background(done);
   }
   return ack();
+}
+
+/** What `link CODE` in a channel gets (the code is not used). */
+function linkInChannelText(bot: SlackBot): string {
+  const link = `/${commandWord("link", "slack", bot.app.commandPrefix)}`;
+  return "A link code written in a channel can be read by everyone there, so it was not used. " +
+    `Send it with ${link} (only you see it) or in a direct message to me; if others may have ` +
+    "seen it, create a new code.";
 }

@@ -58,7 +58,11 @@ export function parseSlackRequest(contentType: string | null, body: string): Sla
   const type = (contentType ?? "").split(";")[0].trim().toLowerCase();
   if (type === "application/json") return parseEvent(body);
   if (type !== "application/x-www-form-urlencoded") {
-    throw new GatewayError(415, "unsupported_media_type", "Slack requests are form-encoded.");
+    throw new GatewayError(
+      415,
+      "unsupported_media_type",
+      "Slack requests are form-encoded (events: JSON).",
+    );
   }
   const form = new URLSearchParams(body);
   if (form.get("ssl_check") === "1") return { kind: "ssl_check" };

@@ -77,6 +77,13 @@ Deno.test("slack events: a DM and a mention carry a command as typed", () => {
   assertEquals((parseEvent(dm(`<@${BOT}> whoami`)) as SlackEventMessage).text, "whoami");
   // A bare mention is answered (with the hint).
   assertEquals((parseEvent(mention(`<@${BOT}>`)) as SlackEventMessage).text, "");
+  // The app is who is spoken to, wherever it is named: never an argument.
+  const text = (body: string) => (parseEvent(body) as SlackEventMessage).text;
+  assertEquals(text(mention(`tasks <@${BOT}>`)), "tasks");
+  assertEquals(text(mention(`add milk <@${BOT}|acme> now`)), "add milk now");
+  assertEquals(text(mention(`<@${BOT}> add <@U0BOB> milk`)), "add @U0BOB milk");
+  // A reply also sent to the conversation is what the person typed.
+  assertEquals(text(dm("add From a thread", { subtype: "thread_broadcast" })), "add From a thread");
 });
 
 Deno.test("slack events: what is ignored", () => {
@@ -93,6 +100,10 @@ Deno.test("slack events: what is ignored", () => {
       dm(`<@${BOT}>`),
       dm("tasks", { channel_type: "channel" }),
       mention("tasks", { subtype: "document_mention" }),
+      // An edited mention comes again, with a new event id and no subtype: run once, when written.
+      mention(`<@${BOT}> add milk!`, { edited: { user: "U0ALICE", ts: "1515449600.000000" } }),
+      // A mention in the app's DM is also a message.im, which answers it.
+      mention(`<@${BOT}> add milk`, { channel: "D0DM" }),
       callback({ type: "reaction_added", user: "U0ALICE" }),
       JSON.stringify({ type: "app_rate_limited", team_id: "T0TEAM" }),
     ]
