@@ -5,8 +5,7 @@
  * conversation people write the name alone (`tasks`), so neither the slash nor the app's command
  * prefix is needed, though both are understood (`/acme-tasks`). The delivery is keyed by the
  * message (`sl:<app>:msg:<channel>:<ts>`), the same on every retry of the event and whichever
- * event carries it, so a retry runs nothing twice and answers nothing twice. `link CODE` is not
- * taken in a channel, where everyone reads the code. Slack reads nothing from the HTTP answer but its
+ * event carries it, so a retry runs nothing twice and answers nothing twice. Slack reads nothing from the HTTP answer but its
  * status: the work is awaited within the deferral budget, then acknowledged (200) and finished in
  * the background (`core.background`: `EdgeRuntime.waitUntil` on Supabase), the answer posted by
  * the bot (event_reply.ts says where). A delivery the pipeline could not do (database
@@ -93,13 +92,6 @@ export async function answerEvent(
       : outcome;
     return renderOutcome(bot, hinted, owner, command?.publicReply === true);
   };
-  if (event.where === "mention" && command?.name === "link") {
-    // A code written in a channel is read by everyone there: it is not used, and its owner hears
-    // how to send it privately.
-    const error = new GatewayError(400, "invalid_args", linkInChannelText(bot));
-    const message = render({ ok: false, error })!; // a refusal is never a quiet one
-    return await acknowledge(core, postEventReply(core, bot, event, message), { deadline, record });
-  }
   let rendered: SlackMessage | null = null;
   const work = core.pipeline<true>({
     channel: "slack",
@@ -155,12 +147,4 @@ async function acknowledge(
     core.background(done);
   }
   return ack();
-}
-
-/** What `link CODE` in a channel gets (the code is not used). */
-function linkInChannelText(bot: SlackBot): string {
-  const link = `/${commandWord("link", "slack", bot.app.commandPrefix)}`;
-  return "A link code written in a channel can be read by everyone there, so it was not used. " +
-    `Send it with ${link} (only you see it) or in a direct message to me; if others may have ` +
-    "seen it, create a new code.";
 }

@@ -96,12 +96,6 @@ function botWebhook(core: Core, config: TelegramBot): BotWebhook {
     if (press) return await answerPress(press, record);
     const request = readUpdate(update, scope.commands, config.username);
     if (!request) return ack();
-    if (!request.target.private && carriesLinkCode(request)) {
-      // Everyone in the group reads the code: it is not used, and its owner hears why.
-      record.error_code = "link_in_group";
-      await send.send(request.target, linkInGroupText(config.username));
-      return ack();
-    }
     const reply = async (outcome: Outcome) => {
       const text = replyText(request, outcome);
       if (text === null) return;
@@ -237,18 +231,6 @@ function botWebhook(core: Core, config: TelegramBot): BotWebhook {
 function privateOnlyText(bot: string, command: string): string {
   return `This button answers in private: open a private chat with @${bot}, press Start, ` +
     `then send /${command} there.`;
-}
-
-/** `/link CODE`, or `/start CODE` (a deep link's code typed by hand). */
-function carriesLinkCode(request: TelegramRequest): boolean {
-  const code = request.args instanceof GatewayError ? undefined : request.args.code;
-  return (request.command === "link" || request.command === "start") && typeof code === "string";
-}
-
-/** What a link code sent in a group gets (well within Telegram's message limit). */
-function linkInGroupText(bot: string): string {
-  return "A link code written in a group can be read by everyone there, so it was not used. " +
-    `Send it to @${bot} in a private chat; if others may have seen it, create a new code.`;
 }
 
 /** The text to send for an outcome, or null to stay silent. */

@@ -231,35 +231,3 @@ Deno.test(
     await gw.close();
   },
 );
-
-Deno.test(
-  "a link code sent in a group is not used, and its owner is told why",
-  integration,
-  async () => {
-    const gw = await startGateway();
-    try {
-      const user = await newUser();
-      const tg = randomExternalId();
-      const group = -Number(randomExternalId());
-      for (
-        const text of [`/link ${await linkCodeFor(await tokenFor(user))}`, "/start ABCDEFGHJK"]
-      ) {
-        const res = await postUpdate(
-          gw,
-          telegramMessage({ fromId: tg, text, chat: { id: group, type: "supergroup" } }),
-        );
-        assertEquals(res.status, 200);
-        assertMatch(sentTexts(gw, group).at(-1)!, /^A link code written in a group .* not used\./);
-      }
-      assertEquals(
-        await psql(`select count(*) from public.chat_identities where user_id = '${user.id}'`),
-        "0",
-      );
-      // The same code in the private chat links.
-      const code = await linkCodeFor(await tokenFor(user));
-      assertMatch(await linkTelegram(gw, tg, code), /Linked!/);
-    } finally {
-      await gw.close();
-    }
-  },
-);

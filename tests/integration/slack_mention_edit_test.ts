@@ -1,12 +1,8 @@
 /**
- * Outside attack (attack5): every `app_mention` with `edited` is ignored, on the ground that "the
- * command ran when it was written" (docs/slack.md, Ignored). That holds only when the message
- * mentioned the app before the edit. A person who writes "add Buy milk" in a channel, sees nothing
- * happen, and edits the message to "@Acme add Buy milk" makes Slack send an `app_mention` for the
- * first time for that message (with `edited`, the message's own ts): it is dropped, nothing runs
- * and nothing is said. Since the delivery is now keyed by the message (channel + ts), an edit of a
- * mention that already ran is a repeat of its key anyway; a message never seen before is not.
- * Expected: a mention seen for the first time runs (or at least the person is told something).
+ * A message edited to mention the app: Slack sends its first `app_mention` then, with `edited` and
+ * the message's own ts. It runs, since that message never ran; an edit of a mention that did run
+ * is a repeat of the message's key (slack_events_repeats_test.ts). An outside attack found such
+ * edits dropped when every `edited` mention was ignored.
  */
 import { assertEquals } from "../assert.ts";
 import {
