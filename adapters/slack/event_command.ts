@@ -5,14 +5,14 @@
  * conversation people write the name alone (`tasks`), so neither the slash nor the app's command
  * prefix is needed, though both are understood (`/acme-tasks`). The delivery is keyed by the
  * message (`sl:<app>:msg:<channel>:<ts>`), the same on every retry of the event and whichever
- * event carries it, so a retry runs nothing twice and answers nothing twice. Slack reads nothing from the HTTP answer but its
- * status: the work is awaited within the deferral budget, then acknowledged (200) and finished in
- * the background (`core.background`: `EdgeRuntime.waitUntil` on Supabase), the answer posted by
- * the bot (event_reply.ts says where). A delivery the pipeline could not do (database
- * unavailable, or a claim another instance holds), known within the budget, is a 503, as
- * Telegram's webhook answers it: Slack sends
- * the event again (1 and 5 minutes later) and the person hears nothing until it is done; on
- * Slack's last try, or once acknowledged, they are told it was not done instead.
+ * event carries it, so a retry runs nothing twice and answers nothing twice. Slack reads nothing
+ * from the HTTP answer but its status: the work is awaited within the deferral budget, then
+ * acknowledged (200) and finished in the background (`core.background`: `EdgeRuntime.waitUntil`
+ * on Supabase), the answer posted by the bot (event_reply.ts says where). A delivery the pipeline
+ * could not do (database unavailable, or a claim another instance holds), known within the
+ * budget, is a 503, as Telegram's webhook answers it: Slack sends the event again (1 and 5 minutes
+ * later) and the person hears nothing until it is done; on Slack's last try, or once
+ * acknowledged, they are told it was not done instead.
  */
 import { TtlCache } from "../../supabase/functions/_shared/cache.ts";
 import type { AnyCommand } from "../../supabase/functions/_shared/command.ts";
@@ -133,15 +133,6 @@ export async function answerEvent(
       ? postEventReply(core, bot, event, s.message)
       : undefined
   );
-  return await acknowledge(core, done, { deadline, record });
-}
-
-/** 200 once `done` is, or at the deadline with `done` left to run in the background. */
-async function acknowledge(
-  core: Core,
-  done: Promise<unknown>,
-  { deadline, record }: { deadline: number; record: RequestRecord },
-): Promise<Response> {
   if (!(await within(done, deadline - performance.now()))) {
     record.deferred = true;
     core.background(done);
