@@ -11,3 +11,13 @@ Deno.test("slack events: another mention before the app's leaves the command fir
   assertEquals(read("<@U0BETA> <@U0ACME> tasks", "U0ACME").split(/\s+/)[0], "tasks");
   assertEquals(read("<@U0ACME> <@U0BETA> tasks", "U0BETA").split(/\s+/)[0], "tasks");
 });
+
+/**
+ * Low: Slack writes a user group mention as `<!subteam^S0DEVS>` (no label in current payloads);
+ * it is read back as `@subteam`, so "add ping @devs and @ops" becomes "ping @subteam and
+ * @subteam": two different groups merged into one word that names neither.
+ */
+Deno.test("slack events: user group mentions without a label keep which group they name", () => {
+  const read = typedText("add ping <!subteam^S0DEVS> and <!subteam^S0OPS>");
+  assertEquals(read.includes("@subteam and @subteam"), false, read);
+});
