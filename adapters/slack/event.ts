@@ -51,7 +51,9 @@ const EVENT_ID = /^[\x21-\x7e]{1,100}$/;
 const TS = /^\d{1,12}\.\d{1,8}$/;
 const CHANNEL = /^[CDG][A-Z0-9]{2,20}$/;
 /** A leading mention, `<@U0LAN0Z89>` or `<@U0LAN0Z89|acme>`, and what separates it from the rest. */
-const LEADING_MENTION = /^\s*<@([UW][A-Z0-9]{2,20})(?:\|[^>]*)?>[\s,:]*/;
+const LEADING_MENTION = /^\s*<@([UW][A-Z0-9]{2,20})(?:\|[^<>]{0,200})?>[\s,:]*/;
+/** Someone else named before the command ("@Beta @Acme tasks"): not the command. */
+const OTHER_MENTION = /^\s*<@[UW][A-Z0-9]{2,20}(?:\|[^<>]{0,200})?>[\s,:]*/;
 
 /** Parses a verified JSON body; throws 400 for what is not Slack's shape. */
 export function parseEvent(body: string): SlackEventRequest {
@@ -103,6 +105,8 @@ function readEvent(envelope: Json, event: Json): SlackEventRequest {
   if (!eventId || !EVENT_ID.test(eventId)) throw malformed("its event_id is invalid");
   const channel = text(event.channel);
   if (!channel || !CHANNEL.test(channel)) throw malformed("its channel is invalid");
+  // A direct message is in a D… conversation; an answer to anything else would be public.
+  if (where === "dm" && !channel.startsWith("D")) return ignored(`${type}:not_dm`);
   const ts = text(event.ts);
   if (!ts || !TS.test(ts)) throw malformed("its ts is invalid");
   const threadTs = text(event.thread_ts);
@@ -147,11 +151,14 @@ export function withoutMention(text: string, bot?: string): string {
   if (match && match[1] === bot) text = text.slice(match[0].length);
   // Split at each mention and join the pieces with one space, trimmed by hand: a regular
   // expression with `\s*` before the mention would rescan a run of whitespace from each of its
-  // positions (quadratic: seconds for a message of 40,000 spaces).
-  return text.split(new RegExp(`<@${bot}(?:\\|[^>]*)?>`)).reduce((left, piece) => {
+  // positions (quadratic: seconds for a message of 40,000 spaces). A label is bounded for the
+  // same reason: an unclosed `<@BOT|` would otherwise be scanned to the end of the text.
+  let joined = text.split(new RegExp(`<@${bot}(?:\\|[^<>]{0,200})?>`)).reduce((left, piece) => {
     const [l, r] = [left.trimEnd(), piece.trimStart()];
     return l && r ? `${l} ${r}` : l + r;
   });
+  for (let other; (other = OTHER_MENTION.exec(joined));) joined = joined.slice(other[0].length);
+  return joined;
 }
 
 /**
@@ -167,7 +174,11 @@ export function typedText(markup: string): string {
     const label = bar === -1 ? undefined : inner.slice(bar + 1);
     if (target.startsWith("@")) return label ? `@${label}` : target;
     if (target.startsWith("#")) return label ? `#${label}` : target;
-    if (target.startsWith("!")) return label ?? `@${target.slice(1).split("^")[0]}`;
+    if (target.startsWith("!")) {
+      // `<!here>` → `@here`; a user group, `<!subteam^S0DEVS>`, by its id when it has no label.
+      const [keyword, id] = target.slice(1).split("^");
+      return label ?? (keyword === "subteam" && id ? `@${id}` : `@${keyword}`);
+    }
     return label ?? target.replace(/^mailto:/, "");
   });
   return unescapeSlack(plain);

@@ -49,10 +49,10 @@ export function eventHint(bot: SlackBot, where: SlackEventMessage["where"]): str
     : `Unknown command. Mention me with help (or send ${slash}) to see what I can do.`;
 }
 
-/** How long a message answered here is remembered: Slack's retries come within 5 minutes. */
+/** How long an event answered here is remembered: Slack's retries come within 5 minutes. */
 const REMEMBERED_MS = 10 * 60_000;
 
-/** The messages one app answered in this process (see {@link answerEvent}). */
+/** The events one app answered in this process (see {@link answerEvent}). */
 export type AnsweredEvents = TtlCache<string, true>;
 
 /** A fresh memory of answered messages, one per app. */
@@ -61,9 +61,9 @@ export const answeredEvents = (): AnsweredEvents => new TtlCache({ maxEntries: 1
 /**
  * Answers an event: acknowledged within the budget, the outcome posted by the bot. The delivery
  * is the message (its channel and ts), not the event: a retry, or the same message delivered as
- * another event, is the same delivery. A message this process already took is acknowledged at
- * once and answered nothing more (`answered`): a refusal or a read, which the ledger does not
- * keep, is then not posted twice either.
+ * another event, is the same delivery. An event this process already took (Slack's retry) is
+ * acknowledged at once and answered nothing more (`answered`): a refusal or a read, which the
+ * ledger does not keep, is then not posted twice either.
  */
 export async function answerEvent(
   core: Core,
@@ -78,11 +78,14 @@ export async function answerEvent(
     apiAppId: event.apiAppId,
     triggerId: `msg:${event.channel}:${event.ts}`,
   });
-  if (answered.get(id)) {
+  // A retry is the same event; an edit of the message is a new one, and runs (a write it repeats
+  // is replayed from the ledger, silently).
+  const seen = `${bot.app.name}:${event.eventId}`;
+  if (answered.get(seen)) {
     record.slack_ignored = "repeat";
     return ack();
   }
-  answered.set(id, true, core.now() + REMEMBERED_MS);
+  answered.set(seen, true, core.now() + REMEMBERED_MS);
   const [, word = "", rest = ""] = /^(\S*)\s*([\s\S]*)$/.exec(event.text) ?? [];
   const command = eventCommand(bot, word);
   const owner = event.account.externalId.split(":")[1];
@@ -121,7 +124,7 @@ export async function answerEvent(
     const error = asGatewayError(early.value.err);
     // A fault of ours ("internal") would meet every retry again: told at once instead.
     if (retryable(error) && error.code !== "internal" && retry < LAST_RETRY) {
-      answered.delete(id);
+      answered.delete(seen);
       record.error_code = error.code;
       throw new GatewayError(503, error.code, "Not done; Slack will send the event again.");
     }

@@ -68,7 +68,10 @@ export class SlackApiState {
   readonly ephemerals: SlackEphemeralMessage[] = [];
   /** Users that do not exist (any other well-formed id does). */
   readonly missingUsers = new Set<string>();
-  #ts = 0;
+  // Slack's ts is unique in its channel, whoever sent the message: a sink started in the same
+  // second as another (two test gateways on one database) must not hand out the same one, or the
+  // gateway rightly takes the second message for a repeat of the first.
+  #ts = Math.floor(Math.random() * 900_000);
 
   /** Answers `method` for a request with `token` and `params`; throws SlackError refusals. */
   call(method: string, token: string | null, params: Json, now: number): Json {
@@ -82,7 +85,8 @@ export class SlackApiState {
 
   /** A fresh message timestamp, as Slack writes them (`1700000000.000100`). */
   nextTs(now: number): string {
-    return `${Math.floor(now / 1000)}.${String(++this.#ts).padStart(6, "0")}`;
+    this.#ts = (this.#ts + 1) % 1_000_000;
+    return `${Math.floor(now / 1000)}.${String(this.#ts).padStart(6, "0")}`;
   }
 }
 

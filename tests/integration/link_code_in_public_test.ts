@@ -20,7 +20,7 @@ import {
   tokenFor,
 } from "../fixtures.ts";
 import { shownText, slackUser } from "../slack_fixtures.ts";
-import { sendEvent } from "../slack_event_fixtures.ts";
+import { eventFor, newEventId, resend, sendEvent } from "../slack_event_fixtures.ts";
 
 const linkedTo = (userId: string) =>
   psql(
@@ -72,6 +72,66 @@ Deno.test(
       const taken = await sendEvent(gw, mallory, `link ${code}`);
       assertMatch(shownText(taken.posted[0]), /was already used/);
       assertEquals(await linkedTo(alice.id), `slack:${aliceSlack.team}:${aliceSlack.user}`);
+    } finally {
+      await gw.close();
+    }
+  },
+);
+
+Deno.test(
+  "a link code pasted as code (`CODE`) or with a full stop links its sender; a reader is refused",
+  integration,
+  async () => {
+    const gw = await startGateway();
+    try {
+      for (const write of [(c: string) => `link \`${c}\``, (c: string) => `link ${c}.`]) {
+        const alice = await newUser();
+        const aliceSlack = slackUser();
+        const mallory = slackUser();
+        const code = await linkCodeFor(await tokenFor(alice));
+        const linked = await sendEvent(gw, aliceSlack, write(code), { where: "mention" });
+        assertMatch(shownText(linked.ephemeral[0]), /Linked!/);
+        const taken = await sendEvent(gw, mallory, `link ${code}`);
+        assertMatch(shownText(taken.posted[0]), /was already used/);
+        assertEquals(await linkedTo(alice.id), `slack:${aliceSlack.team}:${aliceSlack.user}`);
+      }
+    } finally {
+      await gw.close();
+    }
+  },
+);
+
+Deno.test(
+  "a Slack mention edited to fix its link command (lnk CODE -> link CODE) links its sender",
+  integration,
+  async () => {
+    const gw = await startGateway();
+    try {
+      const alice = await newUser();
+      const aliceSlack = slackUser();
+      const mallory = slackUser();
+      const code = await linkCodeFor(await tokenFor(alice));
+      const typo = eventFor(gw, aliceSlack, `lnk ${code}`, { where: "mention" });
+      const first = await resend(gw, typo);
+      assertMatch(shownText(first.ephemeral[0]), /Unknown command/);
+      const parsed = JSON.parse(typo.body);
+      parsed.event_id = newEventId();
+      parsed.event.text = parsed.event.text.replace("lnk ", "link ");
+      parsed.event.edited = {
+        user: aliceSlack.user,
+        ts: `${Math.floor(Date.now() / 1000)}.000000`,
+      };
+      const edited = await resend(gw, {
+        ...typo,
+        eventId: parsed.event_id,
+        body: JSON.stringify(parsed),
+      });
+      await sendEvent(gw, mallory, `link ${code}`);
+      assertEquals(
+        [edited.ephemeral.length, await linkedTo(alice.id)],
+        [1, `slack:${aliceSlack.team}:${aliceSlack.user}`],
+        "the fixed mention was dropped silently and a reader linked to the code's owner",
+      );
     } finally {
       await gw.close();
     }

@@ -1,9 +1,9 @@
 /**
- * Outside attack (attack6): "an edited mention runs only if that message never ran" holds only
- * in the process that took the message (its 10-minute memory): a read or a refusal leaves nothing
- * in the ledger, so the edit reaching another instance (or the same one after 10 minutes) runs as
- * a new command. "@Acme ad Buy milk" (unknown word, answered) edited to "@Acme add Buy milk" adds
- * the task on instance B, while on instance A the same edit is dropped silently.
+ * An edited mention is a new event for the same message, and runs the same wherever it lands:
+ * "@Acme ad Buy milk" (an unknown word, answered) edited to "@Acme add Buy milk" adds the task once,
+ * whether the edit reaches the instance that answered the typo or another, and is answered once.
+ * (An outside attack found it run on one instance and dropped silently on the other, when each
+ * process's memory was keyed by the message.)
  */
 import { assertEquals } from "../assert.ts";
 import {
@@ -18,7 +18,7 @@ import { slackUser } from "../slack_fixtures.ts";
 import { eventFor, newEventId, resend, sendEvent } from "../slack_event_fixtures.ts";
 
 Deno.test(
-  "slack events: an edit of a mention that ran (a refusal) runs on another instance",
+  "slack events: an edit of a refused mention runs once, whichever instance it reaches",
   integration,
   async () => {
     const a = await startGateway();
@@ -37,11 +37,10 @@ Deno.test(
       const edit = { ...first, eventId: parsed.event_id, body: JSON.stringify(parsed) };
       const onB = await resend(b, edit, {}, b);
       const onA = await resend(a, edit);
-      assertEquals(
-        [onB.status, onA.status, await taskCount(user.id)],
-        [200, 200, 0],
-        "an edit of a message that already ran (and was answered) ran as a new command",
-      );
+      assertEquals([onB.status, onA.status, await taskCount(user.id)], [200, 200, 1]);
+      // The instance that did not run it replays the message's write, silently (B's sink does not
+      // know A's channel, so what B posted is not counted here).
+      assertEquals(onA.ephemeral.length + onA.posted.length, 0);
     } finally {
       await a.close();
       await b.close();

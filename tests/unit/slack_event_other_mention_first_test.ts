@@ -1,7 +1,7 @@
 /**
- * Outside attack (attack6), low: mentions of others written before the app's own ("@Beta @Acme
- * tasks", two apps side by side; "@bob @Acme tasks") are kept as the command word: `@UBETA` is
- * read as the command and the person gets "Unknown command" from each app mentioned.
+ * Mentions of others written before the app's own ("@Beta @Acme tasks", two apps side by side;
+ * "@bob @Acme tasks") are not the command word: the command comes first. User groups keep which
+ * group they name. Both found by an outside attack.
  */
 import { assertEquals } from "../assert.ts";
 import { typedText, withoutMention } from "../../adapters/slack/event.ts";
@@ -12,11 +12,7 @@ Deno.test("slack events: another mention before the app's leaves the command fir
   assertEquals(read("<@U0ACME> <@U0BETA> tasks", "U0BETA").split(/\s+/)[0], "tasks");
 });
 
-/**
- * Low: Slack writes a user group mention as `<!subteam^S0DEVS>` (no label in current payloads);
- * it is read back as `@subteam`, so "add ping @devs and @ops" becomes "ping @subteam and
- * @subteam": two different groups merged into one word that names neither.
- */
+/** Slack writes a user group mention as `<!subteam^S0DEVS>`: read back by its id. */
 Deno.test("slack events: user group mentions without a label keep which group they name", () => {
   const read = typedText("add ping <!subteam^S0DEVS> and <!subteam^S0OPS>");
   assertEquals(read.includes("@subteam and @subteam"), false, read);

@@ -61,9 +61,13 @@ Deno.test("slack events: a DM and a mention carry a command as typed", () => {
     mention(`<@${BOT}> add Buy &lt;oat&gt; milk &amp; bread`),
   ) as SlackEventMessage;
   assertEquals([m.where, m.text], ["mention", "add Buy <oat> milk & bread"]);
-  // The bot's own mention only; when the bot is unknown (no authorizations), a leading one.
+  // Someone else named before the command is not the command; after it, an argument.
   const other = parseEvent(mention("<@U0OTHER> tasks")) as SlackEventMessage;
-  assertEquals(other.text, "<@U0OTHER> tasks".replace("<@U0OTHER>", "@U0OTHER"));
+  assertEquals(other.text, "tasks");
+  const named = parseEvent(mention(`<@${BOT}> add call <@U0OTHER>`)) as SlackEventMessage;
+  assertEquals(named.text, "add call @U0OTHER");
+  // A DM is in a D… conversation: an "im" message elsewhere is not answered (publicly).
+  assertEquals(parseEvent(dm("tasks", { channel: "C0GENERAL" })).kind, "ignored");
   const legacy = JSON.parse(mention("<@U0LAN0Z89|acme>: tasks"));
   delete legacy.authorizations;
   assertEquals((parseEvent(JSON.stringify(legacy)) as SlackEventMessage).text, "tasks");

@@ -22,8 +22,14 @@ import { unwrap } from "../../_shared/db.ts";
 import { GatewayError } from "../../_shared/errors.ts";
 import { type Reply, reply } from "../../_shared/reply.ts";
 
+// People paste a code as it was shown to them: in backticks or quotes, or ending a sentence. Those
+// marks are taken off before the link (`bareCode`); a code refused for them would stay unused, and
+// readable to everyone where it was pasted.
 const CODE = z.string().trim().min(4).max(32)
-  .regex(/^[A-Za-z0-9 -]+$/, "letters and digits only")
+  .regex(
+    /^[`"'\u2018\u2019\u201c\u201d]?[A-Za-z0-9 -]+[`"'\u2018\u2019\u201c\u201d]?[.!]?$/,
+    "letters and digits only",
+  )
   .meta({ examples: ["K7MQ2XWR9P"] });
 
 export const whoami = defineCommand({
@@ -161,8 +167,16 @@ async function linkWith(ctx: CommandContext, code: string): Promise<Reply> {
   if (!ctx.linking || !ctx.chat) {
     throw new GatewayError(400, "invalid_args", "Linking works from Telegram, Discord or Slack.");
   }
-  const outcome = await ctx.linking.link(code);
+  const outcome = await ctx.linking.link(bareCode(code));
   return reply.text(linkMessage(outcome, ctx), { linked: outcome.ok });
+}
+
+/** The code without the quotes or full stop it was pasted with (see `CODE`). */
+function bareCode(code: string): string {
+  return code.replace(/^[`"'\u2018\u2019\u201c\u201d]/, "").replace(
+    /[`"'\u2018\u2019\u201c\u201d]?[.!]?$/,
+    "",
+  );
 }
 
 /** What the user reads after trying a code, in the syntax of the channel. */
