@@ -52,8 +52,6 @@ const TS = /^\d{1,12}\.\d{1,8}$/;
 const CHANNEL = /^[CDG][A-Z0-9]{2,20}$/;
 /** A leading mention, `<@U0LAN0Z89>` or `<@U0LAN0Z89|acme>`, and what separates it from the rest. */
 const LEADING_MENTION = /^\s*<@([UW][A-Z0-9]{2,20})(?:\|[^<>]{0,200})?>[\s,:]*/;
-/** Someone else named before the command ("@Beta @Acme tasks"): not the command. */
-const OTHER_MENTION = /^\s*<@[UW][A-Z0-9]{2,20}(?:\|[^<>]{0,200})?>[\s,:]*/;
 
 /** Parses a verified JSON body; throws 400 for what is not Slack's shape. */
 export function parseEvent(body: string): SlackEventRequest {
@@ -157,7 +155,8 @@ export function withoutMention(text: string, bot?: string): string {
     const [l, r] = [left.trimEnd(), piece.trimStart()];
     return l && r ? `${l} ${r}` : l + r;
   });
-  for (let other; (other = OTHER_MENTION.exec(joined));) joined = joined.slice(other[0].length);
+  // Whoever is still named first is someone else ("@Beta @Acme tasks"): not the command.
+  for (let other; (other = LEADING_MENTION.exec(joined));) joined = joined.slice(other[0].length);
   return joined;
 }
 

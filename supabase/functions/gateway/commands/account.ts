@@ -25,11 +25,9 @@ import { type Reply, reply } from "../../_shared/reply.ts";
 // People paste a code as it was shown to them: in backticks or quotes, or ending a sentence. Those
 // marks are taken off before the link (`bareCode`); a code refused for them would stay unused, and
 // readable to everyone where it was pasted.
+const QUOTE = "[`\"'\u2018\u2019\u201c\u201d]";
 const CODE = z.string().trim().min(4).max(32)
-  .regex(
-    /^[`"'\u2018\u2019\u201c\u201d]?[A-Za-z0-9 -]+[`"'\u2018\u2019\u201c\u201d]?[.!]?$/,
-    "letters and digits only",
-  )
+  .regex(new RegExp(`^${QUOTE}?[A-Za-z0-9 -]+${QUOTE}?[.!]?$`), "letters and digits only")
   .meta({ examples: ["K7MQ2XWR9P"] });
 
 export const whoami = defineCommand({
@@ -173,10 +171,7 @@ async function linkWith(ctx: CommandContext, code: string): Promise<Reply> {
 
 /** The code without the quotes or full stop it was pasted with (see `CODE`). */
 function bareCode(code: string): string {
-  return code.replace(/^[`"'\u2018\u2019\u201c\u201d]/, "").replace(
-    /[`"'\u2018\u2019\u201c\u201d]?[.!]?$/,
-    "",
-  );
+  return code.replace(new RegExp(`^${QUOTE}`), "").replace(new RegExp(`${QUOTE}?[.!]?$`), "");
 }
 
 /** What the user reads after trying a code, in the syntax of the channel. */
