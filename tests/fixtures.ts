@@ -240,7 +240,9 @@ export function startGateway(options: TestGatewayOptions = {}): Promise<TestGate
       .map((a) => [a.name, a.botToken]),
   ];
   for (const [name, token] of slackTokens) {
-    const ids = LOCAL_SLACK_BOTS[name!] ?? { userId: `U0${name!.toUpperCase()}`, botId: "B0TEST" };
+    // Each app its own bot, so a test can tell which app's token a message went out with.
+    const ids = LOCAL_SLACK_BOTS[name!] ??
+      { userId: `U0${name!.toUpperCase()}`, botId: `B0${name!.toUpperCase()}` };
     if (token) slack.addBot(token, { team: LOCAL_SLACK_TEAM, ...ids });
   }
   const restUrl = options.restUrl ?? stackSetting("STACK_REST_URL");

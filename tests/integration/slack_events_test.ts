@@ -429,6 +429,8 @@ Deno.test(
         for (const text of ["help", "acme-help", "/acme-help"]) {
           const r = await sendEvent(gw, caller, text, o);
           assertMatch(shownText(r.posted[0]), /\/acme-add <title> - Add a task/, text);
+          // Posted with acme's own bot token, not the default app's (B0LOCAL).
+          assertEquals(r.posted[0].botId, "B0ACME");
         }
       });
       await t.step(
@@ -446,6 +448,7 @@ Deno.test(
       await t.step("unlinked: the app's own link command", async () => {
         const r = await sendEvent(gw, caller, "tasks", { ...o, where: "mention" });
         assertMatch(shownText(r.ephemeral[0]), /then send \/acme-link <code> here/);
+        assertEquals(r.ephemeral[0].botId, "B0ACME");
       });
     } finally {
       await gw.close();
